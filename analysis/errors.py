@@ -1,0 +1,169 @@
+"""The error hierarchy of the suite.
+
+Every error the suite raises on purpose derives from :class:`AnalysisError`.
+Errors about input carry the fields a person needs to find the mistake
+(the file, the line, the task, the field) and print as one line.
+
+Examples
+--------
+>>> err = CatalogError("must be positive, got 0", task="384-T01", field="effort")
+>>> print(err.with_context(source="seed.yaml", line=12))
+seed.yaml:12: task 384-T01: field 'effort': must be positive, got 0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+__all__ = [
+    "AnalysisError",
+    "InputError",
+    "CatalogError",
+    "DependencyCycleError",
+    "RubricError",
+]
+
+
+class AnalysisError(Exception):
+    """Root of every error the suite raises on purpose."""
+
+
+@dataclass(frozen=True)
+class _Where:
+    source: str | None = None
+    line: int | None = None
+    task: str | None = None
+    record: str | None = None
+    field: str | None = None
+
+
+class InputError(AnalysisError):
+    """Bad input: a file, a record or a field that cannot be used.
+
+    Parameters
+    ----------
+    problem : str
+        One sentence naming the bad value.
+    source : str, optional
+        The file (or ``<memory>``) the input came from.
+    line : int, optional
+        1-based line in ``source``.
+    task : str, optional
+        Id of the task the problem belongs to.
+    record : str, optional
+        A label for a record that is not a task, such as ``issue #381``.
+    field : str, optional
+        Name of the offending field.
+    """
+
+    kind = "input"
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        task: str | None = None,
+        record: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self._where = _Where(source, line, task, record, field)
+        super().__init__(self._render())
+
+    @property
+    def source(self) -> str | None:
+        return self._where.source
+
+    @property
+    def line(self) -> int | None:
+        return self._where.line
+
+    @property
+    def task(self) -> str | None:
+        return self._where.task
+
+    @property
+    def record(self) -> str | None:
+        return self._where.record
+
+    @property
+    def field(self) -> str | None:
+        return self._where.field
+
+    def with_context(self, *, source: str | None = None, line: int | None = None) -> InputError:
+        """Return a copy that also names the file and line (kept when already set)."""
+        where = replace(
+            self._where,
+            source=self._where.source or source,
+            line=self._where.line or line,
+        )
+        clone = self._clone(where)
+        clone.__cause__ = self.__cause__
+        return clone
+
+    def _clone(self, where: _Where) -> InputError:
+        return type(self)(
+            self.problem,
+            source=where.source,
+            line=where.line,
+            task=where.task,
+            record=where.record,
+            field=where.field,
+        )
+
+    def _render(self) -> str:
+        where = self._where
+        head = where.source or ""
+        if where.line is not None:
+            head = f"{head}:{where.line}" if head else f"line {where.line}"
+        parts = [head] if head else []
+        if where.record is not None:
+            parts.append(where.record)
+        elif where.task is not None:
+            parts.append(f"task {where.task}")
+        if where.field is not None:
+            parts.append(f"field '{where.field}'")
+        parts.append(self.problem)
+        return ": ".join(parts)
+
+
+class CatalogError(InputError):
+    """A task catalog that cannot be loaded: names the file, task and field."""
+
+    kind = "catalog"
+
+
+class DependencyCycleError(CatalogError):
+    """``depends_on`` links that form a cycle.
+
+    Parameters
+    ----------
+    cycle : sequence of str
+        The task ids around the cycle, first id repeated at the end.
+    """
+
+    def __init__(self, cycle: Sequence[str], **where: str | int | None) -> None:
+        self.cycle = tuple(cycle)
+        problem = "dependency cycle " + " -> ".join(self.cycle)
+        where.setdefault("task", self.cycle[0])
+        where.setdefault("field", "depends_on")
+        super().__init__(problem, **where)  # type: ignore[arg-type]
+
+    def _clone(self, where: _Where) -> DependencyCycleError:
+        return DependencyCycleError(
+            self.cycle,
+            source=where.source,
+            line=where.line,
+            task=where.task,
+            record=where.record,
+            field=where.field,
+        )
+
+
+class RubricError(InputError):
+    """A rubric that cannot be used: names the file, the fact and the field."""
+
+    kind = "rubric"

@@ -1,0 +1,302 @@
+"""Domain records: the vocabulary, tasks, issues and catalogs.
+
+Records are frozen dataclasses. Reading and validating a file is the job of
+:mod:`analysis.catalog`; a :class:`Catalog` built in code still checks its own
+cross-references (duplicate ids, unknown issues and dependencies, cycles).
+
+Examples
+--------
+>>> Effort.point(0.5).hours
+0.5
+>>> Effort(0.25, 0.5, 1.5).is_point
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import networkx as nx
+
+from analysis.errors import CatalogError, DependencyCycleError
+
+__all__ = [
+    "LEVELS",
+    "UNKNOWN",
+    "FACTS",
+    "STATUSES",
+    "Vocabulary",
+    "DEFAULT_VOCABULARY",
+    "Effort",
+    "Task",
+    "DeclaredCounts",
+    "Issue",
+    "Defaults",
+    "Catalog",
+    "level_rank",
+]
+
+#: Risk levels, lowest first. The JSON key for a task's computed level is ``risk``.
+LEVELS: tuple[str, ...] = ("LOW", "MEDIUM", "HIGH")
+
+#: Any fact may be ``unknown``; a rubric scores it as the riskiest value.
+UNKNOWN = "unknown"
+
+#: The facts about a task that a rubric scores.
+FACTS: tuple[str, ...] = ("activity", "environment", "touches", "reversibility")
+
+STATUSES: tuple[str, ...] = ("todo", "in_progress", "done", "blocked", "cancelled")
+
+
+def level_rank(level: str) -> int:
+    """Position of ``level`` in :data:`LEVELS` (``LOW`` is 0).
+
+    >>> level_rank("HIGH") > level_rank("MEDIUM")
+    True
+    """
+    return LEVELS.index(level)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The allowed values of each fact (``unknown`` is always allowed too).
+
+    A rubric may add activities and touched areas; environments and
+    reversibility are fixed.
+    """
+
+    activity: tuple[str, ...] = (
+        "design",
+        "document",
+        "template",
+        "configure",
+        "implement",
+        "deploy",
+        "experiment",
+        "migrate",
+    )
+    environment: tuple[str, ...] = ("none", "dev", "verification", "staging", "production")
+    touches: tuple[str, ...] = (
+        "network",
+        "data",
+        "architecture",
+        "security",
+        "compute",
+        "ci",
+        "observability",
+        "cost",
+    )
+    reversibility: tuple[str, ...] = ("reversible", "partial", "irreversible")
+
+    def values(self, fact: str) -> tuple[str, ...]:
+        """The known values of ``fact``, without ``unknown``."""
+        return getattr(self, fact)
+
+    def extended(self, extra: Mapping[str, tuple[str, ...]]) -> Vocabulary:
+        """A vocabulary with ``extra`` values appended to the named facts."""
+        merged = {}
+        for fact in FACTS:
+            values = list(self.values(fact))
+            values += [v for v in extra.get(fact, ()) if v not in values]
+            merged[fact] = tuple(values)
+        return Vocabulary(**merged)
+
+
+DEFAULT_VOCABULARY = Vocabulary()
+
+
+@dataclass(frozen=True)
+class Effort:
+    """An effort estimate in hours: three points, equal when only one is known.
+
+    The planning figure is the most likely value.
+    """
+
+    optimistic: float
+    likely: float
+    pessimistic: float
+
+    @classmethod
+    def point(cls, hours: float) -> Effort:
+        """A single estimate: optimistic = likely = pessimistic."""
+        return cls(hours, hours, hours)
+
+    @property
+    def hours(self) -> float:
+        """The planning figure (the most likely value)."""
+        return self.likely
+
+    @property
+    def is_point(self) -> bool:
+        return self.optimistic == self.likely == self.pessimistic
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of pending work and the facts known about it.
+
+    ``effort`` and ``value`` are always resolved numbers; ``effort_source``
+    and ``value_source`` say where each came from (``task``: written on the
+    task; ``default``: the catalog's default for its activity;
+    ``priority``: the catalog's value for its priority).
+    """
+
+    id: str
+    issue: int
+    title: str
+    activity: str
+    environment: str
+    touches: tuple[str, ...]
+    reversibility: str
+    effort: Effort
+    effort_source: str
+    value: float
+    value_source: str
+    priority: str | None = None
+    depends_on: tuple[str, ...] = ()
+    topic: str | None = None
+    status: str = "todo"
+    declared_risk: str | None = None
+    declared_note: str | None = None
+    evidence: Mapping[str, str] = field(default_factory=dict)
+
+    def fact(self, name: str) -> str | tuple[str, ...]:
+        """The value of one scored fact (see :data:`FACTS`)."""
+        return getattr(self, name)
+
+    def unknown_facts(self) -> tuple[str, ...]:
+        """Names of the scored facts that are (at least partly) unknown."""
+        out = []
+        for name in FACTS:
+            value = self.fact(name)
+            if value == UNKNOWN or (isinstance(value, tuple) and UNKNOWN in value):
+                out.append(name)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class DeclaredCounts:
+    """Task counts that a document states, kept exactly as stated.
+
+    ``None`` (or a level missing from ``by_level``) means the document states
+    no such count.
+    """
+
+    total: int | None = None
+    by_level: Mapping[str, int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.total is not None or bool(self.by_level)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A GitHub issue that holds tasks."""
+
+    number: int
+    title: str | None = None
+    declared: DeclaredCounts = field(default_factory=DeclaredCounts)
+    note: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"issue #{self.number}"
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Catalog-wide defaults for facts a task may leave out."""
+
+    effort_hours: Mapping[str, float] = field(default_factory=dict)
+    value: float = 1.0
+    value_by_priority: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Issues and tasks, as one document states them.
+
+    Construction checks cross-references: duplicate task ids and issue
+    numbers, tasks of undeclared issues (when any issue is declared),
+    dependencies on unknown ids, and dependency cycles.
+
+    Raises
+    ------
+    CatalogError
+        On a duplicate id, an unknown issue or an unknown dependency.
+    DependencyCycleError
+        When ``depends_on`` links form a cycle.
+    """
+
+    name: str
+    tasks: tuple[Task, ...]
+    issues: tuple[Issue, ...] = ()
+    title: str | None = None
+    source: str | None = None
+    declared: DeclaredCounts = field(default_factory=DeclaredCounts)
+    defaults: Defaults = field(default_factory=Defaults)
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for task in self.tasks:
+            if task.id in seen:
+                raise CatalogError("duplicate id", task=task.id, field="id")
+            seen.add(task.id)
+        numbers: set[int] = set()
+        for issue in self.issues:
+            if issue.number in numbers:
+                raise CatalogError("duplicate issue number", record=issue.label, field="number")
+            numbers.add(issue.number)
+        for task in self.tasks:
+            if numbers and task.issue not in numbers:
+                raise CatalogError(
+                    f"issue #{task.issue} is not declared under 'issues'",
+                    task=task.id,
+                    field="issue",
+                )
+            for dep in task.depends_on:
+                if dep not in seen:
+                    raise CatalogError(f"unknown task id '{dep}'", task=task.id, field="depends_on")
+                if dep == task.id:
+                    raise DependencyCycleError([task.id, task.id])
+        cycle = _find_cycle(self.tasks)
+        if cycle:
+            raise DependencyCycleError(cycle)
+
+    @cached_property
+    def task_by_id(self) -> dict[str, Task]:
+        return {task.id: task for task in self.tasks}
+
+    @cached_property
+    def issue_by_number(self) -> dict[int, Issue]:
+        """Declared issues, plus an untitled one for every number only tasks name."""
+        out = {issue.number: issue for issue in self.issues}
+        for task in self.tasks:
+            out.setdefault(task.issue, Issue(task.issue))
+        return out
+
+    def tasks_of(self, issue: int) -> tuple[Task, ...]:
+        """Tasks of one issue, in catalog order."""
+        return tuple(task for task in self.tasks if task.issue == issue)
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter(self.tasks)
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+
+def _find_cycle(tasks: tuple[Task, ...]) -> list[str] | None:
+    """One dependency cycle as ``[a, b, ..., a]`` (a depends on b ...), or None.
+
+    Linear in tasks and links; which cycle is named depends only on task order.
+    """
+    graph = nx.DiGraph()
+    graph.add_nodes_from(task.id for task in tasks)
+    graph.add_edges_from((task.id, dep) for task in tasks for dep in task.depends_on)
+    if nx.is_directed_acyclic_graph(graph):
+        return None
+    edges = nx.find_cycle(graph)
+    return [edges[0][0]] + [v for _, v in edges]
