@@ -31,10 +31,9 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from analysis.model import FACTS, LEVELS, Catalog, DeclaredCounts, Task, level_rank
+from analysis.model import FACTS, LEVELS, Catalog, DeclaredCounts, Finding, Task, level_rank
 from analysis.scoring import Rubric, Score, score_catalog
 
 __all__ = ["Finding", "CountRow", "Audit", "audit_catalog", "count_rows", "FINDING_KINDS"]
@@ -45,16 +44,6 @@ FINDING_KINDS = (
     "level-mismatch",
     "level-rests-on-unknown",
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One place where the catalog disagrees with itself or with its facts."""
-
-    kind: str
-    message: str
-    tasks: tuple[str, ...] = ()
-    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,12 @@ import typer
 
 from analysis.audit import audit_catalog
 from analysis.catalog import read_catalog
-from analysis.errors import AnalysisError
-from analysis.formats import format_audit
+from analysis.errors import AnalysisError, InputError
+from analysis.formats import format_audit, format_graph
+from analysis.graph import DEFAULT_GRAPH_RULES, analyse_graph, read_graph_rules
+from analysis.model import Catalog, level_rank
 from analysis.paths import DEFAULT_RUBRIC, SEED_CATALOG
-from analysis.scoring import read_rubric
+from analysis.scoring import Rubric, read_rubric, score_catalog
 
 app = typer.Typer(
     name="assess",
@@ -43,6 +45,21 @@ class AuditFormat(StrEnum):
     markdown = "markdown"
 
 
+class GraphFormat(StrEnum):
+    table = "table"
+    json = "json"
+    dot = "dot"
+
+
+class Level(StrEnum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+
+
+CatalogArgument = Annotated[
+    Path, typer.Argument(help="Catalog file (.yaml, .yml or .csv).", show_default=False)
+]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")]
 RubricOption = Annotated[
     Path, typer.Option("--rubric", help="Rubric file (YAML).", show_default=True)
@@ -77,11 +94,15 @@ def _emit(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _load(catalog: Path, rubric: Path) -> tuple[Catalog, Rubric]:
+    """The rubric, then the catalog read with the rubric's vocabulary."""
+    rules = read_rubric(rubric)
+    return read_catalog(catalog, vocabulary=rules.vocabulary), rules
+
+
 @app.command()
 def audit(
-    catalog: Annotated[
-        Path, typer.Argument(help="Catalog file (.yaml, .yml or .csv).", show_default=False)
-    ] = SEED_CATALOG,
+    catalog: CatalogArgument = SEED_CATALOG,
     rubric: RubricOption = DEFAULT_RUBRIC,
     fmt: Annotated[
         AuditFormat, typer.Option("--format", help="Output format.")
@@ -94,10 +115,48 @@ def audit(
     """Every task's level with its reasons, then the findings."""
 
     def body() -> int:
-        rules = read_rubric(rubric)
-        result = audit_catalog(read_catalog(catalog, vocabulary=rules.vocabulary), rules)
+        result = audit_catalog(*_load(catalog, rubric))
         _emit(format_audit(result, fmt.value))
         return len(result.findings)
+
+    findings = _run(debug, body)
+    if strict and findings:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+def graph(
+    catalog: CatalogArgument = SEED_CATALOG,
+    rules: Annotated[
+        Path, typer.Option("--rules", help="Inference and overlap rules (YAML).")
+    ] = DEFAULT_GRAPH_RULES,
+    appetite: Annotated[
+        Level,
+        typer.Option("--appetite", help="Highest level allowed; tasks above it are excluded."),
+    ] = Level.MEDIUM,
+    rubric: RubricOption = DEFAULT_RUBRIC,
+    fmt: Annotated[
+        GraphFormat, typer.Option("--format", help="Output format.")
+    ] = GraphFormat.table,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when there are findings.")
+    ] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Dependencies with provenance, overlaps, blocked-by chains and the critical path."""
+
+    def body() -> int:
+        tasks, scoring = _load(catalog, rubric)
+        graph_rules = read_graph_rules(rules)
+        scores = score_catalog(tasks, scoring)
+        limit = level_rank(appetite.value)
+        excluded = [t.id for t in tasks if level_rank(scores[t.id].level) > limit]
+        try:
+            facts = analyse_graph(tasks, scores, graph_rules, excluded)
+        except InputError as exc:
+            raise exc.with_context(source=str(catalog)) from exc
+        _emit(format_graph(facts, tasks, fmt.value))
+        return len(facts.findings())
 
     findings = _run(debug, body)
     if strict and findings:

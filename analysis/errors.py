@@ -13,7 +13,7 @@ seed.yaml:12: task 384-T01: field 'effort': must be positive, got 0
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 __all__ = [
@@ -137,17 +137,30 @@ class CatalogError(InputError):
 
 
 class DependencyCycleError(CatalogError):
-    """``depends_on`` links that form a cycle.
+    """Dependencies that form a cycle.
 
     Parameters
     ----------
     cycle : sequence of str
-        The task ids around the cycle, first id repeated at the end.
+        The task ids around the cycle as ``depends_on`` reads (``A -> B``: A
+        depends on B), the first id repeated at the end.
+    inferred : mapping, optional
+        Links of the cycle that a rule inferred: ``(A, B)`` to the rule ids.
     """
 
-    def __init__(self, cycle: Sequence[str], **where: str | int | None) -> None:
+    def __init__(
+        self,
+        cycle: Sequence[str],
+        *,
+        inferred: Mapping[tuple[str, str], Sequence[str]] | None = None,
+        **where: str | int | None,
+    ) -> None:
         self.cycle = tuple(cycle)
+        self.inferred = dict(inferred or {})
         problem = "dependency cycle " + " -> ".join(self.cycle)
+        if self.inferred:
+            links = [f"{a} -> {b} by {', '.join(rules)}" for (a, b), rules in self.inferred.items()]
+            problem += f" (inferred: {'; '.join(links)})"
         where.setdefault("task", self.cycle[0])
         where.setdefault("field", "depends_on")
         super().__init__(problem, **where)  # type: ignore[arg-type]
@@ -155,6 +168,7 @@ class DependencyCycleError(CatalogError):
     def _clone(self, where: _Where) -> DependencyCycleError:
         return DependencyCycleError(
             self.cycle,
+            inferred=self.inferred,
             source=where.source,
             line=where.line,
             task=where.task,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import networkx as nx
 
@@ -35,6 +36,7 @@ __all__ = [
     "Issue",
     "Defaults",
     "Catalog",
+    "Finding",
     "level_rank",
 ]
 
@@ -286,6 +288,20 @@ class Catalog:
 
     def __len__(self) -> int:
         return len(self.tasks)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A result worth a person's attention: where a catalog or a plan disagrees with itself.
+
+    ``kind`` names the check, ``message`` says it in one sentence, ``tasks``
+    lists the tasks concerned and ``details`` holds the figures for scripts.
+    """
+
+    kind: str
+    message: str
+    tasks: tuple[str, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _find_cycle(tasks: tuple[Task, ...]) -> list[str] | None:

@@ -1,0 +1,445 @@
+"""The dependency graph: inference rules, overlaps, blocked-by, critical path, the command."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+
+import networkx as nx
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.catalog import parse_catalog
+from analysis.errors import DependencyCycleError
+from analysis.graph import (
+    DEFAULT_GRAPH_RULES,
+    GraphRulesError,
+    analyse_graph,
+    blocked_by,
+    build_graph,
+    critical_path,
+    find_overlaps,
+    generations,
+    parse_graph_rules,
+    read_graph_rules,
+    reduce_for_drawing,
+    title_keywords,
+)
+from analysis.scoring import score_catalog
+
+
+@pytest.fixture(scope="module")
+def graph_rules():
+    return read_graph_rules()
+
+
+def catalog_of(*tasks, **defaults):
+    """A catalog of tasks given as dicts; ids default to T1, T2, ..."""
+    records = []
+    for i, task in enumerate(tasks, start=1):
+        records.append({"id": f"T{i}", "issue": 1, "title": f"task {i}", **task})
+    return parse_catalog(
+        {
+            "defaults": {
+                "effort_hours": {
+                    "design": 1,
+                    "template": 1,
+                    "configure": 1,
+                    "implement": 2,
+                    "deploy": 1,
+                    "experiment": 1,
+                    "document": 1,
+                    "migrate": 3,
+                }
+            },
+            "tasks": records,
+        }
+    )
+
+
+def edges_of(catalog, rubric, rules):
+    graph = build_graph(catalog, score_catalog(catalog, rubric), rules)
+    return {(u, v): (d["provenance"], d["rules"]) for u, v, d in graph.edges(data=True)}
+
+
+class TestInferenceRules:
+    def test_design_before_change_within_a_topic(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"activity": "implement", "environment": "dev", "topic": "mesh"},
+            {"activity": "design", "environment": "none", "topic": "mesh"},
+            {"activity": "implement", "environment": "dev", "topic": "other"},
+        )
+        assert edges_of(catalog, rubric, graph_rules) == {
+            ("T2", "T1"): ("inferred", ("design-before-change",))
+        }
+
+    def test_a_template_comes_before_a_change_of_unknown_activity(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"activity": "template", "environment": "none", "topic": "helm"},
+            {"activity": "unknown", "environment": "production", "topic": "helm"},
+        )
+        assert edges_of(catalog, rubric, graph_rules) == {
+            ("T1", "T2"): ("inferred", ("design-before-change",))
+        }
+
+    def test_configuration_before_the_experiment_that_uses_it(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"activity": "experiment", "environment": "dev", "topic": "chaos"},
+            {"activity": "configure", "environment": "dev", "topic": "chaos"},
+        )
+        assert edges_of(catalog, rubric, graph_rules) == {
+            ("T2", "T1"): ("inferred", ("build-before-experiment",))
+        }
+
+    def test_development_before_production(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"activity": "deploy", "environment": "production", "topic": "mesh"},
+            {"activity": "implement", "environment": "dev", "topic": "mesh"},
+            {"activity": "implement", "environment": "unknown", "topic": "mesh"},
+        )
+        # An unknown environment is not known to be production: no edge to or from T3.
+        assert edges_of(catalog, rubric, graph_rules) == {
+            ("T2", "T1"): ("inferred", ("dev-before-production",))
+        }
+
+    def test_keyword_clusters_order_work_too(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"title": "サービスメッシュ実装", "activity": "implement", "environment": "dev"},
+            {"title": "Service Mesh設計", "activity": "design", "environment": "none"},
+        )
+        assert set(edges_of(catalog, rubric, graph_rules)) == {("T2", "T1")}
+
+    def test_a_declared_edge_keeps_its_provenance_and_names_the_rule(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"activity": "design", "environment": "none", "topic": "mesh"},
+            {"activity": "implement", "environment": "dev", "topic": "mesh", "depends_on": ["T1"]},
+        )
+        assert edges_of(catalog, rubric, graph_rules) == {
+            ("T1", "T2"): ("declared", ("design-before-change",))
+        }
+
+    def test_rules_can_be_switched_off_in_the_file_and_per_run(self, rubric, graph_rules, tmp_path):
+        catalog = catalog_of(
+            {"activity": "design", "environment": "none", "topic": "mesh"},
+            {"activity": "implement", "environment": "dev", "topic": "mesh"},
+        )
+        assert edges_of(catalog, rubric, graph_rules.without(["design-before-change"])) == {}
+        data = yaml.safe_load(DEFAULT_GRAPH_RULES.read_text(encoding="utf-8"))
+        data["inference"][0]["enabled"] = False
+        assert edges_of(catalog, rubric, parse_graph_rules(data)) == {}
+        with pytest.raises(GraphRulesError, match="no inference rule nope"):
+            graph_rules.without(["nope"])
+
+    def test_a_cycle_through_an_inferred_edge_names_it(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"activity": "design", "environment": "none", "topic": "mesh", "depends_on": ["T2"]},
+            {"activity": "implement", "environment": "dev", "topic": "mesh"},
+        )
+        with pytest.raises(DependencyCycleError) as info:
+            build_graph(catalog, score_catalog(catalog, rubric), graph_rules)
+        message = str(info.value)
+        assert "dependency cycle" in message
+        assert info.value.inferred == {("T2", "T1"): ("design-before-change",)}
+        assert "inferred: T2 -> T1 by design-before-change" in message
+        assert set(info.value.cycle) == {"T1", "T2"}
+
+    def test_bad_rules_file(self, tmp_path):
+        data = yaml.safe_load(DEFAULT_GRAPH_RULES.read_text(encoding="utf-8"))
+        data["inference"][0]["before"] = {"colour": ["red"]}
+        with pytest.raises(GraphRulesError, match=r"before\.colour"):
+            parse_graph_rules(data)
+
+
+class TestKeywords:
+    @pytest.mark.parametrize(
+        ("a", "b"),
+        [
+            ("Helm Charts Development (テンプレート作成)", "Helm Charts実装"),
+            ("DR Plan文書化", "Disaster Recovery Planning (文書化)"),
+            ("Ｈｅｌｍ　Ｃｈａｒｔｓ作成", "helm charts"),
+            ("サービスメッシュ実装 (本番)", "Service Mesh設計"),
+            ("ヘルスチェック設定", "Health Checks設計"),
+        ],
+    )
+    def test_same_thing_in_other_words(self, graph_rules, a, b):
+        ka = title_keywords(a, graph_rules.overlaps)
+        assert ka and ka == title_keywords(b, graph_rules.overlaps)
+
+    @pytest.mark.parametrize(
+        ("a", "b"),
+        [
+            ("Cost Monitoring Framework (設計)", "Monitoring Stack実装"),
+            ("Zero-Trust Security Design", "Zero Trust Network"),
+        ],
+    )
+    def test_different_things(self, graph_rules, a, b):
+        assert title_keywords(a, graph_rules.overlaps) != title_keywords(b, graph_rules.overlaps)
+
+    def test_only_generic_words_leave_nothing(self, graph_rules):
+        assert title_keywords("設計 (開発環境)", graph_rules.overlaps) == frozenset()
+
+
+class TestSeedOverlaps:
+    """The seed's four issues file the same work several times; these clusters say where."""
+
+    def test_clusters(self, seed_catalog, rubric, graph_rules):
+        clusters = find_overlaps(seed_catalog, score_catalog(seed_catalog, rubric), graph_rules)
+        got = {c.tasks: ([d.tasks for d in c.duplicates], c.mixed) for c in clusters}
+        assert got == {
+            # GitOps design (#384) and its implementation (#381): related, LOW vs HIGH.
+            ("384-T02", "381-T15"): ([], True),
+            # Service Mesh in production (#384, HIGH) and in dev (#347, MEDIUM).
+            ("384-T04", "347-service-mesh"): ([], True),
+            # CI/CD pipeline in dev (#384) and the pipeline's optimisation design (#347).
+            ("384-T06", "347-pipeline-optimization"): ([], True),
+            # Helm charts: a template twice (#384, #347: the same work) and an implementation.
+            ("384-T07", "381-T10", "347-helm-charts"): ([("384-T07", "347-helm-charts")], True),
+            # Monitoring / metrics stack designed twice, implemented once (environment unknown).
+            ("384-T08", "381-T06", "347-monitoring-stack"): ([("384-T08", "381-T06")], True),
+            # Logging pipeline design and log aggregation implementation.
+            ("384-T09", "347-log-aggregation"): ([], True),
+            # The SLO framework designed in two issues.
+            ("384-T11", "381-T08"): ([("384-T11", "381-T08")], False),
+            # Zero trust: a LOW design in #384, the HIGH production network change in #347.
+            ("384-T16", "347-zero-trust-network"): ([], True),
+            # The DR plan documented in three issues.
+            ("384-T17", "381-T11", "348-disaster-recovery-plan"): (
+                [("384-T17", "381-T11", "348-disaster-recovery-plan")],
+                False,
+            ),
+            # Cost optimisation and cost analysis designs.
+            ("381-T04", "347-cost-analysis"): ([("381-T04", "347-cost-analysis")], False),
+            # Health checks designed in #381, implemented in #348.
+            ("381-T12", "348-health-checks"): ([], True),
+        }
+        assert all(d.mergeable for c in clusters for d in c.duplicates)
+
+    def test_findings(self, seed_catalog, rubric, graph_rules):
+        scores = score_catalog(seed_catalog, rubric)
+        facts = analyse_graph(seed_catalog, scores, graph_rules)
+        kinds = [f.kind for f in facts.findings()]
+        assert kinds.count("duplicate-work") == 5
+        assert kinds.count("overlap-mixed-risk") == 8
+
+    def test_copies_at_different_levels_are_never_merged(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {
+                "activity": "deploy",
+                "environment": "production",
+                "topic": "db",
+                "touches": ["data"],
+                "reversibility": "reversible",
+            },
+            {
+                "activity": "deploy",
+                "environment": "production",
+                "topic": "db",
+                "touches": ["observability"],
+                "reversibility": "reversible",
+            },
+        )
+        (cluster,) = find_overlaps(catalog, score_catalog(catalog, rubric), graph_rules)
+        (dup,) = cluster.duplicates
+        assert dup.levels == ("MEDIUM", "HIGH") and not dup.mergeable
+        assert cluster.mixed
+
+    def test_unknown_facts_are_no_evidence_of_duplication(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"activity": "unknown", "environment": "dev", "topic": "x"},
+            {"activity": "unknown", "environment": "dev", "topic": "x"},
+        )
+        (cluster,) = find_overlaps(catalog, score_catalog(catalog, rubric), graph_rules)
+        assert cluster.duplicates == ()
+
+
+class TestBlockedBy:
+    def test_chains_are_the_shortest_from_an_excluded_task(self):
+        graph = nx.DiGraph()
+        graph.add_nodes_from(["H", "A", "B", "C", "D", "E"])
+        graph.add_edges_from([("H", "A"), ("A", "B"), ("B", "C"), ("H", "C"), ("D", "E")])
+        assert blocked_by(graph, ["H"]) == {
+            "A": ("H", "A"),
+            "B": ("H", "A", "B"),
+            "C": ("H", "C"),
+        }
+
+    def test_excluded_tasks_are_not_listed_as_blocked(self):
+        graph = nx.DiGraph([("X", "Y"), ("Y", "Z")])
+        assert blocked_by(graph, ["X", "Y"]) == {"Z": ("Y", "Z")}
+
+    @settings(deadline=None, max_examples=150)
+    @given(st.data())
+    def test_blocked_set_is_closed_under_dependents(self, data):
+        n = data.draw(st.integers(1, 25))
+        pairs = data.draw(
+            st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=60)
+        )
+        graph = nx.DiGraph()
+        graph.add_nodes_from(range(n))
+        graph.add_edges_from((min(a, b), max(a, b)) for a, b in pairs if a != b)
+        excluded = data.draw(st.sets(st.integers(0, n - 1)))
+        chains = blocked_by(graph, excluded)
+        closed = set(chains) | excluded
+        for node in closed:
+            assert set(graph.successors(node)) <= closed
+        expected = set().union(*(nx.descendants(graph, x) for x in excluded)) - excluded
+        assert set(chains) == expected
+        for node, chain in chains.items():
+            assert chain[0] in excluded and chain[-1] == node
+            assert all(graph.has_edge(u, v) for u, v in itertools.pairwise(chain))
+
+
+class TestPaths:
+    def test_critical_path_by_hand(self):
+        # A(2) -> B(3) -> D(1); A -> C(5) -> D; E(4) alone. Longest: A, C, D = 8 hours.
+        graph = nx.DiGraph()
+        for node, hours in {"A": 2, "B": 3, "C": 5, "D": 1, "E": 4}.items():
+            graph.add_node(node, remaining=hours)
+        graph.add_edges_from([("A", "B"), ("B", "D"), ("A", "C"), ("C", "D")])
+        assert critical_path(graph) == (("A", "C", "D"), 8.0)
+        assert generations(graph) == (("A", "E"), ("B", "C"), ("D",))
+
+    def test_done_work_adds_nothing_to_the_critical_path(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"activity": "migrate", "environment": "dev", "status": "done"},
+            {"activity": "implement", "environment": "dev", "depends_on": ["T1"]},
+            {"activity": "deploy", "environment": "dev", "effort": 2.5},
+        )
+        graph = build_graph(catalog, score_catalog(catalog, rubric), graph_rules)
+        assert critical_path(graph) == (("T3",), 2.5)
+        assert critical_path(graph, weight="hours") == (("T1", "T2"), 5.0)
+
+    def test_reduction_for_drawing_drops_implied_edges_only(self):
+        graph = nx.DiGraph()
+        graph.add_node("A", level="LOW")
+        graph.add_edge("A", "B", provenance="declared", rules=())
+        graph.add_edge("B", "C", provenance="inferred", rules=("r",))
+        graph.add_edge("A", "C", provenance="declared", rules=())
+        reduced = reduce_for_drawing(graph)
+        assert set(reduced.edges) == {("A", "B"), ("B", "C")}
+        assert reduced.nodes["A"]["level"] == "LOW"
+        assert reduced.edges["B", "C"]["rules"] == ("r",)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.data())
+def test_inferred_edges_never_create_a_cycle_silently(rubric, graph_rules, data):
+    """Either the graph (declared + inferred) is acyclic, or building it names a real cycle."""
+    activities = ["design", "template", "configure", "implement", "deploy", "experiment", "unknown"]
+    environments = ["none", "dev", "verification", "staging", "production", "unknown"]
+    n = data.draw(st.integers(2, 10))
+    tasks = []
+    for i in range(n):
+        deps = data.draw(st.lists(st.integers(0, i - 1), max_size=2, unique=True)) if i else []
+        tasks.append(
+            {
+                "activity": data.draw(st.sampled_from(activities)),
+                "environment": data.draw(st.sampled_from(environments)),
+                "topic": data.draw(st.sampled_from(["a", "b"])),
+                "depends_on": [f"T{d + 1}" for d in deps],
+            }
+        )
+    catalog = catalog_of(*tasks)
+    scores = score_catalog(catalog, rubric)
+    try:
+        graph = build_graph(catalog, scores, graph_rules)
+    except DependencyCycleError as exc:
+        cycle = exc.cycle
+        assert cycle[0] == cycle[-1]
+        declared = {(t.id, d) for t in catalog for d in t.depends_on}
+        for a, b in itertools.pairwise(cycle):
+            assert (a, b) in declared or (a, b) in exc.inferred
+        assert exc.inferred, "declared edges alone are acyclic, so a rule must be involved"
+    else:
+        assert nx.is_directed_acyclic_graph(graph)
+        for task in catalog:
+            for dep in task.depends_on:
+                assert graph.has_edge(dep, task.id)
+
+
+class TestCommand:
+    def test_table(self, assess):
+        result = assess("graph")
+        assert result.exit_code == 0, result.output
+        assert "10 edges (0 declared, 10 inferred" in result.stdout
+        assert "347-service-mesh           384-T04" in result.stdout
+        assert "Critical path (0.3 h): 347-service-mesh -> 384-T04" in result.stdout
+
+    def test_json(self, assess):
+        data = json.loads(assess("graph", "--format", "json").stdout)
+        assert len(data["nodes"]) == 43
+        assert {n["risk"] for n in data["nodes"]} == {"LOW", "MEDIUM", "HIGH"}
+        edge = next(e for e in data["edges"] if e["after"] == "384-T04")
+        assert edge == {
+            "before": "347-service-mesh",
+            "after": "384-T04",
+            "provenance": "inferred",
+            "rules": ["dev-before-production"],
+        }
+        assert len(data["clusters"]) == 11
+        assert data["critical_path"] == {"tasks": ["347-service-mesh", "384-T04"], "hours": 0.3}
+        # Nothing depends on a HIGH task in the seed: excluding them blocks nothing.
+        assert len(data["excluded"]) == 13 and data["blocked"] == []
+
+    def test_blocked_chains_with_a_lower_appetite(self, assess):
+        data = json.loads(assess("graph", "--appetite", "LOW", "--format", "json").stdout)
+        blocked = {b["id"]: b["chain"] for b in data["blocked"]}
+        assert blocked == {}  # MEDIUM tasks gate only HIGH ones, which are excluded too
+        assert "347-service-mesh" in data["excluded"]
+
+    def test_dot_renders_with_graphviz(self, assess, tmp_path):
+        result = assess("graph", "--format", "dot")
+        assert result.exit_code == 0
+        assert result.stdout.startswith('digraph "cc03-ultra-marathon" {')
+        assert '"347-service-mesh" -> "384-T04" [style=dashed' in result.stdout
+        dot = shutil.which("dot")
+        if dot is None:
+            if os.environ.get("ASSESS_REQUIRE_TOOLS"):
+                pytest.fail("Graphviz 'dot' is required here (ASSESS_REQUIRE_TOOLS is set)")
+            pytest.skip("Graphviz is not installed")
+        path = tmp_path / "g.dot"
+        path.write_text(result.stdout, encoding="utf-8")
+        svg = subprocess.run([dot, "-Tsvg", str(path)], capture_output=True, timeout=60)
+        assert svg.returncode == 0, svg.stderr.decode()
+        assert "Service Mesh実装".encode() in svg.stdout
+
+    def test_inferred_cycle_is_one_line_naming_the_file(self, assess, tmp_path):
+        path = tmp_path / "cyclic.yaml"
+        path.write_text(
+            yaml.safe_dump(
+                {
+                    "defaults": {"effort_hours": {"design": 1, "implement": 1}},
+                    "tasks": [
+                        {
+                            "id": "D",
+                            "issue": 1,
+                            "title": "Mesh設計",
+                            "activity": "design",
+                            "environment": "none",
+                            "depends_on": ["I"],
+                        },
+                        {
+                            "id": "I",
+                            "issue": 1,
+                            "title": "Mesh実装",
+                            "activity": "implement",
+                            "environment": "dev",
+                        },
+                    ],
+                },
+                allow_unicode=True,
+            ),
+            encoding="utf-8",
+        )
+        assert assess("audit", path).exit_code == 0  # declared links alone are fine
+        result = assess("graph", path)
+        assert result.exit_code == 2
+        assert result.stderr.splitlines() == [
+            f"assess: error: {path}: task D: field 'depends_on': dependency cycle "
+            "D -> I -> D (inferred: I -> D by design-before-change)"
+        ]
