@@ -31,16 +31,11 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import math
 import os
 import re
-import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from analysis.errors import CatalogError, InputError
 from analysis.model import (
@@ -55,6 +50,24 @@ from analysis.model import (
     Issue,
     Task,
     Vocabulary,
+)
+from analysis.records import (
+    Located,
+    Where,
+    check_choice,
+    check_ident,
+    check_keys,
+    check_mapping,
+    check_number,
+    check_text,
+    check_whole,
+    describe,
+    dump_yaml,
+    load_yaml_text,
+    located,
+    optional_text,
+    read_text,
+    write_text_atomic,
 )
 
 __all__ = [
@@ -99,187 +112,9 @@ REQUIRED_TASK_FIELDS = ("id", "issue", "title", "activity", "environment")
 #: Fields whose value a task may explain with the words that led to it.
 EVIDENCE_FIELDS = ("activity", "environment", "touches", "reversibility", "effort", "value")
 
-_ID_PATTERN = re.compile(r"^[^\s,;]+$")
 _PRIORITY_PATTERN = re.compile(r"^P[0-9]$")
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 _FORMATS = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
-
-
-# --------------------------------------------------------------------------- YAML with lines
-
-
-class _Mapping(dict):
-    """A dict from YAML that remembers where it and each of its keys stand."""
-
-    line: int | None = None
-    key_lines: dict[Any, int]
-
-    def line_of(self, key: str) -> int | None:
-        return getattr(self, "key_lines", {}).get(key, self.line)
-
-
-class _LineLoader(yaml.SafeLoader):
-    """Safe loader that records line numbers and refuses duplicate keys."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):
-    data = _Mapping()
-    data.line = node.start_mark.line + 1
-    data.key_lines = {}
-    yield data
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if key in data.key_lines:
-            raise CatalogError(
-                f"duplicate key (first at line {data.key_lines[key]})",
-                line=line,
-                field=str(key),
-            )
-        data.key_lines[key] = line
-        data[key] = loader.construct_object(value_node, deep=True)
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-
-
-def load_yaml_text(text: str, source: str, error: type[InputError] = CatalogError) -> Any:
-    """Parse YAML safely, keeping line numbers on mappings.
-
-    Raises
-    ------
-    InputError
-        (of type ``error``) for malformed YAML, with its line, or a duplicate key.
-    """
-    try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except CatalogError as exc:
-        raise error(exc.problem, source=source, line=exc.line, field=exc.field) from exc
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise error(f"malformed YAML: {problem}", source=source, line=line) from exc
-    except yaml.YAMLError as exc:
-        raise error(f"malformed YAML: {exc}", source=source) from exc
-
-
-class _Dumper(yaml.SafeDumper):
-    """Block style for records, flow style for short lists of scalars."""
-
-
-def _represent_list(dumper: _Dumper, data: list) -> yaml.Node:
-    flow = all(isinstance(item, (str, int, float)) for item in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-
-_Dumper.add_representer(list, _represent_list)
-
-
-# --------------------------------------------------------------------------- validation helpers
-
-
-@dataclass(frozen=True)
-class _Where:
-    """Where a record stands, to name it in errors."""
-
-    source: str
-    record: str | None = None
-    task: str | None = None
-    mapping: Any = None
-
-    def fail(self, problem: str, field: str | None = None) -> CatalogError:
-        line = None
-        if isinstance(self.mapping, _Mapping):
-            line = self.mapping.line_of(field.split(".")[0]) if field else self.mapping.line
-        return CatalogError(
-            problem,
-            source=self.source,
-            line=line,
-            task=self.task,
-            record=self.record,
-            field=field,
-        )
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"number {value!r}"
-    if isinstance(value, str):
-        return f"text {value!r}"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if value is None:
-        return "nothing"
-    return type(value).__name__
-
-
-def _check_keys(raw: Mapping, allowed: tuple[str, ...], where: _Where, prefix: str = "") -> None:
-    for key in raw:
-        if key not in allowed:
-            hint = difflib.get_close_matches(str(key), allowed, n=1)
-            more = f" (did you mean '{hint[0]}'?)" if hint else f" (known: {', '.join(allowed)})"
-            raise where.fail(f"unknown field{more}", f"{prefix}{key}")
-
-
-def _mapping(value: Any, where: _Where, field: str, what: str = "a mapping") -> Mapping:
-    if not isinstance(value, Mapping):
-        raise where.fail(f"expected {what}, got {_describe(value)}", field)
-    return value
-
-
-def _text(value: Any, where: _Where, field: str) -> str:
-    if not isinstance(value, str):
-        raise where.fail(f"expected text, got {_describe(value)} (quote it)", field)
-    if not value.strip():
-        raise where.fail("must not be empty", field)
-    return value
-
-
-def _optional_text(raw: Mapping, key: str, where: _Where) -> str | None:
-    return None if raw.get(key) is None else _text(raw[key], where, key)
-
-
-def _whole(value: Any, where: _Where, field: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise where.fail(f"expected a whole number, got {_describe(value)}", field)
-    if value < minimum:
-        raise where.fail(f"must be at least {minimum}, got {value}", field)
-    return value
-
-
-def _number(value: Any, where: _Where, field: str, *, positive: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise where.fail(f"expected a number, got {_describe(value)}", field)
-    if not math.isfinite(value):
-        raise where.fail(f"must be a finite number, got {value}", field)
-    if positive and value <= 0:
-        raise where.fail(f"must be positive, got {value:g}", field)
-    if not positive and value < 0:
-        raise where.fail(f"must not be negative, got {value:g}", field)
-    return float(value)
-
-
-def _choice(value: Any, allowed: tuple[str, ...], where: _Where, field: str) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        shown = repr(value) if isinstance(value, str) else _describe(value)
-        raise where.fail(f"{shown} is not one of {', '.join(allowed)}", field)
-    return value
-
-
-def _ident(value: Any, where: _Where, field: str) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not _ID_PATTERN.match(value):
-        raise where.fail(
-            f"expected an id without spaces, commas or semicolons, got {_describe(value)}", field
-        )
-    return value
 
 
 # --------------------------------------------------------------------------- parse (pure)
@@ -311,25 +146,25 @@ def parse_catalog(
     CatalogError
         Naming the source, line, task and field of the first problem found.
     """
-    top = _Where(source, mapping=data)
+    top = Where(source, mapping=data)
     if data is None:
         raise CatalogError("empty file: expected a catalog with 'tasks'", source=source)
-    _mapping(data, top, None, "a mapping with 'tasks'")  # type: ignore[arg-type]
-    _check_keys(data, TOP_KEYS, top)
+    check_mapping(data, top, None, "a mapping with 'tasks'")  # type: ignore[arg-type]
+    check_keys(data, TOP_KEYS, top)
     meta = data.get("catalog") or {}
-    meta_where = _Where(source, record="catalog", mapping=meta)
-    _mapping(meta, meta_where, "catalog")
-    _check_keys(meta, META_KEYS, meta_where)
+    meta_where = Where(source, record="catalog", mapping=meta)
+    check_mapping(meta, meta_where, "catalog")
+    check_keys(meta, META_KEYS, meta_where)
     defaults = _parse_defaults(data.get("defaults") or {}, source, vocabulary)
     issues_raw = data.get("issues") or []
     if not isinstance(issues_raw, list):
-        raise top.fail(f"expected a list of issues, got {_describe(issues_raw)}", "issues")
+        raise top.fail(f"expected a list of issues, got {describe(issues_raw)}", "issues")
     issues = tuple(_parse_issue(raw, i, source) for i, raw in enumerate(issues_raw))
     tasks_raw = data.get("tasks")
     if tasks_raw is None:
         raise top.fail("missing (required): a catalog lists its tasks", "tasks")
     if not isinstance(tasks_raw, list):
-        raise top.fail(f"expected a list of tasks, got {_describe(tasks_raw)}", "tasks")
+        raise top.fail(f"expected a list of tasks, got {describe(tasks_raw)}", "tasks")
     if not tasks_raw:
         raise top.fail("a catalog needs at least one task", "tasks")
     tasks = tuple(
@@ -338,9 +173,9 @@ def parse_catalog(
     catalog_name = meta.get("name", name) or "catalog"
     try:
         return Catalog(
-            name=_ident(catalog_name, meta_where, "name"),
-            title=_optional_text(meta, "title", meta_where),
-            source=_optional_text(meta, "source", meta_where),
+            name=check_ident(catalog_name, meta_where, "name"),
+            title=optional_text(meta, "title", meta_where),
+            source=optional_text(meta, "source", meta_where),
             declared=_parse_declared(meta.get("declared"), meta_where),
             defaults=defaults,
             issues=issues,
@@ -354,24 +189,24 @@ def _locate(exc: CatalogError, source: str, issues_raw: list, tasks_raw: list) -
     """Add the file and line to a cross-reference error raised by :class:`Catalog`."""
     line = None
     for raw in tasks_raw:
-        if isinstance(raw, _Mapping) and exc.task is not None and str(raw.get("id")) == exc.task:
+        if isinstance(raw, Located) and exc.task is not None and str(raw.get("id")) == exc.task:
             line = raw.line_of(exc.field or "id")
     for raw in issues_raw:
-        if isinstance(raw, _Mapping) and exc.record == f"issue #{raw.get('number')}":
+        if isinstance(raw, Located) and exc.record == f"issue #{raw.get('number')}":
             line = raw.line_of(exc.field or "number")
     return exc.with_context(source=source, line=line)  # type: ignore[return-value]
 
 
-def _parse_declared(raw: Any, where: _Where) -> DeclaredCounts:
+def _parse_declared(raw: Any, where: Where) -> DeclaredCounts:
     if raw is None:
         return DeclaredCounts()
-    _mapping(raw, where, "declared")
-    _check_keys(raw, DECLARED_KEYS, where, "declared.")
+    check_mapping(raw, where, "declared")
+    check_keys(raw, DECLARED_KEYS, where, "declared.")
     total = raw.get("total")
     return DeclaredCounts(
-        total=None if total is None else _whole(total, where, "declared.total", 0),
+        total=None if total is None else check_whole(total, where, "declared.total", 0),
         by_level={
-            level: _whole(raw[level], where, f"declared.{level}", 0)
+            level: check_whole(raw[level], where, f"declared.{level}", 0)
             for level in LEVELS
             if raw.get(level) is not None
         },
@@ -379,70 +214,70 @@ def _parse_declared(raw: Any, where: _Where) -> DeclaredCounts:
 
 
 def _parse_defaults(raw: Any, source: str, vocabulary: Vocabulary) -> Defaults:
-    where = _Where(source, record="defaults", mapping=raw)
-    _mapping(raw, where, "defaults")
-    _check_keys(raw, DEFAULTS_KEYS, where)
+    where = Where(source, record="defaults", mapping=raw)
+    check_mapping(raw, where, "defaults")
+    check_keys(raw, DEFAULTS_KEYS, where)
     effort_raw = raw.get("effort_hours") or {}
-    _mapping(effort_raw, where, "effort_hours")
+    check_mapping(effort_raw, where, "effort_hours")
     effort = {}
     for activity, hours in effort_raw.items():
         field = f"effort_hours.{activity}"
-        _choice(activity, vocabulary.activity, where, field)
-        effort[activity] = _number(hours, where, field, positive=True)
+        check_choice(activity, vocabulary.activity, where, field)
+        effort[activity] = check_number(hours, where, field, positive=True)
     by_priority_raw = raw.get("value_by_priority") or {}
-    _mapping(by_priority_raw, where, "value_by_priority")
+    check_mapping(by_priority_raw, where, "value_by_priority")
     by_priority = {}
     for priority, value in by_priority_raw.items():
         field = f"value_by_priority.{priority}"
         if not isinstance(priority, str) or not _PRIORITY_PATTERN.match(priority):
-            raise where.fail(f"expected a priority P0 to P9, got {_describe(priority)}", field)
-        by_priority[priority] = _number(value, where, field, positive=False)
+            raise where.fail(f"expected a priority P0 to P9, got {describe(priority)}", field)
+        by_priority[priority] = check_number(value, where, field, positive=False)
     value = raw.get("value")
     return Defaults(
         effort_hours=effort,
-        value=1.0 if value is None else _number(value, where, "value", positive=False),
+        value=1.0 if value is None else check_number(value, where, "value", positive=False),
         value_by_priority=by_priority,
     )
 
 
 def _parse_issue(raw: Any, index: int, source: str) -> Issue:
-    where = _Where(source, record=f"issue #{index + 1} in the list", mapping=raw)
-    _mapping(raw, where, None)  # type: ignore[arg-type]
+    where = Where(source, record=f"issue #{index + 1} in the list", mapping=raw)
+    check_mapping(raw, where, None)  # type: ignore[arg-type]
     if raw.get("number") is None:
         raise where.fail("missing (required)", "number")
-    number = _whole(raw["number"], where, "number", 1)
-    where = _Where(source, record=f"issue #{number}", mapping=raw)
-    _check_keys(raw, ISSUE_KEYS, where)
+    number = check_whole(raw["number"], where, "number", 1)
+    where = Where(source, record=f"issue #{number}", mapping=raw)
+    check_keys(raw, ISSUE_KEYS, where)
     return Issue(
         number=number,
-        title=_optional_text(raw, "title", where),
+        title=optional_text(raw, "title", where),
         declared=_parse_declared(raw.get("declared"), where),
-        note=_optional_text(raw, "note", where),
+        note=optional_text(raw, "note", where),
     )
 
 
 def _parse_task(
     raw: Any, index: int, source: str, defaults: Defaults, vocabulary: Vocabulary
 ) -> Task:
-    where = _Where(source, record=f"task #{index + 1} in the list", mapping=raw)
-    _mapping(raw, where, None)  # type: ignore[arg-type]
+    where = Where(source, record=f"task #{index + 1} in the list", mapping=raw)
+    check_mapping(raw, where, None)  # type: ignore[arg-type]
     if raw.get("id") is None:
         raise where.fail("missing (required)", "id")
-    task_id = _ident(raw["id"], where, "id")
-    where = _Where(source, task=task_id, mapping=raw)
-    _check_keys(raw, TASK_FIELDS, where)
+    task_id = check_ident(raw["id"], where, "id")
+    where = Where(source, task=task_id, mapping=raw)
+    check_keys(raw, TASK_FIELDS, where)
     for key in REQUIRED_TASK_FIELDS:
         if raw.get(key) is None:
             raise where.fail("missing (required)", key)
     # Fields are checked in the order they are documented, so the first error is stable.
-    issue = _whole(raw["issue"], where, "issue", 1)
-    title = _text(raw["title"], where, "title")
-    activity = _choice(raw["activity"], (*vocabulary.activity, UNKNOWN), where, "activity")
-    environment = _choice(
+    issue = check_whole(raw["issue"], where, "issue", 1)
+    title = check_text(raw["title"], where, "title")
+    activity = check_choice(raw["activity"], (*vocabulary.activity, UNKNOWN), where, "activity")
+    environment = check_choice(
         raw["environment"], (*vocabulary.environment, UNKNOWN), where, "environment"
     )
     touches = _parse_touches(raw.get("touches", UNKNOWN), vocabulary, where)
-    reversibility = _choice(
+    reversibility = check_choice(
         raw.get("reversibility", UNKNOWN),
         (*vocabulary.reversibility, UNKNOWN),
         where,
@@ -453,7 +288,7 @@ def _parse_task(
     if priority is not None and (
         not isinstance(priority, str) or not _PRIORITY_PATTERN.match(priority)
     ):
-        raise where.fail(f"expected a priority P0 to P9, got {_describe(priority)}", "priority")
+        raise where.fail(f"expected a priority P0 to P9, got {describe(priority)}", "priority")
     value, value_source = _parse_value(raw.get("value"), priority, defaults, where)
     declared_risk = raw.get("declared_risk")
     return Task(
@@ -470,17 +305,17 @@ def _parse_task(
         value_source=value_source,
         priority=priority,
         depends_on=_parse_ids(raw.get("depends_on"), where, "depends_on"),
-        topic=_optional_text(raw, "topic", where),
-        status=_choice(raw.get("status", "todo"), STATUSES, where, "status"),
+        topic=optional_text(raw, "topic", where),
+        status=check_choice(raw.get("status", "todo"), STATUSES, where, "status"),
         declared_risk=None
         if declared_risk is None
-        else _choice(declared_risk, LEVELS, where, "declared_risk"),
-        declared_note=_optional_text(raw, "declared_note", where),
+        else check_choice(declared_risk, LEVELS, where, "declared_risk"),
+        declared_note=optional_text(raw, "declared_note", where),
         evidence=_parse_evidence(raw.get("evidence"), where),
     )
 
 
-def _parse_effort(raw: Any, activity: str, defaults: Defaults, where: _Where) -> tuple[Effort, str]:
+def _parse_effort(raw: Any, activity: str, defaults: Defaults, where: Where) -> tuple[Effort, str]:
     if raw is None:
         if activity == UNKNOWN and defaults.effort_hours:
             # The activity is unknown: assume the longest default, never a shorter one.
@@ -492,12 +327,12 @@ def _parse_effort(raw: Any, activity: str, defaults: Defaults, where: _Where) ->
             )
         return Effort.point(defaults.effort_hours[activity]), "default"
     if isinstance(raw, Mapping):
-        _check_keys(raw, EFFORT_KEYS, where, "effort.")
+        check_keys(raw, EFFORT_KEYS, where, "effort.")
         points = []
         for key in EFFORT_KEYS:
             if raw.get(key) is None:
                 raise where.fail("missing (required in a three-point estimate)", f"effort.{key}")
-            points.append(_number(raw[key], where, f"effort.{key}", positive=True))
+            points.append(check_number(raw[key], where, f"effort.{key}", positive=True))
         if not points[0] <= points[1] <= points[2]:
             raise where.fail(
                 "expected optimistic <= likely <= pessimistic, got "
@@ -507,17 +342,17 @@ def _parse_effort(raw: Any, activity: str, defaults: Defaults, where: _Where) ->
         return Effort(*points), "task"
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         raise where.fail(
-            f"expected hours or {{optimistic, likely, pessimistic}}, got {_describe(raw)}",
+            f"expected hours or {{optimistic, likely, pessimistic}}, got {describe(raw)}",
             "effort",
         )
-    return Effort.point(_number(raw, where, "effort", positive=True)), "task"
+    return Effort.point(check_number(raw, where, "effort", positive=True)), "task"
 
 
 def _parse_value(
-    raw: Any, priority: str | None, defaults: Defaults, where: _Where
+    raw: Any, priority: str | None, defaults: Defaults, where: Where
 ) -> tuple[float, str]:
     if raw is not None:
-        return _number(raw, where, "value", positive=False), "task"
+        return check_number(raw, where, "value", positive=False), "task"
     if priority is not None:
         if priority not in defaults.value_by_priority:
             raise where.fail(
@@ -527,32 +362,34 @@ def _parse_value(
     return defaults.value, "default"
 
 
-def _parse_touches(raw: Any, vocabulary: Vocabulary, where: _Where) -> tuple[str, ...]:
+def _parse_touches(raw: Any, vocabulary: Vocabulary, where: Where) -> tuple[str, ...]:
     allowed = (*vocabulary.touches, UNKNOWN)
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, list):
-        raise where.fail(f"expected a list of areas or 'unknown', got {_describe(raw)}", "touches")
+        raise where.fail(f"expected a list of areas or 'unknown', got {describe(raw)}", "touches")
     if not items:
         raise where.fail("must name at least one area, or be 'unknown'", "touches")
-    chosen = {_choice(item, allowed, where, "touches") for item in items}
+    chosen = {check_choice(item, allowed, where, "touches") for item in items}
     return tuple(area for area in allowed if area in chosen)
 
 
-def _parse_ids(raw: Any, where: _Where, field: str) -> tuple[str, ...]:
+def _parse_ids(raw: Any, where: Where, field: str) -> tuple[str, ...]:
     if raw is None:
         return ()
     items = [raw] if isinstance(raw, (str, int)) and not isinstance(raw, bool) else raw
     if not isinstance(items, list):
-        raise where.fail(f"expected a list of task ids, got {_describe(raw)}", field)
-    return tuple(dict.fromkeys(_ident(item, where, field) for item in items))
+        raise where.fail(f"expected a list of task ids, got {describe(raw)}", field)
+    return tuple(dict.fromkeys(check_ident(item, where, field) for item in items))
 
 
-def _parse_evidence(raw: Any, where: _Where) -> dict[str, str]:
+def _parse_evidence(raw: Any, where: Where) -> dict[str, str]:
     if raw is None:
         return {}
-    _mapping(raw, where, "evidence")
-    _check_keys(raw, EVIDENCE_FIELDS, where, "evidence.")
-    return {key: _text(raw[key], where, f"evidence.{key}") for key in EVIDENCE_FIELDS if key in raw}
+    check_mapping(raw, where, "evidence")
+    check_keys(raw, EVIDENCE_FIELDS, where, "evidence.")
+    return {
+        key: check_text(raw[key], where, f"evidence.{key}") for key in EVIDENCE_FIELDS if key in raw
+    }
 
 
 # --------------------------------------------------------------------------- back to data
@@ -672,7 +509,7 @@ _WHOLE_COLUMNS = {"issue", *_DECLARED_COLUMNS}
 _NUMBER_COLUMNS = {"effort", "effort_optimistic", "effort_likely", "effort_pessimistic", "value"}
 
 
-def _csv_cell(column: str, text: str, where: _Where) -> Any:
+def _csv_cell(column: str, text: str, where: Where) -> Any:
     if column in _WHOLE_COLUMNS:
         try:
             return int(text)
@@ -695,7 +532,7 @@ def _csv_to_data(text: str, source: str) -> dict[str, Any]:
     """Turn the CSV form into the YAML shape, keeping each row's line number."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
-    head = _Where(source, record="header", mapping=_line(1))
+    head = Where(source, record="header", mapping=located(1))
     for column in header:
         if column not in CSV_COLUMNS:
             hint = difflib.get_close_matches(column, CSV_COLUMNS, n=1)
@@ -717,22 +554,16 @@ def _csv_to_data(text: str, source: str) -> dict[str, Any]:
             continue
         kind = cells.pop("record", "task")
         label = f"{kind} row" if "id" not in cells else None
-        where = _Where(source, record=label, task=cells.get("id"), mapping=_line(line))
+        where = Where(source, record=label, task=cells.get("id"), mapping=located(line))
         if kind not in _CSV_RECORDS:
             raise where.fail(f"{kind!r} is not one of {', '.join(_CSV_RECORDS)}", "record")
         for column in cells:
             if column not in _COLUMNS_BY_RECORD[kind]:
                 raise where.fail(f"does not apply to {kind} rows", column)
-        values = _Mapping({c: _csv_cell(c, v, where) for c, v in cells.items()})
+        values = Located({c: _csv_cell(c, v, where) for c, v in cells.items()})
         values.line = line
         _add_csv_row(data, kind, values, where)
     return {key: value for key, value in data.items() if value}
-
-
-def _line(line: int) -> _Mapping:
-    mapping = _Mapping()
-    mapping.line = line
-    return mapping
 
 
 def _declared_from_row(values: Mapping) -> dict[str, int] | None:
@@ -740,7 +571,7 @@ def _declared_from_row(values: Mapping) -> dict[str, int] | None:
     return declared or None
 
 
-def _add_csv_row(data: dict[str, Any], kind: str, values: _Mapping, where: _Where) -> None:
+def _add_csv_row(data: dict[str, Any], kind: str, values: Located, where: Where) -> None:
     if kind == "catalog":
         if data["catalog"]:
             raise where.fail("a CSV catalog has at most one catalog row", "record")
@@ -763,7 +594,7 @@ def _add_csv_row(data: dict[str, Any], kind: str, values: _Mapping, where: _Wher
                 "record",
             )
     elif kind == "issue":
-        issue = _Mapping({"number": values.get("issue")})
+        issue = Located({"number": values.get("issue")})
         issue.line = values.line
         for key in ("title", "note"):
             if key in values:
@@ -776,8 +607,8 @@ def _add_csv_row(data: dict[str, Any], kind: str, values: _Mapping, where: _Wher
         data["tasks"].append(_task_from_row(values, where))
 
 
-def _task_from_row(values: _Mapping, where: _Where) -> _Mapping:
-    task = _Mapping()
+def _task_from_row(values: Located, where: Where) -> Located:
+    task = Located()
     task.line = values.line
     three = {k: values[f"effort_{k}"] for k in EFFORT_KEYS if f"effort_{k}" in values}
     if three and "effort" in values:
@@ -857,13 +688,7 @@ def parse_catalog_text(
 def format_catalog(catalog: Catalog, fmt: str) -> str:
     """The text of ``catalog`` as YAML or CSV; parsing it gives the catalog back."""
     if fmt == "yaml":
-        return yaml.dump(
-            catalog_to_data(catalog),
-            Dumper=_Dumper,
-            allow_unicode=True,
-            sort_keys=False,
-            width=10_000,
-        )
+        return dump_yaml(catalog_to_data(catalog))
     if fmt == "csv":
         out = io.StringIO(newline="")
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
@@ -882,37 +707,6 @@ def catalog_format(path: Path, error: type[InputError] = CatalogError) -> str:
             f"unsupported file type '{path.suffix}' (expected .yaml, .yml or .csv)",
             source=str(path),
         ) from None
-
-
-def read_text(path: str | os.PathLike, error: type[InputError] = CatalogError) -> str:
-    """Read a UTF-8 text file (a leading byte-order mark is dropped).
-
-    Raises
-    ------
-    InputError
-        (of type ``error``) when the file is missing, unreadable, empty or not UTF-8.
-    """
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise error("no such file", source=str(path)) from None
-    except IsADirectoryError:
-        raise error("is a folder, not a file", source=str(path)) from None
-    except OSError as exc:
-        raise error(f"cannot read: {exc.strerror}", source=str(path)) from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise error(
-            f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}; save the file as UTF-8",
-            source=str(path),
-            line=line,
-        ) from None
-    if not text.strip():
-        raise error("empty file", source=str(path))
-    return text
 
 
 def read_catalog(
@@ -939,16 +733,3 @@ def write_catalog(catalog: Catalog, path: str | os.PathLike) -> Path:
     text = format_catalog(catalog, catalog_format(path))
     write_text_atomic(path, text)
     return path
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step; a failure leaves the old file as it was."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

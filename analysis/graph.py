@@ -33,10 +33,10 @@ from typing import Any
 
 import networkx as nx
 
-from analysis.catalog import load_yaml_text, read_text
 from analysis.errors import DependencyCycleError, InputError
 from analysis.model import UNKNOWN, Catalog, Finding, Task, level_rank
 from analysis.paths import DATA_DIR
+from analysis.records import load_yaml_text, read_text
 from analysis.scoring import Score
 
 __all__ = [

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysis.catalog import load_yaml_text, read_text
 from analysis.errors import RubricError
 from analysis.model import (
     DEFAULT_VOCABULARY,
@@ -47,6 +46,7 @@ from analysis.model import (
     level_rank,
 )
 from analysis.paths import DEFAULT_RUBRIC
+from analysis.records import load_yaml_text, read_text
 
 __all__ = [
     "Rule",

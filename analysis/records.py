@@ -1,0 +1,277 @@
+r"""Reading YAML-shaped records with errors that say where: file, line, record, field.
+
+The loader keeps the line of every mapping and key, and refuses duplicate keys
+that plain YAML loading would silently drop. The field helpers check one value
+each and raise the caller's error class with the location filled in. Catalogs,
+rubrics, rules and scenarios all read their files through here.
+
+>>> data = load_yaml_text("a: 1\nb:\n  c: x\n", "<memory>")
+>>> data["b"].line_of("c")
+3
+>>> where = Where("f.yaml", record="task T1", mapping=data["b"])
+>>> print(where.fail("must be positive", "c"))
+f.yaml:3: task T1: field 'c': must be positive
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from analysis.errors import CatalogError, InputError
+
+__all__ = [
+    "Located",
+    "located",
+    "load_yaml_text",
+    "dump_yaml",
+    "read_text",
+    "write_text_atomic",
+    "Where",
+    "describe",
+]
+
+_ID_PATTERN = re.compile(r"^[^\s,;]+$")
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+
+class Located(dict):
+    """A dict from YAML that remembers where it and each of its keys stand."""
+
+    line: int | None = None
+    key_lines: dict[Any, int]
+
+    def line_of(self, key: str) -> int | None:
+        return getattr(self, "key_lines", {}).get(key, self.line)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Safe loader that records line numbers and refuses duplicate keys."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):
+    data = Located()
+    data.line = node.start_mark.line + 1
+    data.key_lines = {}
+    yield data
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in data.key_lines:
+            raise CatalogError(
+                f"duplicate key (first at line {data.key_lines[key]})",
+                line=line,
+                field=str(key),
+            )
+        data.key_lines[key] = line
+        data[key] = loader.construct_object(value_node, deep=True)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
+
+def load_yaml_text(text: str, source: str, error: type[InputError] = CatalogError) -> Any:
+    """Parse YAML safely, keeping line numbers on mappings.
+
+    Raises
+    ------
+    InputError
+        (of type ``error``) for malformed YAML, with its line, or a duplicate key.
+    """
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except CatalogError as exc:
+        raise error(exc.problem, source=source, line=exc.line, field=exc.field) from exc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise error(f"malformed YAML: {problem}", source=source, line=line) from exc
+    except yaml.YAMLError as exc:
+        raise error(f"malformed YAML: {exc}", source=source) from exc
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style for records, flow style for short lists of scalars."""
+
+
+def _represent_list(dumper: _Dumper, data: list) -> yaml.Node:
+    flow = all(isinstance(item, (str, int, float)) for item in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_representer(list, _represent_list)
+
+
+# --------------------------------------------------------------------------- validation helpers
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a record stands, to name it in errors of class ``error``."""
+
+    source: str
+    record: str | None = None
+    task: str | None = None
+    mapping: Any = None
+    error: type[InputError] = CatalogError
+
+    def fail(self, problem: str, field: str | None = None) -> InputError:
+        line = None
+        if isinstance(self.mapping, Located):
+            line = self.mapping.line_of(field.split(".")[0]) if field else self.mapping.line
+        return self.error(
+            problem,
+            source=self.source,
+            line=line,
+            task=self.task,
+            record=self.record,
+            field=field,
+        )
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"number {value!r}"
+    if isinstance(value, str):
+        return f"text {value!r}"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return type(value).__name__
+
+
+def check_keys(raw: Mapping, allowed: tuple[str, ...], where: Where, prefix: str = "") -> None:
+    for key in raw:
+        if key not in allowed:
+            hint = difflib.get_close_matches(str(key), allowed, n=1)
+            more = f" (did you mean '{hint[0]}'?)" if hint else f" (known: {', '.join(allowed)})"
+            raise where.fail(f"unknown field{more}", f"{prefix}{key}")
+
+
+def check_mapping(value: Any, where: Where, field: str, what: str = "a mapping") -> Mapping:
+    if not isinstance(value, Mapping):
+        raise where.fail(f"expected {what}, got {describe(value)}", field)
+    return value
+
+
+def check_text(value: Any, where: Where, field: str) -> str:
+    if not isinstance(value, str):
+        raise where.fail(f"expected text, got {describe(value)} (quote it)", field)
+    if not value.strip():
+        raise where.fail("must not be empty", field)
+    return value
+
+
+def optional_text(raw: Mapping, key: str, where: Where) -> str | None:
+    return None if raw.get(key) is None else check_text(raw[key], where, key)
+
+
+def check_whole(value: Any, where: Where, field: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise where.fail(f"expected a whole number, got {describe(value)}", field)
+    if value < minimum:
+        raise where.fail(f"must be at least {minimum}, got {value}", field)
+    return value
+
+
+def check_number(value: Any, where: Where, field: str, *, positive: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise where.fail(f"expected a number, got {describe(value)}", field)
+    if not math.isfinite(value):
+        raise where.fail(f"must be a finite number, got {value}", field)
+    if positive and value <= 0:
+        raise where.fail(f"must be positive, got {value:g}", field)
+    if not positive and value < 0:
+        raise where.fail(f"must not be negative, got {value:g}", field)
+    return float(value)
+
+
+def check_choice(value: Any, allowed: tuple[str, ...], where: Where, field: str) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        shown = repr(value) if isinstance(value, str) else describe(value)
+        raise where.fail(f"{shown} is not one of {', '.join(allowed)}", field)
+    return value
+
+
+def check_ident(value: Any, where: Where, field: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _ID_PATTERN.match(value):
+        raise where.fail(
+            f"expected an id without spaces, commas or semicolons, got {describe(value)}", field
+        )
+    return value
+
+
+def located(line: int) -> Located:
+    """An empty mapping that stands at ``line`` (for rows of a CSV file)."""
+    mapping = Located()
+    mapping.line = line
+    return mapping
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text of ``data``: block style for records, flow style for short lists."""
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000)
+
+
+def read_text(path: str | os.PathLike, error: type[InputError] = CatalogError) -> str:
+    """Read a UTF-8 text file (a leading byte-order mark is dropped).
+
+    Raises
+    ------
+    InputError
+        (of type ``error``) when the file is missing, unreadable, empty or not UTF-8.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error("no such file", source=str(path)) from None
+    except IsADirectoryError:
+        raise error("is a folder, not a file", source=str(path)) from None
+    except OSError as exc:
+        raise error(f"cannot read: {exc.strerror}", source=str(path)) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise error(
+            f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}; save the file as UTF-8",
+            source=str(path),
+            line=line,
+        ) from None
+    if not text.strip():
+        raise error("empty file", source=str(path))
+    return text
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step; a failure leaves the old file as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
