@@ -19,10 +19,11 @@ import typer
 from analysis.audit import audit_catalog
 from analysis.catalog import read_catalog
 from analysis.errors import AnalysisError, InputError
-from analysis.formats import format_audit, format_graph
+from analysis.formats import format_audit, format_comparison, format_graph, format_plan
 from analysis.graph import DEFAULT_GRAPH_RULES, analyse_graph, read_graph_rules
 from analysis.model import Catalog, level_rank
 from analysis.paths import DEFAULT_RUBRIC, SEED_CATALOG
+from analysis.scenarios import Assessment, assess, compare, read_scenario
 from analysis.scoring import Rubric, read_rubric, score_catalog
 
 app = typer.Typer(
@@ -51,6 +52,12 @@ class GraphFormat(StrEnum):
     dot = "dot"
 
 
+class PlanFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
 class Level(StrEnum):
     LOW = "LOW"
     MEDIUM = "MEDIUM"
@@ -60,6 +67,10 @@ class Level(StrEnum):
 CatalogArgument = Annotated[
     Path, typer.Argument(help="Catalog file (.yaml, .yml or .csv).", show_default=False)
 ]
+GraphRulesOption = Annotated[
+    Path, typer.Option("--rules", help="Inference and overlap rules (YAML).")
+]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 when there are findings.")]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")]
 RubricOption = Annotated[
     Path, typer.Option("--rubric", help="Rubric file (YAML).", show_default=True)
@@ -127,9 +138,7 @@ def audit(
 @app.command()
 def graph(
     catalog: CatalogArgument = SEED_CATALOG,
-    rules: Annotated[
-        Path, typer.Option("--rules", help="Inference and overlap rules (YAML).")
-    ] = DEFAULT_GRAPH_RULES,
+    rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
     appetite: Annotated[
         Level,
         typer.Option("--appetite", help="Highest level allowed; tasks above it are excluded."),
@@ -161,6 +170,65 @@ def graph(
     findings = _run(debug, body)
     if strict and findings:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _assess(catalog: Path, scenario: Path, rubric: Path, rules: Path) -> Assessment:
+    tasks, scoring = _load(catalog, rubric)
+    try:
+        return assess(tasks, read_scenario(scenario), scoring, read_graph_rules(rules))
+    except InputError as exc:
+        raise exc.with_context(source=str(catalog)) from exc
+
+
+@app.command()
+def plan(
+    catalog: CatalogArgument = SEED_CATALOG,
+    scenario: Annotated[
+        Path, typer.Option("--scenario", help="Scenario file (YAML).", show_default=False)
+    ] = ...,
+    rubric: RubricOption = DEFAULT_RUBRIC,
+    rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
+    fmt: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.table,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when the plan has violations.")
+    ] = False,
+    debug: DebugOption = False,
+) -> None:
+    """The best selection under a scenario (or a hand-made plan checked), with reasons."""
+
+    def body() -> int:
+        result = _assess(catalog, scenario, rubric, rules)
+        _emit(format_plan(result, fmt.value))
+        return len(result.selection.violations)
+
+    violations = _run(debug, body)
+    if strict and violations:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command(name="compare")
+def compare_command(
+    catalog: CatalogArgument = SEED_CATALOG,
+    scenarios: Annotated[
+        list[Path],
+        typer.Option("--scenario", help="A scenario file; give exactly two.", show_default=False),
+    ] = ...,
+    rubric: RubricOption = DEFAULT_RUBRIC,
+    rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
+    fmt: Annotated[
+        AuditFormat, typer.Option("--format", help="Output format.")
+    ] = AuditFormat.table,
+    debug: DebugOption = False,
+) -> None:
+    """Two selections side by side: tasks only in A, only in B, in both, who wins where."""
+
+    def body() -> None:
+        if len(scenarios) != 2:
+            raise InputError(f"compare takes exactly two --scenario options, got {len(scenarios)}")
+        first, second = (_assess(catalog, s, rubric, rules) for s in scenarios)
+        _emit(format_comparison(compare(first, second), fmt.value))
+
+    _run(debug, body)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "CatalogError",
     "DependencyCycleError",
     "RubricError",
+    "ScenarioError",
 ]
 
 
@@ -181,3 +182,9 @@ class RubricError(InputError):
     """A rubric that cannot be used: names the file, the fact and the field."""
 
     kind = "rubric"
+
+
+class ScenarioError(InputError):
+    """A scenario that cannot be used: names the file, the field and the bad value."""
+
+    kind = "scenario"

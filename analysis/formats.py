@@ -16,6 +16,8 @@ T22  Design
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import unicodedata
@@ -24,7 +26,9 @@ from typing import Any
 
 from analysis.audit import Audit
 from analysis.graph import GraphFacts, reduce_for_drawing
-from analysis.model import Catalog, Finding
+from analysis.model import Catalog, Finding, hours_text
+from analysis.scenarios import MEASURES, Assessment, Comparison, measures
+from analysis.selection import Totals
 
 __all__ = [
     "display_width",
@@ -390,3 +394,235 @@ def format_graph(facts: GraphFacts, catalog: Catalog, fmt: str) -> str:
     parts.append(f"Findings ({len(findings)}):")
     parts += [f"  [{f.kind}] {f.message}" for f in findings] or ["  none"]
     return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- plans and comparisons
+
+
+def _totals_data(totals: Totals) -> dict[str, Any]:
+    return {
+        "hours": round(totals.hours, 6),
+        "tasks": totals.tasks,
+        "units": totals.units,
+        "value": totals.value,
+        "risk": dict(totals.risk),
+    }
+
+
+def plan_to_data(assessment: Assessment) -> dict[str, Any]:
+    """The selection as plain data: ``status``, ``selected``, ``excluded``, ``totals``, ..."""
+    selection, scenario = assessment.selection, assessment.scenario
+    baseline = selection.baseline
+    return {
+        "catalog": {"name": assessment.catalog.name, "title": assessment.catalog.title},
+        "scenario": {
+            "name": scenario.name,
+            "source": scenario.source,
+            "appetite": scenario.appetite,
+            "budget_hours": scenario.budget_hours,
+            "task_cap": scenario.task_cap,
+            "objective": scenario.objective,
+            "merge_duplicates": scenario.merge_duplicates,
+            "hand_made": scenario.is_plan,
+        },
+        "status": selection.status,
+        "objective": selection.objective,
+        "bound": selection.bound,
+        "gap": selection.gap,
+        "solve_seconds": round(selection.solve_seconds, 4),
+        "solver": dict(selection.solver),
+        "tie_breaks": list(selection.tie_breaks),
+        "selected": list(selection.selected),
+        "units": [
+            {
+                "id": u.id,
+                "tasks": list(u.tasks),
+                "hours": u.hours,
+                "value": u.value,
+                "risk": u.level,
+            }
+            for u in selection.units
+        ],
+        "excluded": [
+            {
+                "id": item.task,
+                "kind": item.kind,
+                "reason": item.reason,
+                "details": dict(item.details),
+            }
+            for item in selection.left_out
+        ],
+        "totals": _totals_data(selection.totals),
+        "greedy": None
+        if baseline is None
+        else {"selected": list(baseline.selected), "totals": _totals_data(baseline.totals)},
+        "gain_over_greedy": selection.gain_over_greedy,
+        "violations": [_finding_data(v) for v in selection.violations],
+    }
+
+
+def _plan_headline(assessment: Assessment) -> list[str]:
+    selection, scenario = assessment.selection, assessment.scenario
+    totals = selection.totals
+    budget = (
+        "no budget" if scenario.budget_hours is None else f"of {hours_text(scenario.budget_hours)}"
+    )
+    cap = "" if scenario.task_cap is None else f" (cap {scenario.task_cap})"
+    mix = ", ".join(f"{n} {level}" for level, n in totals.risk.items())
+    head = f"Scenario '{scenario.name}' on {assessment.catalog.title or assessment.catalog.name}"
+    lines = [
+        f"{head}: {selection.status}",
+        f"  {totals.tasks} tasks in {totals.units} units{cap}, "
+        f"{hours_text(totals.hours)} {budget}, value {totals.value:g}; risk {mix}; "
+        f"appetite {scenario.appetite}",
+    ]
+    if selection.status != "fixed" and selection.objective is not None:
+        gap = "" if selection.gap is None else f", gap {selection.gap:.2%}"
+        lines.append(
+            f"  objective {selection.objective:g}, bound {selection.bound:g}{gap}; "
+            f"solved in {selection.solve_seconds:.2f} s"
+        )
+    if selection.baseline is not None:
+        base = selection.baseline.totals
+        gain = selection.gain_over_greedy
+        lines.append(
+            f"  greedy baseline (value per hour): value {base.value:g}, {base.tasks} tasks, "
+            f"{hours_text(base.hours)}"
+            + ("" if gain is None else f"; optimisation gains {gain:+g}")
+        )
+    settings = selection.solver
+    if settings.get("engine") == "OR-Tools CP-SAT":
+        lines.append(
+            f"  solver: {settings['engine']}, seed {settings['seed']}, "
+            f"{settings['workers']} workers, "
+            f"deterministic limit {settings['deterministic_time']:g}; ties: "
+            + "; ".join(selection.tie_breaks)
+        )
+    return lines
+
+
+def format_plan(assessment: Assessment, fmt: str) -> str:
+    """The selection as ``table``, ``json`` or ``csv`` text."""
+    selection, catalog = assessment.selection, assessment.catalog
+    scores = assessment.audit.scores
+    unit_of = {t: u.id for u in selection.units for t in u.tasks}
+    left = {item.task: item for item in selection.left_out}
+    if fmt == "json":
+        return json.dumps(plan_to_data(assessment), ensure_ascii=False, indent=2)
+    if fmt == "csv":
+        out = io.StringIO(newline="")
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(
+            ["id", "issue", "title", "risk", "hours", "value", "selected", "unit", "kind", "reason"]
+        )
+        for task in catalog:
+            item = left.get(task.id)
+            writer.writerow(
+                [
+                    task.id,
+                    task.issue,
+                    task.title,
+                    scores[task.id].level,
+                    task.effort.hours,
+                    task.value,
+                    "yes" if task.id in unit_of or task.id in selection.selected else "no",
+                    unit_of.get(task.id, ""),
+                    item.kind if item else "",
+                    item.reason if item else "",
+                ]
+            )
+        return out.getvalue()
+    if fmt != "table":
+        raise ValueError(f"unknown format {fmt!r} (table, json or csv)")
+    chosen = set(selection.selected)
+    parts = [*_plan_headline(assessment), "", f"Selected ({len(chosen)}):"]
+    rows = [
+        [
+            t.id,
+            f"#{t.issue}",
+            scores[t.id].level,
+            f"{t.effort.hours:g}",
+            f"{t.value:g}",
+            unit_of.get(t.id, "(closed by a duplicate)"),
+            t.title,
+        ]
+        for t in catalog
+        if t.id in chosen
+    ]
+    parts.append(
+        format_table(["id", "issue", "risk", "hours", "value", "unit", "title"], rows)
+        if rows
+        else "  none"
+    )
+    parts += ["", f"Left out ({len(selection.left_out)}):"]
+    rows = [[i.task, scores[i.task].level, i.kind, i.reason] for i in selection.left_out]
+    parts.append(format_table(["id", "risk", "kind", "reason"], rows) if rows else "  none")
+    parts += ["", f"Violations ({len(selection.violations)}):"]
+    parts += [f"  [{v.kind}] {v.message}" for v in selection.violations] or ["  none"]
+    return "\n".join(parts)
+
+
+def comparison_to_data(comparison: Comparison) -> dict[str, Any]:
+    """Two selections side by side as plain data."""
+    return {
+        "a": plan_to_data(comparison.a),
+        "b": plan_to_data(comparison.b),
+        "only_a": list(comparison.only_a),
+        "only_b": list(comparison.only_b),
+        "both": list(comparison.both),
+        "measures": {
+            name: {
+                "a": measures(comparison.a)[name],
+                "b": measures(comparison.b)[name],
+                "better": comparison.better[name],
+            }
+            for name in MEASURES
+        },
+    }
+
+
+def format_comparison(comparison: Comparison, fmt: str) -> str:
+    """A comparison as ``table``, ``json`` or ``markdown`` text."""
+    if fmt == "json":
+        return json.dumps(comparison_to_data(comparison), ensure_ascii=False, indent=2)
+    a, b = comparison.a, comparison.b
+    name_a = f"A: {a.scenario.name} ({a.selection.status})"
+    name_b = f"B: {b.scenario.name} ({b.selection.status})"
+    ma, mb = measures(a), measures(b)
+    rows = [[name, f"{ma[name]:g}", f"{mb[name]:g}", comparison.better[name]] for name in MEASURES]
+    title = {t.id: t.title for t in a.catalog}
+    sections = [
+        (f"Only in A ({len(comparison.only_a)})", comparison.only_a),
+        (f"Only in B ({len(comparison.only_b)})", comparison.only_b),
+        (f"In both ({len(comparison.both)})", comparison.both),
+    ]
+    if fmt == "markdown":
+        parts = [
+            f"## Compare: {_md_cell(name_a)} vs {_md_cell(name_b)}",
+            "",
+            markdown_table(["measure", "A", "B", "better"], rows),
+            "",
+        ]
+        for heading, tasks in sections:
+            parts += [f"### {heading}", ""]
+            parts += [f"- `{t}` {_md_cell(title[t])}" for t in tasks] or ["None."]
+            parts.append("")
+        for label, side in (("A", a), ("B", b)):
+            parts += [f"### Violations of {label} ({len(side.selection.violations)})", ""]
+            parts += [
+                f"- **{v.kind}**: {_md_cell(v.message)}" for v in side.selection.violations
+            ] or ["None."]
+            parts.append("")
+        return "\n".join(parts).rstrip() + "\n"
+    if fmt != "table":
+        raise ValueError(f"unknown format {fmt!r} (table, json or markdown)")
+    parts = [name_a, name_b, "", format_table(["measure", "A", "B", "better"], rows), ""]
+    for heading, tasks in sections:
+        parts.append(f"{heading}:")
+        parts += [f"  {t}  {title[t]}" for t in tasks] or ["  none"]
+        parts.append("")
+    for label, side in (("A", a), ("B", b)):
+        parts.append(f"Violations of {label} ({len(side.selection.violations)}):")
+        parts += [f"  [{v.kind}] {v.message}" for v in side.selection.violations] or ["  none"]
+        parts.append("")
+    return "\n".join(parts).rstrip()

@@ -37,7 +37,13 @@ __all__ = [
     "Defaults",
     "Catalog",
     "Finding",
+    "Phase",
+    "Resource",
+    "PlanItem",
+    "SolverSettings",
+    "Scenario",
     "level_rank",
+    "hours_text",
 ]
 
 #: Risk levels, lowest first. The JSON key for a task's computed level is ``risk``.
@@ -50,6 +56,17 @@ UNKNOWN = "unknown"
 FACTS: tuple[str, ...] = ("activity", "environment", "touches", "reversibility")
 
 STATUSES: tuple[str, ...] = ("todo", "in_progress", "done", "blocked", "cancelled")
+
+
+def hours_text(hours: float) -> str:
+    """A duration for people: minutes under an hour, hours above.
+
+    >>> hours_text(0.825), hours_text(4.7), hours_text(0.125), hours_text(2)
+    ('49.5 min', '4.7 h', '7.5 min', '2 h')
+    """
+    if abs(hours) < 1:
+        return f"{round(hours * 60, 1):g} min"
+    return f"{round(hours, 2):g} h"
 
 
 def level_rank(level: str) -> int:
@@ -302,6 +319,95 @@ class Finding:
     message: str
     tasks: tuple[str, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """An ordered time box of a plan."""
+
+    name: str
+    hours: float
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Something tasks share, with an integer capacity (e.g. one change at a time on dev).
+
+    ``used_by`` selects the tasks that use it, by fact: ``activity``,
+    ``environment`` (values) or ``touches_any`` (areas); each selected task
+    takes ``units`` of the capacity while it runs.
+    """
+
+    name: str
+    capacity: int
+    used_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    units: int = 1
+    note: str | None = None
+
+    def uses(self, task: Task) -> bool:
+        for key, values in self.used_by.items():
+            if key == "touches_any":
+                if not set(task.touches) & set(values):
+                    return False
+            elif getattr(task, key) not in values:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One line of a hand-made plan: what it says it does, to which catalog tasks, when."""
+
+    name: str
+    tasks: tuple[str, ...]
+    activities: tuple[str, ...]
+    phase: str | None = None
+    environment: str | None = None
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """Solver settings that shape answers; recorded with every result.
+
+    The deterministic time limit (the solver's own work units) decides when the
+    search stops; the wall-clock limit is only a safety net.
+    """
+
+    seed: int = 0
+    workers: int = 2
+    deterministic_time: float = 20.0
+    time_limit: float = 120.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What may be chosen, under which limits, and how the work is laid out.
+
+    ``budget_hours`` and ``task_cap`` of None mean no limit. A scenario with
+    ``plan`` items is a hand-made selection: it is checked, not optimised.
+    """
+
+    name: str
+    appetite: str
+    budget_hours: float | None = None
+    task_cap: int | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    objective: str = "value"
+    merge_duplicates: bool = True
+    rules_off: tuple[str, ...] = ()
+    phases: tuple[Phase, ...] = ()
+    lanes: int = 1
+    resources: tuple[Resource, ...] = ()
+    plan: tuple[PlanItem, ...] | None = None
+    solver: SolverSettings = field(default_factory=SolverSettings)
+    description: str | None = None
+    source: str | None = None
+
+    @property
+    def is_plan(self) -> bool:
+        return self.plan is not None
 
 
 def _find_cycle(tasks: tuple[Task, ...]) -> list[str] | None:

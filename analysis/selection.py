@@ -1,0 +1,951 @@
+"""Selection: the best safe subset of tasks under a scenario, and why the rest is left out.
+
+The optimal selection is an OR-Tools CP-SAT model: one yes/no per unit of work
+(a task, or a set of duplicates merged into one piece of work), maximising the
+objective subject to the risk appetite, dependency closure (a chosen task has
+every prerequisite chosen or already done), the budget, the task cap, and the
+scenario's includes and excludes. Ties are broken, in order, by fewer hours
+and then by the smallest sum of catalog positions (earlier tasks first).
+
+Answers are reproducible: the solver's seed and worker count are fixed, it
+stops on a deterministic work limit (a wall-clock limit is only a safety net),
+and the settings are recorded in the result. A greedy baseline (value per
+hour) is computed alongside so every plan shows what optimisation gained.
+
+Every task left out gets a reason a person can act on; a hand-made plan (a
+scenario with ``plan`` items) is checked against the same limits instead.
+
+No OR-Tools object leaves this module.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import networkx as nx
+from ortools.sat.python import cp_model
+
+from analysis.graph import GraphFacts, blocked_by
+from analysis.model import (
+    LEVELS,
+    UNKNOWN,
+    Catalog,
+    Finding,
+    PlanItem,
+    Scenario,
+    SolverSettings,
+    Task,
+    hours_text,
+    level_rank,
+)
+from analysis.scoring import Rubric, Score, score_task
+
+__all__ = [
+    "TIE_BREAKS",
+    "Unit",
+    "LeftOut",
+    "Totals",
+    "Baseline",
+    "Selection",
+    "build_units",
+    "select_tasks",
+    "greedy_selection",
+    "check_plan",
+]
+
+#: How equally good selections are told apart, in order.
+TIE_BREAKS = (
+    "highest objective (value, or task count)",
+    "then fewest hours",
+    "then the smallest sum of catalog positions (earlier tasks first)",
+)
+_SECONDS = 3600
+_VALUE_SCALE = 1000
+_UNAVAILABLE_STATUS = {"cancelled": "cancelled", "blocked": "status-blocked"}
+
+
+def _seconds(hours: float) -> int:
+    return round(hours * _SECONDS)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One piece of work: a task, or duplicates done once (closing every copy).
+
+    A merged unit takes the largest effort of its copies, the sum of their
+    values (each copy it closes delivers its own) and the riskiest level.
+    """
+
+    id: str
+    tasks: tuple[str, ...]
+    hours: float
+    value: float
+    level: str
+    position: int
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A task not selected, and why: ``kind`` for scripts, ``reason`` for people."""
+
+    task: str
+    kind: str
+    reason: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Hours, counts, value and risk mix of a selection."""
+
+    hours: float
+    tasks: int
+    units: int
+    value: float
+    risk: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The greedy selection (best value per hour first), for comparison."""
+
+    selected: tuple[str, ...]
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The result of a scenario: what is chosen, why the rest is not, and how sure we are.
+
+    ``status`` is ``optimal`` (proven), ``feasible`` (a bound remains),
+    ``infeasible`` (the scenario cannot be met: see ``violations``),
+    ``unknown`` (stopped before finding any selection) or ``fixed`` (a
+    hand-made plan, checked rather than optimised).
+    """
+
+    scenario: str
+    status: str
+    selected: tuple[str, ...]
+    units: tuple[Unit, ...]
+    left_out: tuple[LeftOut, ...]
+    totals: Totals
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    solve_seconds: float = 0.0
+    solver: Mapping[str, Any] = field(default_factory=dict)
+    baseline: Baseline | None = None
+    violations: tuple[Finding, ...] = ()
+    tie_breaks: tuple[str, ...] = TIE_BREAKS
+
+    @property
+    def gain_over_greedy(self) -> float | None:
+        """Objective gained over the greedy baseline (None when there is none)."""
+        if self.baseline is None or self.objective is None:
+            return None
+        return self.objective - _objective_of(self.baseline.totals, self.solver.get("objective"))
+
+    def reason_for(self, task: str) -> LeftOut | None:
+        return next((item for item in self.left_out if item.task == task), None)
+
+
+def _objective_of(totals: Totals, objective: str | None) -> float:
+    return float(totals.tasks) if objective == "count" else totals.value
+
+
+def _totals(catalog: Catalog, scores: Mapping[str, Score], units: Iterable[Unit]) -> Totals:
+    units = list(units)
+    tasks = [task for unit in units for task in unit.tasks]
+    return Totals(
+        hours=sum(unit.hours for unit in units),
+        tasks=len(tasks),
+        units=len(units),
+        value=sum(catalog.task_by_id[t].value for t in tasks),
+        risk={level: sum(scores[t].level == level for t in tasks) for level in LEVELS},
+    )
+
+
+# --------------------------------------------------------------------------- what can be chosen
+
+
+def _availability(
+    catalog: Catalog, scores: Mapping[str, Score], facts: GraphFacts, scenario: Scenario
+) -> tuple[list[str], dict[str, LeftOut]]:
+    """Tasks that may be chosen, and a reason for each that may not."""
+    limit = level_rank(scenario.appetite)
+    excluded = set(scenario.exclude)
+    left: dict[str, LeftOut] = {}
+    for task in catalog.tasks:
+        score = scores[task.id]
+        if task.status == "done":
+            left[task.id] = LeftOut(task.id, "done", "already done")
+        elif task.status in _UNAVAILABLE_STATUS:
+            left[task.id] = LeftOut(
+                task.id, _UNAVAILABLE_STATUS[task.status], f"status is {task.status}"
+            )
+        elif task.id in excluded:
+            left[task.id] = LeftOut(task.id, "excluded", "excluded by the scenario")
+        elif level_rank(score.level) > limit:
+            because = score.main_reason
+            if score.rests_on_unknown:
+                because += (
+                    f"; rests on unknown {', '.join(score.rests_on_unknown)} "
+                    f"(as low as {score.lowest_level} once stated)"
+                )
+            left[task.id] = LeftOut(
+                task.id,
+                "above-appetite",
+                f"{score.level} is above the appetite {scenario.appetite}: {because}",
+                {
+                    "level": score.level,
+                    "appetite": scenario.appetite,
+                    "reasons": score.reason_texts(),
+                },
+            )
+    roots = [t for t, item in left.items() if item.kind != "done"]
+    for task, chain in _blocked(
+        facts.graph, roots, done={t for t, i in left.items() if i.kind == "done"}
+    ).items():
+        if task in left:
+            continue
+        root = left[chain[0]]
+        left[task] = LeftOut(
+            task,
+            "blocked",
+            f"blocked by {chain[0]} ({root.kind}: {root.reason.split(':')[0]}): "
+            + " -> ".join(chain),
+            {"chain": list(chain), "root": chain[0], "root_kind": root.kind},
+        )
+    return [t.id for t in catalog.tasks if t.id not in left], left
+
+
+def _blocked(graph: nx.DiGraph, roots: list[str], done: set[str]) -> dict[str, tuple[str, ...]]:
+    if not roots:
+        return {}
+    return {t: chain for t, chain in blocked_by(graph, roots).items() if t not in done}
+
+
+def build_units(
+    catalog: Catalog,
+    scores: Mapping[str, Score],
+    facts: GraphFacts,
+    candidates: Iterable[str],
+    merge: bool,
+) -> tuple[list[Unit], dict[str, str]]:
+    """Units of work over the candidate tasks, and the unit of each candidate.
+
+    With ``merge``, each mergeable duplicate set whose copies are all candidates
+    becomes one unit, unless merging it would make the unit graph cyclic.
+    """
+    candidates = [t for t in catalog.task_by_id if t in set(candidates)]
+    position = {task.id: i for i, task in enumerate(catalog.tasks)}
+    groups: list[tuple[str, ...]] = []
+    if merge:
+        pool = set(candidates)
+        groups = [
+            dup.tasks
+            for cluster in facts.clusters
+            for dup in cluster.duplicates
+            if dup.mergeable and set(dup.tasks) <= pool
+        ]
+    while True:
+        unit_of = {task: task for task in candidates}
+        for group in groups:
+            for task in group:
+                unit_of[task] = group[0]
+        cyclic = _cyclic_units(facts.graph, unit_of)
+        if not cyclic:
+            break
+        groups = [g for g in groups if g[0] not in cyclic]
+    members: dict[str, list[str]] = {}
+    for task in candidates:
+        members.setdefault(unit_of[task], []).append(task)
+    units = []
+    for unit_id, tasks in members.items():
+        records = [catalog.task_by_id[t] for t in tasks]
+        units.append(
+            Unit(
+                id=unit_id,
+                tasks=tuple(tasks),
+                hours=max(r.effort.hours for r in records),
+                value=sum(r.value for r in records),
+                level=max((scores[t].level for t in tasks), key=level_rank),
+                position=min(position[t] for t in tasks),
+            )
+        )
+    units.sort(key=lambda u: u.position)
+    return units, unit_of
+
+
+def _unit_edges(graph: nx.DiGraph, unit_of: Mapping[str, str]) -> set[tuple[str, str]]:
+    """``(unit, prerequisite unit)`` pairs between candidate units."""
+    edges = set()
+    for before, after in graph.edges:
+        if before in unit_of and after in unit_of and unit_of[before] != unit_of[after]:
+            edges.add((unit_of[after], unit_of[before]))
+    return edges
+
+
+def _cyclic_units(graph: nx.DiGraph, unit_of: Mapping[str, str]) -> set[str]:
+    unit_graph = nx.DiGraph(list(_unit_edges(graph, unit_of)))
+    return {
+        u for comp in nx.strongly_connected_components(unit_graph) if len(comp) > 1 for u in comp
+    }
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass
+class _Problem:
+    units: list[Unit]
+    needs: dict[str, list[str]]  # unit -> prerequisite units
+    budget: int | None  # seconds
+    cap: int | None
+    include: set[str]
+    objective: str
+
+    def weight(self, unit: Unit) -> int:
+        return 1 if self.objective == "count" else round(unit.value * _VALUE_SCALE)
+
+
+@dataclass(frozen=True)
+class _Solved:
+    status: str
+    chosen: frozenset[str]
+    bound: float | None
+    seconds: float
+    deterministic: float
+
+
+def _solve(problem: _Problem, settings: SolverSettings, force: str | None = None) -> _Solved:
+    """Stage 1: maximise the objective; stage 2 (if proven): apply the tie-breaks."""
+    model = cp_model.CpModel()
+    x = {u.id: model.NewBoolVar(u.id) for u in problem.units}
+    for unit, prerequisites in problem.needs.items():
+        for prerequisite in prerequisites:
+            model.AddImplication(x[unit], x[prerequisite])
+    seconds = {u.id: _seconds(u.hours) for u in problem.units}
+    if problem.budget is not None:
+        model.Add(sum(seconds[u] * x[u] for u in x) <= problem.budget)
+    if problem.cap is not None:
+        model.Add(sum(x.values()) <= problem.cap)
+    for unit in problem.include | ({force} if force else set()):
+        model.Add(x[unit] == 1)
+    weights = {u.id: problem.weight(u) for u in problem.units}
+    objective = sum(weights[u] * x[u] for u in x)
+    model.Maximize(objective)
+    started = time.perf_counter()
+    solver = _solver(settings)
+    status = solver.Solve(model)
+    spent = solver.deterministic_time
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        name = "infeasible" if status == cp_model.INFEASIBLE else "unknown"
+        return _Solved(name, frozenset(), None, time.perf_counter() - started, spent)
+    chosen = {u for u in x if solver.Value(x[u])}
+    bound = solver.BestObjectiveBound()
+    proven = status == cp_model.OPTIMAL
+    if proven:
+        best = sum(weights[u] for u in chosen)
+        model.Add(objective >= best)
+        positions = {u.id: u.position for u in problem.units}
+        scale = sum(positions.values()) + 1
+        model.Minimize(sum((seconds[u] * scale + positions[u]) * x[u] for u in x))
+        for u in x:
+            model.AddHint(x[u], u in chosen)
+        solver = _solver(settings)
+        second = solver.Solve(model)
+        spent += solver.deterministic_time
+        if second in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            chosen = {u for u in x if solver.Value(x[u])}
+        proven = second == cp_model.OPTIMAL
+        bound = float(best)
+    return _Solved(
+        "optimal" if proven else "feasible",
+        frozenset(chosen),
+        bound,
+        time.perf_counter() - started,
+        spent,
+    )
+
+
+def _solver(settings: SolverSettings) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.random_seed = settings.seed
+    solver.parameters.num_workers = settings.workers
+    # With several workers, interleaved search keeps the answer deterministic.
+    solver.parameters.interleave_search = settings.workers > 1
+    solver.parameters.max_deterministic_time = settings.deterministic_time
+    solver.parameters.max_time_in_seconds = settings.time_limit
+    return solver
+
+
+def _closure(unit: str, needs: Mapping[str, list[str]], chosen: set[str]) -> list[str]:
+    """``unit`` and its prerequisite units not yet chosen, in discovery order."""
+    out, stack, seen = [], [unit], {unit}
+    while stack:
+        current = stack.pop()
+        if current in chosen:
+            continue
+        out.append(current)
+        for prerequisite in needs.get(current, ()):
+            if prerequisite not in seen:
+                seen.add(prerequisite)
+                stack.append(prerequisite)
+    return out
+
+
+def greedy_selection(problem: _Problem) -> list[Unit]:
+    """Best value per hour first, among units whose prerequisites are chosen."""
+    by_id = {u.id: u for u in problem.units}
+    waiting = {u.id: len(problem.needs.get(u.id, ())) for u in problem.units}
+    dependents: dict[str, list[str]] = {}
+    for unit, prerequisites in problem.needs.items():
+        for prerequisite in prerequisites:
+            dependents.setdefault(prerequisite, []).append(unit)
+
+    def key(unit: Unit) -> tuple[float, int]:
+        ratio = problem.weight(unit) / max(unit.hours, 1e-9)
+        return (-ratio, unit.position)
+
+    heap = [(key(by_id[u]), u) for u, n in waiting.items() if n == 0]
+    heapq.heapify(heap)
+    chosen: list[Unit] = []
+    used = 0
+    while heap:
+        _, unit_id = heapq.heappop(heap)
+        unit = by_id[unit_id]
+        cost = _seconds(unit.hours)
+        if problem.budget is not None and used + cost > problem.budget:
+            continue
+        if problem.cap is not None and len(chosen) >= problem.cap:
+            break
+        chosen.append(unit)
+        used += cost
+        for dependent in dependents.get(unit_id, ()):
+            waiting[dependent] -= 1
+            if waiting[dependent] == 0:
+                heapq.heappush(heap, (key(by_id[dependent]), dependent))
+    return chosen
+
+
+def select_tasks(
+    catalog: Catalog,
+    scores: Mapping[str, Score],
+    facts: GraphFacts,
+    scenario: Scenario,
+    explain_limit: int = 200,
+) -> Selection:
+    """The optimal selection under ``scenario``, with a reason for every task left out.
+
+    ``explain_limit`` caps how many left-out tasks get the exact cost of
+    forcing them in (one more solve each); the rest get the cheaper reason.
+    """
+    candidates, left = _availability(catalog, scores, facts, scenario)
+    units, unit_of = build_units(catalog, scores, facts, candidates, scenario.merge_duplicates)
+    needs: dict[str, list[str]] = {}
+    for unit, prerequisite in sorted(_unit_edges(facts.graph, unit_of)):
+        needs.setdefault(unit, []).append(prerequisite)
+    problem = _Problem(
+        units=units,
+        needs=needs,
+        budget=None if scenario.budget_hours is None else _seconds(scenario.budget_hours),
+        cap=scenario.task_cap,
+        include={unit_of[t] for t in scenario.include if t in unit_of},
+        objective=scenario.objective,
+    )
+    settings = {
+        "engine": "OR-Tools CP-SAT",
+        "seed": scenario.solver.seed,
+        "workers": scenario.solver.workers,
+        "deterministic_time": scenario.solver.deterministic_time,
+        "time_limit": scenario.solver.time_limit,
+        "objective": scenario.objective,
+    }
+    baseline_units = greedy_selection(problem)
+    baseline = Baseline(
+        selected=tuple(t for u in baseline_units for t in u.tasks),
+        totals=_totals(catalog, scores, baseline_units),
+    )
+    violations = _include_violations(scenario, left)
+    if violations:
+        return Selection(
+            scenario=scenario.name,
+            status="infeasible",
+            selected=(),
+            units=(),
+            left_out=tuple(_left_in_order(catalog, left)),
+            totals=_totals(catalog, scores, []),
+            solver=settings,
+            baseline=baseline,
+            violations=tuple(violations),
+        )
+    solved = _solve(problem, scenario.solver)
+    settings["deterministic_time_used"] = round(solved.deterministic, 6)
+    if solved.status in ("infeasible", "unknown"):
+        return Selection(
+            scenario=scenario.name,
+            status=solved.status,
+            selected=(),
+            units=(),
+            left_out=tuple(_left_in_order(catalog, left)),
+            totals=_totals(catalog, scores, []),
+            solve_seconds=solved.seconds,
+            solver=settings,
+            baseline=baseline,
+            violations=tuple(_infeasible_explanation(problem, scenario)),
+        )
+    chosen_units = [u for u in units if u.id in solved.chosen]
+    totals = _totals(catalog, scores, chosen_units)
+    objective = _objective_of(totals, scenario.objective)
+    bound = (
+        None
+        if solved.bound is None
+        else solved.bound / (1 if scenario.objective == "count" else _VALUE_SCALE)
+    )
+    gap = None
+    if bound is not None:
+        gap = 0.0 if bound <= 0 else max(0.0, (bound - objective) / abs(bound))
+    _explain(problem, scenario, solved, catalog, unit_of, left, explain_limit)
+    return Selection(
+        scenario=scenario.name,
+        status=solved.status,
+        selected=tuple(t.id for t in catalog.tasks if unit_of.get(t.id) in solved.chosen),
+        units=tuple(chosen_units),
+        left_out=tuple(_left_in_order(catalog, left)),
+        totals=totals,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        solve_seconds=solved.seconds,
+        solver=settings,
+        baseline=baseline,
+    )
+
+
+def _left_in_order(catalog: Catalog, left: Mapping[str, LeftOut]) -> list[LeftOut]:
+    return [left[t.id] for t in catalog.tasks if t.id in left]
+
+
+def _include_violations(scenario: Scenario, left: Mapping[str, LeftOut]) -> list[Finding]:
+    out = []
+    for task in scenario.include:
+        if task in left:
+            out.append(
+                Finding(
+                    "include-unavailable",
+                    f"the scenario includes {task}, which cannot be chosen: {left[task].reason}",
+                    (task,),
+                    {"kind": left[task].kind},
+                )
+            )
+    return out
+
+
+def _infeasible_explanation(problem: _Problem, scenario: Scenario) -> list[Finding]:
+    forced = set()
+    for unit in problem.include:
+        forced.update(_closure(unit, problem.needs, set()))
+    by_id = {u.id: u for u in problem.units}
+    hours = sum(by_id[u].hours for u in forced)
+    tasks = tuple(
+        t for u in sorted(forced, key=lambda u: by_id[u].position) for t in by_id[u].tasks
+    )
+    out = []
+    if scenario.budget_hours is not None and _seconds(hours) > problem.budget:
+        out.append(
+            Finding(
+                "over-budget",
+                f"the included tasks and their prerequisites need {hours_text(hours)}, over the "
+                f"budget of {hours_text(scenario.budget_hours)} by "
+                f"{hours_text(hours - scenario.budget_hours)}",
+                tasks,
+                {"hours": hours, "budget": scenario.budget_hours},
+            )
+        )
+    if scenario.task_cap is not None and len(forced) > scenario.task_cap:
+        out.append(
+            Finding(
+                "over-cap",
+                f"the included tasks and their prerequisites are {len(forced)} units of work, "
+                f"over the cap of {scenario.task_cap}",
+                tasks,
+                {"units": len(forced), "cap": scenario.task_cap},
+            )
+        )
+    return out or [Finding("infeasible", "no selection meets every limit of the scenario")]
+
+
+def _explain(
+    problem: _Problem,
+    scenario: Scenario,
+    solved: _Solved,
+    catalog: Catalog,
+    unit_of: Mapping[str, str],
+    left: dict[str, LeftOut],
+    explain_limit: int,
+) -> None:
+    """A reason for every candidate the optimum leaves out."""
+    by_id = {u.id: u for u in problem.units}
+    chosen = set(solved.chosen)
+    used = sum(_seconds(by_id[u].hours) for u in chosen)
+    best = sum(problem.weight(by_id[u]) for u in chosen)
+    scale = 1 if problem.objective == "count" else _VALUE_SCALE
+    explained = 0
+    for unit in problem.units:
+        if unit.id in chosen:
+            continue
+        bundle = _closure(unit.id, problem.needs, chosen)
+        need_hours = sum(by_id[u].hours for u in bundle)
+        others = [t for u in bundle if u != unit.id for t in by_id[u].tasks]
+        with_prereqs = f" with its prerequisites ({', '.join(others)})" if others else ""
+        details: dict[str, Any] = {"needs_hours": need_hours, "needs_units": len(bundle)}
+        if problem.cap is not None and len(chosen) + len(bundle) > problem.cap:
+            kind = "cap"
+            text = (
+                f"did not fit the task cap: needs {len(bundle)} unit(s){with_prereqs}, "
+                f"{problem.cap - len(chosen)} of {problem.cap} left"
+            )
+        elif problem.budget is not None and used + _seconds(need_hours) > problem.budget:
+            kind = "budget"
+            left_hours = (problem.budget - used) / _SECONDS
+            text = (
+                f"did not fit the budget: needs {hours_text(need_hours)}{with_prereqs}, "
+                f"{hours_text(left_hours)} left (short by {hours_text(need_hours - left_hours)})"
+            )
+            details["left_hours"] = left_hours
+        else:
+            kind = "lower-value"
+            text = "lower value than what was chosen"
+        if explained < explain_limit:
+            explained += 1
+            forced = _solve(problem, scenario.solver, force=unit.id)
+            if forced.status in ("optimal", "feasible"):
+                loss = (best - sum(problem.weight(by_id[u]) for u in forced.chosen)) / scale
+                pushed = [
+                    t
+                    for u in sorted(chosen - forced.chosen, key=lambda u: by_id[u].position)
+                    for t in by_id[u].tasks
+                ]
+                what = "tasks" if problem.objective == "count" else "value"
+                if loss > 0:
+                    text += f"; forcing it in would lose {loss:g} {what}"
+                elif kind == "lower-value":
+                    kind = "tie-break"
+                    text = (
+                        "as good as what was chosen; left out by the tie-breaks (fewer hours first)"
+                    )
+                if pushed:
+                    text += f" and push out {', '.join(pushed)}"
+                details.update({"forced_loss": loss, "pushed_out": pushed})
+        else:
+            ratio = problem.weight(unit) / scale / max(unit.hours, 1e-9)
+            text += (
+                f"; {ratio:.3g} per hour (cost of forcing it in not computed past {explain_limit})"
+            )
+        for task in unit.tasks:
+            left[task] = LeftOut(task, kind, text, details)
+    for task, unit in unit_of.items():
+        if unit not in chosen and task not in left:
+            left[task] = left[unit]
+
+
+# --------------------------------------------------------------------------- hand-made plans
+
+
+def _item_hours(catalog: Catalog, task_ids: tuple[str, ...], activities: tuple[str, ...]) -> float:
+    defaults = catalog.defaults.effort_hours
+    fallback = max(defaults.values(), default=0.0)
+    if not task_ids:
+        return sum(defaults.get(a, fallback) for a in activities)
+    total = 0.0
+    for task_id in task_ids:
+        task = catalog.task_by_id[task_id]
+        for activity in activities:
+            total += (
+                task.effort.hours if activity == task.activity else defaults.get(activity, fallback)
+            )
+    return total
+
+
+def check_plan(
+    catalog: Catalog,
+    scores: Mapping[str, Score],
+    facts: GraphFacts,
+    scenario: Scenario,
+    rubric: Rubric,
+) -> Selection:
+    """Check a hand-made plan (``scenario.plan``) against the scenario's limits.
+
+    Reports every violation: over the budget or the cap, phases longer than
+    the budget or overfull, work above the appetite (an item that does riskier
+    work than the task it names, or states another environment, is scored as
+    it does), a prerequisite left out or planned in a later phase, an item
+    naming no task, a task covered twice, and a task within the appetite that
+    no item covers. With ``merge_duplicates``, covering one copy of a
+    mergeable duplicate closes the others.
+    """
+    if scenario.plan is None:
+        raise ValueError(f"scenario '{scenario.name}' has no plan items")
+    items = scenario.plan
+    item_hours = [_item_hours(catalog, item.tasks, item.activities) for item in items]
+    checker = _PlanChecker(catalog, scores, facts, scenario, rubric)
+    for index, item in enumerate(items):
+        checker.check_item(index, item, item_hours[index])
+    checker.check_dependencies()
+    checker.check_coverage()
+    checker.check_limits(item_hours)
+    covered = checker.covered
+    selected = tuple(t.id for t in catalog.tasks if t.id in covered or t.id in checker.closed)
+    units = tuple(
+        Unit(
+            id=f"item-{i + 1}",
+            tasks=item.tasks,
+            hours=item_hours[i],
+            value=sum(catalog.task_by_id[t].value for t in item.tasks),
+            level=max(
+                (checker.item_levels.get((i, t), scores[t].level) for t in item.tasks),
+                key=level_rank,
+                default=LEVELS[0],
+            ),
+            position=i,
+        )
+        for i, item in enumerate(items)
+    )
+    left = [
+        LeftOut(t.id, "not-in-plan", "no plan item covers it")
+        for t in catalog.tasks
+        if t.id not in selected
+    ]
+    totals = Totals(
+        hours=sum(item_hours),
+        tasks=len(selected),
+        units=len(items),
+        value=sum(catalog.task_by_id[t].value for t in selected),
+        risk={level: sum(scores[t].level == level for t in selected) for level in LEVELS},
+    )
+    return Selection(
+        scenario=scenario.name,
+        status="fixed",
+        selected=selected,
+        units=units,
+        left_out=tuple(left),
+        totals=totals,
+        objective=_objective_of(totals, scenario.objective),
+        solver={"engine": "hand-made plan", "objective": scenario.objective},
+        violations=tuple(checker.violations),
+    )
+
+
+class _PlanChecker:
+    """Collects the violations of one hand-made plan."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        scores: Mapping[str, Score],
+        facts: GraphFacts,
+        scenario: Scenario,
+        rubric: Rubric,
+    ) -> None:
+        self.catalog, self.scores, self.facts = catalog, scores, facts
+        self.scenario, self.rubric = scenario, rubric
+        self.limit = level_rank(scenario.appetite)
+        self.phase_index = {phase.name: i for i, phase in enumerate(scenario.phases)}
+        self.covered: dict[str, int] = {}
+        self.item_levels: dict[tuple[int, str], str] = {}
+        self.violations: list[Finding] = []
+        self.twins: dict[str, tuple[str, ...]] = {}
+        if scenario.merge_duplicates:
+            for cluster in facts.clusters:
+                for dup in cluster.duplicates:
+                    if dup.mergeable:
+                        for task in dup.tasks:
+                            self.twins[task] = dup.tasks
+
+    @property
+    def closed(self) -> set[str]:
+        """Copies of a covered task's mergeable duplicates: done with it."""
+        return {t for c in self.covered for t in self.twins.get(c, ()) if t not in self.covered}
+
+    def add(self, kind: str, message: str, tasks: tuple[str, ...] = (), **details: Any) -> None:
+        self.violations.append(Finding(kind, message, tasks, details))
+
+    def check_item(self, index: int, item: PlanItem, hours: float) -> None:
+        label = f"item {index + 1} '{item.name}'"
+        if not item.tasks:
+            self.add(
+                "item-without-task", f"{label} names no catalog task", item=index + 1, hours=hours
+            )
+        points = self.rubric.points["activity"]
+        for task_id in item.tasks:
+            if task_id in self.covered:
+                first = self.covered[task_id] + 1
+                self.add(
+                    "covered-twice",
+                    f"{task_id} is covered by item {first} and {label}",
+                    (task_id,),
+                    items=[first, index + 1],
+                )
+                continue
+            self.covered[task_id] = index
+            task = self.catalog.task_by_id[task_id]
+            riskier = [a for a in item.activities if _riskier(a, task.activity, points)]
+            if riskier:
+                self.add(
+                    "riskier-activity",
+                    f"{label} does {', '.join(riskier)} on {task_id}, a {task.activity} task "
+                    f"({task.title})",
+                    (task_id,),
+                    item=index + 1,
+                    item_activities=list(item.activities),
+                    task_activity=task.activity,
+                )
+            level = self._item_level(task, item, riskier)
+            self.item_levels[(index, task_id)] = level
+            if level_rank(level) > self.limit:
+                self.add(
+                    "above-appetite",
+                    f"{label} puts {task_id} at {level}, above the appetite "
+                    f"{self.scenario.appetite}: {self._why(task, item, riskier, level)}",
+                    (task_id,),
+                    item=index + 1,
+                    level=level,
+                    appetite=self.scenario.appetite,
+                )
+
+    def _item_level(self, task: Task, item: PlanItem, riskier: list[str]) -> str:
+        """The level of the work the item does to ``task``, as the item states it."""
+        if not riskier and item.environment is None:
+            return self.scores[task.id].level
+        if item.environment is not None:
+            environment = item.environment
+        elif task.activity in _PAPER:
+            environment = UNKNOWN  # paper work turned into a change: where is not said
+        else:
+            environment = task.environment
+        activities = riskier or [task.activity]
+        return max(
+            (
+                score_task(replace(task, activity=a, environment=environment), self.rubric).level
+                for a in activities
+            ),
+            key=level_rank,
+        )
+
+    def _why(self, task: Task, item: PlanItem, riskier: list[str], level: str) -> str:
+        if riskier or item.environment is not None:
+            where = item.environment or "an environment the plan does not state"
+            return f"{', '.join(riskier or [task.activity])} in {where}"
+        return self.scores[task.id].main_reason
+
+    def check_dependencies(self) -> None:
+        graph, items = self.facts.graph, self.scenario.plan or ()
+        done = self.covered.keys() | self.closed
+        for task_id, index in self.covered.items():
+            for prerequisite in graph.predecessors(task_id):
+                if self.catalog.task_by_id[prerequisite].status == "done":
+                    continue
+                edge = graph.edges[prerequisite, task_id]
+                how = (
+                    "declared"
+                    if edge["provenance"] == "declared"
+                    else f"inferred by {', '.join(edge['rules'])}"
+                )
+                if prerequisite not in done:
+                    self.add(
+                        "missing-dependency",
+                        f"{task_id} needs {prerequisite} first ({how}), which the plan leaves out",
+                        (task_id, prerequisite),
+                        rule=how,
+                    )
+                    continue
+                before = self.covered.get(prerequisite)
+                if before is None:
+                    continue
+                mine, theirs = items[index].phase, items[before].phase
+                if mine and theirs and self.phase_index[theirs] > self.phase_index[mine]:
+                    self.add(
+                        "dependency-order",
+                        f"{task_id} (phase {mine}) needs {prerequisite} first ({how}), "
+                        f"planned later in phase {theirs}",
+                        (task_id, prerequisite),
+                        rule=how,
+                    )
+
+    def check_coverage(self) -> None:
+        closed = self.closed
+        for task in self.catalog.tasks:
+            if task.id in self.covered or task.id in closed:
+                continue
+            level = self.scores[task.id].level
+            if (
+                task.status in ("done", "cancelled")
+                or task.id in self.scenario.exclude
+                or level_rank(level) > self.limit
+            ):
+                continue
+            self.add(
+                "uncovered-task",
+                f"{task.id} ({task.title}, {level}) is within the appetite but no plan "
+                "item covers it",
+                (task.id,),
+                level=level,
+            )
+
+    def check_limits(self, item_hours: list[float]) -> None:
+        scenario, items = self.scenario, self.scenario.plan or ()
+        hours = sum(item_hours)
+        budget = scenario.budget_hours
+        if budget is not None and hours > budget + 1e-9:
+            self.add(
+                "over-budget",
+                f"the plan needs {hours_text(hours)}, over the budget of "
+                f"{hours_text(budget)} by {hours_text(hours - budget)}",
+                hours=hours,
+                budget=budget,
+            )
+        if scenario.task_cap is not None and len(items) > scenario.task_cap:
+            self.add(
+                "over-cap",
+                f"the plan has {len(items)} items, over the cap of {scenario.task_cap}",
+                items=len(items),
+                cap=scenario.task_cap,
+            )
+        boxes = sum(phase.hours for phase in scenario.phases)
+        if scenario.phases and budget is not None and boxes > budget + 1e-9:
+            self.add(
+                "phases-over-budget",
+                f"the phases' time boxes add up to {hours_text(boxes)}, over the budget "
+                f"of {hours_text(budget)}",
+                phases_hours=boxes,
+                budget=budget,
+            )
+        for phase in scenario.phases:
+            load = sum(
+                h for item, h in zip(items, item_hours, strict=True) if item.phase == phase.name
+            )
+            if load > phase.hours + 1e-9:
+                self.add(
+                    "phase-overflow",
+                    f"phase {phase.name} holds {hours_text(load)} of work in a "
+                    f"{hours_text(phase.hours)} box (over by "
+                    f"{hours_text(load - phase.hours)})",
+                    phase=phase.name,
+                    hours=load,
+                    box=phase.hours,
+                )
+
+
+_PAPER = ("design", "document", "template")
+
+
+def _riskier(activity: str, than: str, points: Mapping[str, int]) -> bool:
+    """Whether ``activity`` scores more than ``than`` (unknown on either side: no)."""
+    if activity not in points or than not in points:
+        return False
+    return points[activity] > points[than]
