@@ -691,7 +691,8 @@ def format_catalog(catalog: Catalog, fmt: str) -> str:
         return dump_yaml(catalog_to_data(catalog))
     if fmt == "csv":
         out = io.StringIO(newline="")
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        # CRLF rows (RFC 4180): a carriage return inside a cell is then always quoted.
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
         writer.writeheader()
         writer.writerows(_catalog_to_rows(catalog))
         return out.getvalue()

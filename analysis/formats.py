@@ -511,7 +511,7 @@ def format_plan(assessment: Assessment, fmt: str) -> str:
         return json.dumps(plan_to_data(assessment), ensure_ascii=False, indent=2)
     if fmt == "csv":
         out = io.StringIO(newline="")
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(
             ["id", "issue", "title", "risk", "hours", "value", "selected", "unit", "kind", "reason"]
         )

@@ -112,7 +112,17 @@ def _represent_list(dumper: _Dumper, data: list) -> yaml.Node:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
 
 
+#: Characters YAML reads back as line breaks even inside quotes: write them escaped.
+_BREAKS = frozenset("\r\x85\u2028\u2029")
+
+
+def _represent_str(dumper: _Dumper, data: str) -> yaml.Node:
+    style = '"' if _BREAKS.intersection(data) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
 _Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(str, _represent_str)
 
 
 # --------------------------------------------------------------------------- validation helpers

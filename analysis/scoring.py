@@ -295,6 +295,7 @@ def _parse_rule(raw: Any, index: int, points: Mapping[str, Mapping[str, int]], f
         values = [values] if isinstance(values, str) else values
         if not isinstance(values, list) or not values:
             raise fail("expected a list of values", where, record)
+        values = list(dict.fromkeys(values))
         fact = "touches" if key in ("touches_any", "touches_none") else key
         if fact not in FACTS or key == "touches":
             allowed = [f for f in FACTS if f != "touches"] + ["touches_any", "touches_none"]
