@@ -642,6 +642,9 @@ def _explain(
                 if pushed:
                     text += f" and push out {', '.join(pushed)}"
                 details.update({"forced_loss": loss, "pushed_out": pushed})
+            elif forced.status == "infeasible":
+                text += "; it cannot be chosen under these limits even with nothing else"
+                details["forced_loss"] = None
         else:
             ratio = problem.weight(unit) / scale / max(unit.hours, 1e-9)
             text += (

@@ -1,0 +1,263 @@
+"""Selection on small hand-checked cases: reasons, merging, includes, greedy, plan checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.catalog import parse_catalog
+from analysis.graph import read_graph_rules
+from analysis.scenarios import assess, parse_scenario
+
+
+@pytest.fixture(scope="module")
+def graph_rules():
+    return read_graph_rules()
+
+
+WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
+
+
+def catalog_of(*tasks):
+    """Tasks as dicts; ids T1, T2, ...; distinct titles and topics unless given."""
+    records = []
+    for i, task in enumerate(tasks, start=1):
+        records.append(
+            {
+                "id": f"T{i}",
+                "issue": 1,
+                "title": f"{WORDS[i - 1]} work",
+                "activity": "design",
+                "environment": "none",
+                "topic": f"topic-{i}",
+                **task,
+            }
+        )
+    activities = (
+        "design",
+        "document",
+        "template",
+        "configure",
+        "implement",
+        "deploy",
+        "experiment",
+        "migrate",
+    )
+    return parse_catalog(
+        {"defaults": {"effort_hours": dict.fromkeys(activities, 1)}, "tasks": records}
+    )
+
+
+def run(catalog, rubric, graph_rules, **scenario):
+    return assess(catalog, parse_scenario({"appetite": "MEDIUM", **scenario}), rubric, graph_rules)
+
+
+def reasons(selection):
+    return {item.task: item for item in selection.left_out}
+
+
+class TestReasons:
+    def test_budget_binds_and_forcing_in_has_a_price(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"effort": 1, "value": 3}, {"effort": 1, "value": 2}, {"effort": 2, "value": 4}
+        )
+        selection = run(catalog, rubric, graph_rules, budget_hours=2).selection
+        assert selection.status == "optimal"
+        assert selection.selected == ("T1", "T2") and selection.objective == 5
+        t3 = reasons(selection)["T3"]
+        assert t3.kind == "budget"
+        assert t3.reason == (
+            "did not fit the budget: needs 2 h, 0 min left (short by 2 h); "
+            "forcing it in would lose 1 value and push out T1, T2"
+        )
+        assert t3.details["forced_loss"] == 1 and t3.details["pushed_out"] == ["T1", "T2"]
+
+    def test_cap_binds(self, rubric, graph_rules):
+        catalog = catalog_of({"effort": 1, "value": 3}, {"effort": 1, "value": 2})
+        selection = run(catalog, rubric, graph_rules, task_cap=1).selection
+        assert selection.selected == ("T1",)
+        t2 = reasons(selection)["T2"]
+        assert t2.kind == "cap"
+        assert t2.reason.startswith("did not fit the task cap: needs 1 unit(s), 0 of 1 left")
+
+    def test_prerequisites_count_in_what_a_task_needs(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"effort": 1, "value": 0},
+            {"effort": 1, "value": 5, "depends_on": ["T1"]},
+            {"effort": 1.5, "value": 4},
+        )
+        selection = run(catalog, rubric, graph_rules, budget_hours=1.5).selection
+        assert selection.selected == ("T3",)
+        t2 = reasons(selection)["T2"]
+        assert t2.kind == "budget"
+        assert t2.reason == (
+            "did not fit the budget: needs 2 h with its prerequisites (T1), 0 min left "
+            "(short by 2 h); it cannot be chosen under these limits even with nothing else"
+        )
+
+    def test_blocked_chain_from_a_task_above_the_appetite(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"activity": "migrate", "environment": "production", "touches": ["data"]},
+            {"depends_on": ["T1"]},
+            {"depends_on": ["T2"]},
+        )
+        left = reasons(run(catalog, rubric, graph_rules).selection)
+        assert left["T1"].kind == "above-appetite"
+        assert left["T3"].kind == "blocked"
+        assert left["T3"].details["chain"] == ["T1", "T2", "T3"]
+        assert (
+            "blocked by T1 (above-appetite: HIGH is above the appetite MEDIUM)" in left["T3"].reason
+        )
+
+    def test_done_satisfies_and_cancelled_blocks(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"status": "done"},
+            {"depends_on": ["T1"]},
+            {"status": "cancelled"},
+            {"depends_on": ["T3"]},
+        )
+        selection = run(catalog, rubric, graph_rules).selection
+        assert selection.selected == ("T2",)
+        left = reasons(selection)
+        assert (left["T1"].kind, left["T3"].kind, left["T4"].kind) == (
+            "done",
+            "cancelled",
+            "blocked",
+        )
+
+    def test_excluded_by_the_scenario(self, rubric, graph_rules):
+        catalog = catalog_of({}, {"depends_on": ["T1"]})
+        left = reasons(run(catalog, rubric, graph_rules, exclude=["T1"]).selection)
+        assert left["T1"].kind == "excluded"
+        assert left["T2"].kind == "blocked"
+
+    def test_a_task_of_no_value_is_left_out_by_the_tie_breaks(self, rubric, graph_rules):
+        catalog = catalog_of({"value": 2}, {"value": 0})
+        selection = run(catalog, rubric, graph_rules).selection
+        assert selection.selected == ("T1",)
+        assert reasons(selection)["T2"].kind == "tie-break"
+
+
+class TestTieBreaks:
+    def test_equal_value_prefers_fewer_hours_then_earlier_tasks(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"effort": 2, "value": 3}, {"effort": 1, "value": 3}, {"effort": 1, "value": 3}
+        )
+        selection = run(catalog, rubric, graph_rules, task_cap=1).selection
+        assert selection.selected == ("T2",)
+
+
+class TestMerging:
+    def duplicates(self):
+        return catalog_of(
+            {"topic": "dr", "activity": "document", "effort": 0.5, "value": 3},
+            {"topic": "dr", "activity": "document", "effort": 1, "value": 1},
+            {"value": 1},
+        )
+
+    def test_duplicates_are_one_unit(self, rubric, graph_rules):
+        selection = run(self.duplicates(), rubric, graph_rules, task_cap=2).selection
+        assert selection.selected == ("T1", "T2", "T3")
+        (merged,) = [u for u in selection.units if len(u.tasks) > 1]
+        assert merged.tasks == ("T1", "T2")
+        assert (merged.hours, merged.value) == (1, 4)  # largest effort, every copy's value
+        assert selection.totals.units == 2 and selection.totals.hours == 2
+
+    def test_without_merging_each_copy_counts(self, rubric, graph_rules):
+        selection = run(
+            self.duplicates(), rubric, graph_rules, task_cap=2, merge_duplicates=False
+        ).selection
+        assert len(selection.selected) == 2
+        assert selection.totals.units == 2
+
+    def test_copies_at_different_levels_are_not_merged(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {
+                "topic": "db",
+                "activity": "deploy",
+                "environment": "staging",
+                "touches": ["data"],
+                "reversibility": "irreversible",
+            },
+            {
+                "topic": "db",
+                "activity": "deploy",
+                "environment": "staging",
+                "touches": ["ci"],
+                "reversibility": "reversible",
+            },
+        )
+        selection = run(catalog, rubric, graph_rules, appetite="HIGH").selection
+        assert all(len(u.tasks) == 1 for u in selection.units)
+
+
+class TestIncludes:
+    def test_including_a_task_above_the_appetite_is_infeasible(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"activity": "deploy", "environment": "production", "touches": ["network"]}
+        )
+        selection = run(catalog, rubric, graph_rules, include=["T1"]).selection
+        assert selection.status == "infeasible"
+        (violation,) = selection.violations
+        assert violation.kind == "include-unavailable"
+        assert "HIGH is above the appetite MEDIUM" in violation.message
+
+    def test_includes_over_budget_say_by_how_much(self, rubric, graph_rules):
+        catalog = catalog_of({"effort": 2}, {"effort": 2, "depends_on": ["T1"]})
+        selection = run(catalog, rubric, graph_rules, include=["T2"], budget_hours=3).selection
+        assert selection.status == "infeasible"
+        assert [v.message for v in selection.violations] == [
+            "the included tasks and their prerequisites need 4 h, over the budget of 3 h by 1 h"
+        ]
+
+    def test_includes_are_chosen_even_at_a_cost(self, rubric, graph_rules):
+        catalog = catalog_of({"effort": 1, "value": 5}, {"effort": 1, "value": 1})
+        selection = run(catalog, rubric, graph_rules, include=["T2"], budget_hours=1).selection
+        assert selection.selected == ("T2",)
+
+
+class TestGreedy:
+    def test_optimisation_beats_value_per_hour(self, rubric, graph_rules):
+        catalog = catalog_of({"effort": 1, "value": 2}, {"effort": 10, "value": 10})
+        selection = run(catalog, rubric, graph_rules, budget_hours=10).selection
+        assert selection.selected == ("T2",)
+        assert selection.baseline.selected == ("T1",)
+        assert selection.gain_over_greedy == 8
+
+    def test_count_objective(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"effort": 1, "value": 9}, {"effort": 0.5, "value": 1}, {"effort": 0.5, "value": 1}
+        )
+        selection = run(catalog, rubric, graph_rules, budget_hours=1, objective="count").selection
+        assert selection.selected == ("T2", "T3") and selection.objective == 2
+
+
+class TestPlanCheck:
+    def test_covered_twice_and_over_cap(self, rubric, graph_rules):
+        catalog = catalog_of({}, {})
+        scenario = {
+            "task_cap": 1,
+            "plan": [
+                {"item": "one", "activity": "design", "tasks": ["T1"]},
+                {"item": "again", "activity": "design", "tasks": ["T1"]},
+            ],
+        }
+        selection = run(catalog, rubric, graph_rules, **scenario).selection
+        kinds = [v.kind for v in selection.violations]
+        assert kinds == ["covered-twice", "uncovered-task", "over-cap"]
+
+    def test_an_item_that_states_a_safe_environment_is_scored_there(self, rubric, graph_rules):
+        catalog = catalog_of({"activity": "implement", "environment": "unknown"})
+        unstated = run(
+            catalog,
+            rubric,
+            graph_rules,
+            plan=[{"item": "x", "activity": "implement", "tasks": ["T1"]}],
+        )
+        stated = run(
+            catalog,
+            rubric,
+            graph_rules,
+            plan=[{"item": "x", "activity": "implement", "environment": "dev", "tasks": ["T1"]}],
+        )
+        assert [v.kind for v in unstated.selection.violations] == ["above-appetite"]
+        assert stated.selection.violations == ()
