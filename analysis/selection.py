@@ -320,6 +320,7 @@ class _Solved:
     bound: float | None
     seconds: float
     deterministic: float
+    ties: str = "not applied"
 
 
 def _solve(problem: _Problem, settings: SolverSettings, force: str | None = None) -> _Solved:
@@ -349,7 +350,9 @@ def _solve(problem: _Problem, settings: SolverSettings, force: str | None = None
     chosen = {u for u in x if solver.Value(x[u])}
     bound = solver.BestObjectiveBound()
     proven = status == cp_model.OPTIMAL
+    ties = "not applied (objective not proven)"
     if proven:
+        # Stage 2: keep the proven objective, then fewest hours, then earliest tasks.
         best = sum(weights[u] for u in chosen)
         model.Add(objective >= best)
         positions = {u.id: u.position for u in problem.units}
@@ -362,7 +365,7 @@ def _solve(problem: _Problem, settings: SolverSettings, force: str | None = None
         spent += solver.deterministic_time
         if second in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             chosen = {u for u in x if solver.Value(x[u])}
-        proven = second == cp_model.OPTIMAL
+        ties = "applied" if second == cp_model.OPTIMAL else "applied as far as the limit allowed"
         bound = float(best)
     return _Solved(
         "optimal" if proven else "feasible",
@@ -370,6 +373,7 @@ def _solve(problem: _Problem, settings: SolverSettings, force: str | None = None
         bound,
         time.perf_counter() - started,
         spent,
+        ties,
     )
 
 
@@ -380,6 +384,8 @@ def _solver(settings: SolverSettings) -> cp_model.CpSolver:
     # With several workers, interleaved search keeps the answer deterministic.
     solver.parameters.interleave_search = settings.workers > 1
     solver.parameters.max_deterministic_time = settings.deterministic_time
+    # A stronger LP relaxation: proves knapsack-like selections far sooner.
+    solver.parameters.linearization_level = 2
     solver.parameters.max_time_in_seconds = settings.time_limit
     return solver
 
@@ -400,7 +406,10 @@ def _closure(unit: str, needs: Mapping[str, list[str]], chosen: set[str]) -> lis
 
 
 def greedy_selection(problem: _Problem) -> list[Unit]:
-    """Best value per hour first, among units whose prerequisites are chosen."""
+    """Best value per hour first, among units whose prerequisites are chosen.
+
+    The scenario's includes (with their prerequisites) are taken first.
+    """
     by_id = {u.id: u for u in problem.units}
     waiting = {u.id: len(problem.needs.get(u.id, ())) for u in problem.units}
     dependents: dict[str, list[str]] = {}
@@ -412,24 +421,35 @@ def greedy_selection(problem: _Problem) -> list[Unit]:
         ratio = problem.weight(unit) / max(unit.hours, 1e-9)
         return (-ratio, unit.position)
 
-    heap = [(key(by_id[u]), u) for u, n in waiting.items() if n == 0]
-    heapq.heapify(heap)
     chosen: list[Unit] = []
+    taken: set[str] = set()
     used = 0
+
+    def take(unit_id: str) -> None:
+        nonlocal used
+        chosen.append(by_id[unit_id])
+        taken.add(unit_id)
+        used += _seconds(by_id[unit_id].hours)
+        for dependent in dependents.get(unit_id, ()):
+            waiting[dependent] -= 1
+            if waiting[dependent] == 0 and dependent not in taken:
+                heapq.heappush(heap, (key(by_id[dependent]), dependent))
+
+    heap: list[tuple[tuple[float, int], str]] = []
+    forced = {u for unit in problem.include for u in _closure(unit, problem.needs, set())}
+    for unit in sorted(forced, key=lambda u: by_id[u].position):
+        take(unit)
+    heap = [(key(by_id[u]), u) for u, n in waiting.items() if n == 0 and u not in taken]
+    heapq.heapify(heap)
     while heap:
         _, unit_id = heapq.heappop(heap)
-        unit = by_id[unit_id]
-        cost = _seconds(unit.hours)
-        if problem.budget is not None and used + cost > problem.budget:
+        if unit_id in taken:
             continue
         if problem.cap is not None and len(chosen) >= problem.cap:
             break
-        chosen.append(unit)
-        used += cost
-        for dependent in dependents.get(unit_id, ()):
-            waiting[dependent] -= 1
-            if waiting[dependent] == 0:
-                heapq.heappush(heap, (key(by_id[dependent]), dependent))
+        if problem.budget is not None and used + _seconds(by_id[unit_id].hours) > problem.budget:
+            continue
+        take(unit_id)
     return chosen
 
 
@@ -464,6 +484,7 @@ def select_tasks(
         "workers": scenario.solver.workers,
         "deterministic_time": scenario.solver.deterministic_time,
         "time_limit": scenario.solver.time_limit,
+        "linearization_level": 2,
         "objective": scenario.objective,
     }
     baseline_units = greedy_selection(problem)
@@ -486,6 +507,7 @@ def select_tasks(
         )
     solved = _solve(problem, scenario.solver)
     settings["deterministic_time_used"] = round(solved.deterministic, 6)
+    settings["tie_breaks"] = solved.ties
     if solved.status in ("infeasible", "unknown"):
         return Selection(
             scenario=scenario.name,

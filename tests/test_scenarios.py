@@ -262,7 +262,8 @@ class TestCommands:
         assert {"status", "selected", "excluded", "totals", "violations"} <= set(data)
         assert data["status"] == "optimal" and len(data["selected"]) == 30
         assert all({"id", "reason"} <= set(item) for item in data["excluded"])
-        assert data["solver"]["seed"] == 0 and data["solver"]["workers"] == 2
+        assert data["solver"]["seed"] == 0 and data["solver"]["workers"] == 1
+        assert data["solver"]["tie_breaks"] == "applied"
         assert data["tie_breaks"][1] == "then fewest hours"
 
     def test_plan_csv_has_a_row_per_task(self, assess_cli, seed_catalog):
