@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean bench
 
 run: $(VENV)/.stamp-run
 	$(BIN)/assess audit
@@ -38,3 +38,7 @@ $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+
+bench: $(VENV)/.stamp-run
+	$(BIN)/python bench/graph_scale.py
+	$(BIN)/python bench/selection_scale.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import io
 import json
 
@@ -303,3 +304,19 @@ class TestCommands:
         second = assess_cli("plan", "--scenario", LIMITS, "--format", "json").stdout
         strip = lambda text: {k: v for k, v in json.loads(text).items() if k != "solve_seconds"}  # noqa: E731
         assert strip(first) == strip(second)
+
+
+def test_readme_scenario_example_is_valid():
+    from analysis.paths import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, flags=re.S) if "team-q3" in b)
+    data = yaml.safe_load(block)
+    data.pop("extends")
+    scenario = parse_scenario(data)
+    assert (scenario.name, scenario.appetite, scenario.rules_off) == (
+        "team-q3",
+        "MEDIUM",
+        ("dev-before-production",),
+    )
+    assert scenario.resources[0].capacity == 1
