@@ -224,9 +224,11 @@ def _availability(
 
 
 def _blocked(graph: nx.DiGraph, roots: list[str], done: set[str]) -> dict[str, tuple[str, ...]]:
+    """Chains from unavailable tasks; a done task is a satisfied link and stops a chain."""
     if not roots:
         return {}
-    return {t: chain for t, chain in blocked_by(graph, roots).items() if t not in done}
+    open_work = graph.subgraph(node for node in graph if node not in done)
+    return blocked_by(open_work, roots)
 
 
 def build_units(
@@ -502,7 +504,6 @@ def select_tasks(
             left_out=tuple(_left_in_order(catalog, left)),
             totals=_totals(catalog, scores, []),
             solver=settings,
-            baseline=baseline,
             violations=tuple(violations),
         )
     solved = _solve(problem, scenario.solver)
@@ -518,7 +519,8 @@ def select_tasks(
             totals=_totals(catalog, scores, []),
             solve_seconds=solved.seconds,
             solver=settings,
-            baseline=baseline,
+            # No baseline either: no selection, greedy or not, meets these limits.
+            baseline=None if solved.status == "infeasible" else baseline,
             violations=tuple(_infeasible_explanation(problem, scenario)),
         )
     chosen_units = [u for u in units if u.id in solved.chosen]
@@ -665,7 +667,7 @@ def _explain(
                     text += f" and push out {', '.join(pushed)}"
                 details.update({"forced_loss": loss, "pushed_out": pushed})
             elif forced.status == "infeasible":
-                text += "; it cannot be chosen under these limits even with nothing else"
+                text += "; forcing it in makes the scenario infeasible"
                 details["forced_loss"] = None
         else:
             ratio = problem.weight(unit) / scale / max(unit.hours, 1e-9)

@@ -91,7 +91,7 @@ class TestReasons:
         assert t2.kind == "budget"
         assert t2.reason == (
             "did not fit the budget: needs 2 h with its prerequisites (T1), 0 min left "
-            "(short by 2 h); it cannot be chosen under these limits even with nothing else"
+            "(short by 2 h); forcing it in makes the scenario infeasible"
         )
 
     def test_blocked_chain_from_a_task_above_the_appetite(self, rubric, graph_rules):
