@@ -21,7 +21,7 @@ import io
 import itertools
 import json
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from analysis.audit import Audit
@@ -29,6 +29,7 @@ from analysis.graph import GraphFacts, reduce_for_drawing
 from analysis.model import Catalog, Finding, hours_text
 from analysis.scenarios import MEASURES, Assessment, Comparison, measures
 from analysis.selection import Totals
+from analysis.timeline import ScheduleRisk, Timeline
 
 __all__ = [
     "display_width",
@@ -458,6 +459,60 @@ def plan_to_data(assessment: Assessment) -> dict[str, Any]:
         else {"selected": list(baseline.selected), "totals": _totals_data(baseline.totals)},
         "gain_over_greedy": selection.gain_over_greedy,
         "violations": [_finding_data(v) for v in selection.violations],
+        "schedule": _timeline_data(assessment.timeline),
+        "risk": _risk_data(assessment.risk),
+    }
+
+
+def _timeline_data(timeline: Timeline | None) -> dict[str, Any] | None:
+    if timeline is None:
+        return None
+    return {
+        "status": timeline.status,
+        "makespan_hours": timeline.makespan_hours,
+        "budget_hours": timeline.budget_hours,
+        "lanes": timeline.lanes,
+        "grid_minutes": timeline.grid_minutes,
+        "phases": [
+            {"name": p.name, "title": p.title, "box_hours": p.hours} for p in timeline.phases
+        ],
+        "phase_windows": [
+            {"phase": name, "start_hours": start, "end_hours": end}
+            for name, start, end in timeline.phase_windows
+        ],
+        "explanations": list(timeline.explanations),
+        "resources": list(timeline.notes),
+        "solver": dict(timeline.settings),
+        "slots": [
+            {
+                "job": slot.job,
+                "label": slot.label,
+                "tasks": list(slot.tasks),
+                "phase": slot.phase,
+                "lane": slot.lane,
+                "start_hours": slot.start_hours,
+                "end_hours": slot.end_hours,
+                "uses": list(slot.uses),
+            }
+            for slot in timeline.slots
+        ],
+    }
+
+
+def _risk_data(risk: ScheduleRisk | None) -> dict[str, Any] | None:
+    if risk is None:
+        return None
+    return {
+        "samples": risk.samples,
+        "seed": risk.seed,
+        "planned_hours": risk.planned,
+        "p50_hours": risk.p50,
+        "p80_hours": risk.p80,
+        "p95_hours": risk.p95,
+        "mean_hours": risk.mean,
+        "within_budget": risk.within_budget,
+        "phase_overflow": dict(risk.phase_overflow),
+        "point_range": list(risk.point_range),
     }
 
 
@@ -510,28 +565,7 @@ def format_plan(assessment: Assessment, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(plan_to_data(assessment), ensure_ascii=False, indent=2)
     if fmt == "csv":
-        out = io.StringIO(newline="")
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(
-            ["id", "issue", "title", "risk", "hours", "value", "selected", "unit", "kind", "reason"]
-        )
-        for task in catalog:
-            item = left.get(task.id)
-            writer.writerow(
-                [
-                    task.id,
-                    task.issue,
-                    task.title,
-                    scores[task.id].level,
-                    task.effort.hours,
-                    task.value,
-                    "yes" if task.id in unit_of or task.id in selection.selected else "no",
-                    unit_of.get(task.id, ""),
-                    item.kind if item else "",
-                    item.reason if item else "",
-                ]
-            )
-        return out.getvalue()
+        return _plan_csv(assessment, unit_of, left)
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r} (table, json or csv)")
     chosen = set(selection.selected)
@@ -559,7 +593,116 @@ def format_plan(assessment: Assessment, fmt: str) -> str:
     parts.append(format_table(["id", "risk", "kind", "reason"], rows) if rows else "  none")
     parts += ["", f"Violations ({len(selection.violations)}):"]
     parts += [f"  [{v.kind}] {v.message}" for v in selection.violations] or ["  none"]
+    parts += _timeline_lines(assessment)
     return "\n".join(parts)
+
+
+def _clock(hours: float) -> str:
+    """Hours as h:mm (with a decimal of a minute when needed)."""
+    minutes = round(hours * 60, 1)
+    whole = int(minutes)
+    text = f"{whole // 60}:{whole % 60:02d}"
+    return text + (f"{minutes - whole:.1f}"[1:] if minutes != whole else "")
+
+
+def _timeline_lines(assessment: Assessment) -> list[str]:
+    timeline, risk = assessment.timeline, assessment.risk
+    if timeline is None:
+        return []
+    boxes = ", ".join(f"{p.name} {hours_text(p.hours)}" for p in timeline.phases) or "none"
+    lines = [
+        "",
+        f"Schedule: {timeline.status}; {timeline.lanes} lane(s); phases {boxes}; "
+        f"grid {timeline.grid_minutes:g} min",
+    ]
+    lines += [f"  resource {note}" for note in timeline.notes]
+    if not timeline.ok:
+        lines += [f"  no schedule fits: {reason}" for reason in timeline.explanations]
+        return lines
+    budget = (
+        "" if timeline.budget_hours is None else f" (budget {hours_text(timeline.budget_hours)})"
+    )
+    used = ", ".join(
+        f"{name} {_clock(start)}-{_clock(end)}" for name, start, end in timeline.phase_windows
+    )
+    lines.append(f"  finishes at {_clock(timeline.makespan_hours)}{budget}; phases used: {used}")
+    rows = [
+        [
+            slot.phase or "-",
+            "-" if slot.lane is None else slot.lane,
+            _clock(slot.start_hours),
+            _clock(slot.end_hours),
+            ", ".join(slot.uses) or "-",
+            slot.job,
+            slot.label,
+        ]
+        for slot in timeline.slots
+    ]
+    lines.append(format_table(["phase", "lane", "start", "end", "uses", "work", "title"], rows))
+    if risk is not None:
+        within = (
+            "" if risk.within_budget is None else f"; P(within budget) {risk.within_budget:.0%}"
+        )
+        lines += [
+            "",
+            f"Schedule risk ({risk.samples} samples, seed {risk.seed}; point estimates "
+            f"x{risk.point_range[0]:g} to x{risk.point_range[1]:g}): planned "
+            f"{_clock(risk.planned)}, P50 {_clock(risk.p50)}, P80 {_clock(risk.p80)}, "
+            f"P95 {_clock(risk.p95)}{within}",
+            "  P(phase overflows its box): "
+            + ", ".join(f"{name} {p:.0%}" for name, p in risk.phase_overflow.items()),
+        ]
+    return lines
+
+
+def _plan_csv(assessment: Assessment, unit_of: Mapping[str, str], left: Mapping[str, Any]) -> str:
+    """One row per task: the selection's columns, then the schedule's."""
+    selection, scores = assessment.selection, assessment.audit.scores
+    slot_of = {}
+    if assessment.timeline is not None:
+        slot_of = {t: slot for slot in assessment.timeline.slots for t in slot.tasks}
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        [
+            "id",
+            "issue",
+            "title",
+            "risk",
+            "hours",
+            "value",
+            "selected",
+            "unit",
+            "kind",
+            "reason",
+            "phase",
+            "lane",
+            "start",
+            "end",
+        ]
+    )
+    chosen = set(selection.selected)
+    for task in assessment.catalog:
+        item, slot = left.get(task.id), slot_of.get(task.id)
+        writer.writerow(
+            [
+                task.id,
+                task.issue,
+                task.title,
+                scores[task.id].level,
+                task.effort.hours,
+                task.value,
+                "yes" if task.id in unit_of or task.id in chosen else "no",
+                unit_of.get(task.id, ""),
+                item.kind if item else "",
+                item.reason if item else "",
+                slot.phase if slot and slot.phase else "",
+                "" if slot is None or slot.lane is None else slot.lane,
+                f"{slot.start_hours:g}" if slot else "",
+                f"{slot.end_hours:g}" if slot else "",
+            ]
+        )
+    return out.getvalue()
 
 
 def comparison_to_data(comparison: Comparison) -> dict[str, Any]:

@@ -41,6 +41,7 @@ __all__ = [
     "Resource",
     "PlanItem",
     "SolverSettings",
+    "RiskSettings",
     "Scenario",
     "level_rank",
     "hours_text",
@@ -346,11 +347,17 @@ class Resource:
     note: str | None = None
 
     def uses(self, task: Task) -> bool:
+        """Whether ``task`` takes this resource while it runs."""
+        return self.uses_facts(task.activity, task.environment, task.touches)
+
+    def uses_facts(self, activity: str, environment: str, touches: tuple[str, ...]) -> bool:
+        """Whether work with these facts takes this resource (unknown touches: every area)."""
+        facts = {"activity": activity, "environment": environment}
         for key, values in self.used_by.items():
             if key == "touches_any":
-                if not set(task.touches) & set(values):
+                if UNKNOWN not in touches and not set(touches) & set(values):
                     return False
-            elif getattr(task, key) not in values:
+            elif facts[key] not in values:
                 return False
         return True
 
@@ -383,6 +390,20 @@ class SolverSettings:
 
 
 @dataclass(frozen=True)
+class RiskSettings:
+    """How schedule risk is simulated: samples, seed, and the range of a point estimate.
+
+    A task with one effort figure is given ``point_range`` (optimistic and
+    pessimistic multipliers of it, a common PERT rule of thumb); three-point
+    estimates are used as they are.
+    """
+
+    samples: int = 10_000
+    seed: int = 0
+    point_range: tuple[float, float] = (0.75, 1.5)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """What may be chosen, under which limits, and how the work is laid out.
 
@@ -404,8 +425,14 @@ class Scenario:
     resources: tuple[Resource, ...] = ()
     plan: tuple[PlanItem, ...] | None = None
     solver: SolverSettings = field(default_factory=SolverSettings)
+    risk: RiskSettings = field(default_factory=RiskSettings)
     description: str | None = None
     source: str | None = None
+
+    @property
+    def schedules(self) -> bool:
+        """Whether a schedule is asked for (phases, parallel lanes or shared resources)."""
+        return bool(self.phases) or self.lanes > 1 or bool(self.resources)
 
     @property
     def is_plan(self) -> bool:

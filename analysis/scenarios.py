@@ -36,6 +36,7 @@ from analysis.model import (
     Phase,
     PlanItem,
     Resource,
+    RiskSettings,
     Scenario,
     SolverSettings,
     Vocabulary,
@@ -57,6 +58,7 @@ from analysis.records import (
 )
 from analysis.scoring import Rubric
 from analysis.selection import Selection, check_plan, select_tasks
+from analysis.timeline import ScheduleRisk, Timeline, schedule_risk, schedule_selection
 
 __all__ = [
     "OBJECTIVES",
@@ -89,12 +91,14 @@ SCENARIO_KEYS = (
     "resources",
     "plan",
     "solver",
+    "risk",
 )
 _PHASE_KEYS = ("name", "title", "hours")
 _RESOURCE_KEYS = ("name", "capacity", "used_by", "units", "note")
 _USED_BY_KEYS = ("activity", "environment", "touches_any")
 _ITEM_KEYS = ("item", "tasks", "activity", "phase", "environment")
 _SOLVER_KEYS = ("seed", "workers", "deterministic_time", "time_limit")
+_RISK_KEYS = ("samples", "seed", "point_range")
 
 
 def _ids(raw: Any, where: Where, field: str) -> tuple[str, ...]:
@@ -172,6 +176,7 @@ def parse_scenario(data: Any, *, source: str = "<memory>", name: str | None = No
         ),
         plan=plan,
         solver=_parse_solver(data.get("solver") or {}, source),
+        risk=_parse_risk(data.get("risk") or {}, source),
         source=source,
     )
 
@@ -247,6 +252,26 @@ def _parse_solver(raw: Any, source: str) -> SolverSettings:
         time_limit=check_number(
             raw.get("time_limit", default.time_limit), where, "time_limit", positive=True
         ),
+    )
+
+
+def _parse_risk(raw: Any, source: str) -> RiskSettings:
+    where = Where(source, record="risk", mapping=raw, error=ScenarioError)
+    check_mapping(raw, where, "risk")
+    check_keys(raw, _RISK_KEYS, where)
+    default = RiskSettings()
+    point_range = raw.get("point_range", list(default.point_range))
+    if not isinstance(point_range, list) or len(point_range) != 2:
+        raise where.fail("expected [optimistic, pessimistic] multipliers", "point_range")
+    low, high = (check_number(v, where, "point_range", positive=True) for v in point_range)
+    if not low <= 1 <= high:
+        raise where.fail(
+            f"expected optimistic <= 1 <= pessimistic, got {low:g} and {high:g}", "point_range"
+        )
+    return RiskSettings(
+        samples=check_whole(raw.get("samples", default.samples), where, "samples", 1),
+        seed=check_whole(raw.get("seed", default.seed), where, "seed", 0),
+        point_range=(low, high),
     )
 
 
@@ -335,6 +360,8 @@ class Assessment:
     audit: Audit
     graph: GraphFacts
     selection: Selection
+    timeline: Timeline | None = None
+    risk: ScheduleRisk | None = None
 
 
 def assess(
@@ -343,8 +370,12 @@ def assess(
     rubric: Rubric,
     graph_rules: GraphRules,
     explain_limit: int = 200,
+    simulate: bool = True,
 ) -> Assessment:
-    """Run ``scenario`` on ``catalog``: audit, graph, then the optimal selection or plan check.
+    """Run ``scenario`` on ``catalog``: audit, graph, selection (or plan check), schedule, risk.
+
+    The schedule is made when the scenario has phases, several lanes or shared
+    resources; its Monte Carlo risk unless ``simulate`` is false.
 
     Raises
     ------
@@ -370,7 +401,13 @@ def assess(
         selection = check_plan(catalog, audit.scores, facts, scenario, rubric)
     else:
         selection = select_tasks(catalog, audit.scores, facts, scenario, explain_limit)
-    return Assessment(catalog, scenario, audit, facts, selection)
+    timeline = risk = None
+    if scenario.schedules and selection.status != "infeasible":
+        timeline = schedule_selection(catalog, audit.scores, facts, scenario, selection)
+        if timeline.ok and simulate:
+            capacities = {r.name: r.capacity for r in scenario.resources}
+            risk = schedule_risk(timeline, scenario.risk, capacities)
+    return Assessment(catalog, scenario, audit, facts, selection, timeline, risk)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -42,10 +42,13 @@ from analysis.model import (
     hours_text,
     level_rank,
 )
+from analysis.scheduling import Job, ScheduleProblem, choose_grid, solve_schedule, to_grid
 from analysis.scoring import Rubric, Score, score_task
 
 __all__ = [
     "TIE_BREAKS",
+    "TIE_BREAKS_PARALLEL",
+    "unit_jobs",
     "Unit",
     "LeftOut",
     "Totals",
@@ -62,6 +65,12 @@ TIE_BREAKS = (
     "highest objective (value, or task count)",
     "then fewest hours",
     "then the smallest sum of catalog positions (earlier tasks first)",
+)
+#: Tie-breaks when lanes run in parallel and the budget is wall-clock time.
+TIE_BREAKS_PARALLEL = (
+    "highest objective (value, or task count)",
+    "then the earliest finish",
+    "then design and documentation in earlier phases",
 )
 _SECONDS = 3600
 _VALUE_SCALE = 1000
@@ -407,6 +416,95 @@ def _closure(unit: str, needs: Mapping[str, list[str]], chosen: set[str]) -> lis
     return out
 
 
+_PAPER_FIRST = ("design", "document")
+
+
+def unit_jobs(
+    catalog: Catalog,
+    units: Iterable[Unit],
+    needs: Mapping[str, Iterable[str]],
+    scenario: Scenario,
+    grid_minutes: float,
+    *,
+    optional: bool = False,
+    weights: Mapping[str, int] | None = None,
+    forced: Iterable[str] = (),
+) -> tuple[Job, ...]:
+    """Scheduler jobs for units of work: durations on the grid, resource use, order.
+
+    A unit uses a resource when its (first) task does; design and documentation
+    ask for early phases.
+    """
+    forced = set(forced)
+    jobs = []
+    for unit in units:
+        task = catalog.task_by_id[unit.tasks[0]]
+        jobs.append(
+            Job(
+                id=unit.id,
+                duration=to_grid(unit.hours, grid_minutes),
+                predecessors=tuple(needs.get(unit.id, ())),
+                demands={r.name: r.units for r in scenario.resources if r.uses(task)},
+                early=task.activity in _PAPER_FIRST,
+                optional=optional,
+                value=(weights or {}).get(unit.id, 0),
+                forced=unit.id in forced,
+            )
+        )
+    return tuple(jobs)
+
+
+def scenario_grid(scenario: Scenario, hours: Iterable[float]) -> float:
+    """The grid step (minutes) for a scenario's time boxes, budget and these durations."""
+    minutes = [h * 60 for h in hours] + [p.hours * 60 for p in scenario.phases]
+    if scenario.budget_hours is not None:
+        minutes.append(scenario.budget_hours * 60)
+    return choose_grid(minutes)
+
+
+def _solve_parallel(
+    problem: _Problem, scenario: Scenario, catalog: Catalog, force: str | None = None
+) -> _Solved:
+    """Selection and schedule together: the budget is wall-clock time on the lanes."""
+    grid = scenario_grid(scenario, (u.hours for u in problem.units))
+    jobs = unit_jobs(
+        catalog,
+        problem.units,
+        problem.needs,
+        scenario,
+        grid,
+        optional=True,
+        weights={u.id: problem.weight(u) for u in problem.units},
+        forced=problem.include | ({force} if force else set()),
+    )
+    result = solve_schedule(
+        ScheduleProblem(
+            jobs=jobs,
+            capacities={r.name: r.capacity for r in scenario.resources},
+            lanes=scenario.lanes,
+            phases=tuple(to_grid(p.hours, grid, up=False) for p in scenario.phases),
+            horizon=None
+            if scenario.budget_hours is None
+            else to_grid(scenario.budget_hours, grid, up=False),
+            cap=problem.cap,
+            phase_names=tuple(p.name for p in scenario.phases),
+        ),
+        scenario.solver,
+        stages="value" if force else "all",
+    )
+    if not result.ok:
+        return _Solved(result.status, frozenset(), None, result.solve_seconds, 0.0)
+    value_proven = result.value_bound is not None and result.value >= result.value_bound - 1e-9
+    return _Solved(
+        "optimal" if value_proven else "feasible",
+        frozenset(result.chosen),
+        result.value_bound,
+        result.solve_seconds,
+        float(result.settings.get("deterministic_time_used", 0.0)),
+        "applied" if result.status == "optimal" else "applied as far as the limit allowed",
+    )
+
+
 def greedy_selection(problem: _Problem) -> list[Unit]:
     """Best value per hour first, among units whose prerequisites are chosen.
 
@@ -506,7 +604,19 @@ def select_tasks(
             solver=settings,
             violations=tuple(violations),
         )
-    solved = _solve(problem, scenario.solver)
+    if scenario.lanes > 1:
+
+        def solve(force: str | None = None) -> _Solved:
+            return _solve_parallel(problem, scenario, catalog, force)
+
+        settings["budget"] = f"wall-clock time on {scenario.lanes} lanes"
+    else:
+
+        def solve(force: str | None = None) -> _Solved:
+            return _solve(problem, scenario.solver, force)
+
+        settings["budget"] = "sum of effort hours"
+    solved = solve()
     settings["deterministic_time_used"] = round(solved.deterministic, 6)
     settings["tie_breaks"] = solved.ties
     if solved.status in ("infeasible", "unknown"):
@@ -534,7 +644,7 @@ def select_tasks(
     gap = None
     if bound is not None:
         gap = 0.0 if bound <= 0 else max(0.0, (bound - objective) / abs(bound))
-    _explain(problem, scenario, solved, catalog, unit_of, left, explain_limit)
+    _explain(problem, scenario, solved, unit_of, left, explain_limit, solve)
     return Selection(
         scenario=scenario.name,
         status=solved.status,
@@ -548,6 +658,7 @@ def select_tasks(
         solve_seconds=solved.seconds,
         solver=settings,
         baseline=baseline,
+        tie_breaks=TIE_BREAKS_PARALLEL if scenario.lanes > 1 else TIE_BREAKS,
     )
 
 
@@ -608,10 +719,10 @@ def _explain(
     problem: _Problem,
     scenario: Scenario,
     solved: _Solved,
-    catalog: Catalog,
     unit_of: Mapping[str, str],
     left: dict[str, LeftOut],
     explain_limit: int,
+    solve: Callable[[str | None], _Solved],
 ) -> None:
     """A reason for every candidate the optimum leaves out."""
     by_id = {u.id: u for u in problem.units}
@@ -634,6 +745,12 @@ def _explain(
                 f"did not fit the task cap: needs {len(bundle)} unit(s){with_prereqs}, "
                 f"{problem.cap - len(chosen)} of {problem.cap} left"
             )
+        elif problem.budget is not None and scenario.lanes > 1:
+            kind = "budget"
+            text = (
+                f"did not fit the {hours_text(scenario.budget_hours)} of wall-clock time on "
+                f"{scenario.lanes} lanes: needs {hours_text(need_hours)} of work{with_prereqs}"
+            )
         elif problem.budget is not None and used + _seconds(need_hours) > problem.budget:
             kind = "budget"
             left_hours = (problem.budget - used) / _SECONDS
@@ -647,7 +764,7 @@ def _explain(
             text = "lower value than what was chosen"
         if explained < explain_limit:
             explained += 1
-            forced = _solve(problem, scenario.solver, force=unit.id)
+            forced = solve(unit.id)
             if forced.status in ("optimal", "feasible"):
                 loss = (best - sum(problem.weight(by_id[u]) for u in forced.chosen)) / scale
                 pushed = [
