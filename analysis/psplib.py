@@ -28,7 +28,15 @@ from pathlib import Path
 from analysis.errors import InputError
 from analysis.scheduling import Job, ScheduleProblem
 
-__all__ = ["parse_sm", "read_sm", "parse_bounds", "read_bounds", "instance_key", "SMALL"]
+__all__ = [
+    "PsplibError",
+    "parse_sm",
+    "read_sm",
+    "parse_bounds",
+    "read_bounds",
+    "instance_key",
+    "SMALL",
+]
 
 #: A four-job instance in the .sm layout (jobs 2 and 3 compete for R 1).
 SMALL = """\

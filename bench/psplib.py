@@ -29,8 +29,8 @@ from analysis.psplib import instance_key, read_bounds, read_sm
 from analysis.scheduling import serial_sgs, solve_schedule
 
 
-def run_one(args: tuple[str, float, int]) -> tuple[str, int, str, float, int, float]:
-    path, time_limit, index = args
+def run_one(args: tuple[str, float]) -> tuple[str, int, str, float, int, float]:
+    path, time_limit = args
     problem = read_sm(path)
     heuristic = serial_sgs(problem)
     settings = SolverSettings(
@@ -80,7 +80,7 @@ def main() -> None:
         sys.exit(f"no instance of {args.folder} has a bound in {args.bounds}")
     best = {str(p): bounds[instance_key(p)] for p in paths}
     started = time.perf_counter()
-    jobs = [(str(p), args.time_limit, i) for i, p in enumerate(paths)]
+    jobs = [(str(p), args.time_limit) for p in paths]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         results = list(pool.map(run_one, jobs, chunksize=4))
     wall = time.perf_counter() - started
