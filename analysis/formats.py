@@ -724,6 +724,10 @@ def comparison_to_data(comparison: Comparison) -> dict[str, Any]:
     }
 
 
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
 def format_comparison(comparison: Comparison, fmt: str) -> str:
     """A comparison as ``table``, ``json`` or ``markdown`` text."""
     if fmt == "json":
@@ -732,7 +736,9 @@ def format_comparison(comparison: Comparison, fmt: str) -> str:
     name_a = f"A: {a.scenario.name} ({a.selection.status})"
     name_b = f"B: {b.scenario.name} ({b.selection.status})"
     ma, mb = measures(a), measures(b)
-    rows = [[name, f"{ma[name]:g}", f"{mb[name]:g}", comparison.better[name]] for name in MEASURES]
+    rows = [
+        [name, _figure(ma[name]), _figure(mb[name]), comparison.better[name]] for name in MEASURES
+    ]
     title = {t.id: t.title for t in a.catalog}
     sections = [
         (f"Only in A ({len(comparison.only_a)})", comparison.only_a),

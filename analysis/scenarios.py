@@ -427,20 +427,31 @@ MEASURES = {
     "value": True,
     "tasks": True,
     "hours": False,
+    "finish": False,
     "HIGH tasks": False,
     "MEDIUM tasks": False,
     "violations": False,
 }
 
 
-def measures(assessment: Assessment) -> dict[str, float]:
-    """The figures two selections are compared on."""
+def measures(assessment: Assessment) -> dict[str, float | None]:
+    """The figures two selections are compared on.
+
+    ``hours`` is the work; ``finish`` the wall-clock end of the schedule (the
+    work itself when nothing is scheduled; None when no schedule fits).
+    """
     selection = assessment.selection
     totals = selection.totals
+    timeline = assessment.timeline
+    if timeline is None:
+        finish = round(totals.hours, 6)
+    else:
+        finish = round(timeline.makespan_hours, 6) if timeline.ok else None
     return {
         "value": totals.value,
         "tasks": totals.tasks,
         "hours": round(totals.hours, 6),
+        "finish": finish,
         "HIGH tasks": totals.risk.get("HIGH", 0),
         "MEDIUM tasks": totals.risk.get("MEDIUM", 0),
         "violations": len(selection.violations),
@@ -462,7 +473,9 @@ def compare(a: Assessment, b: Assessment) -> Comparison:
     ma, mb = measures(a), measures(b)
     better = {}
     for name, more_is_better in MEASURES.items():
-        if ma[name] == mb[name]:
+        if ma[name] is None or mb[name] is None:
+            better[name] = "n/a"
+        elif ma[name] == mb[name]:
             better[name] = "tie"
         else:
             better[name] = "a" if (ma[name] > mb[name]) == more_is_better else "b"

@@ -1,0 +1,195 @@
+"""Plan timelines on the seed: schedules, Gantt rows, two lanes, schedule risk, CSV columns."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from dataclasses import replace
+
+import pytest
+
+from analysis.catalog import parse_catalog
+from analysis.graph import read_graph_rules
+from analysis.model import RiskSettings
+from analysis.paths import DATA_DIR
+from analysis.scenarios import assess, compare, parse_scenario, read_scenario
+from analysis.timeline import gantt_rows, schedule_risk
+
+SCENARIOS = DATA_DIR / "scenarios"
+
+
+@pytest.fixture(scope="module")
+def graph_rules():
+    return read_graph_rules()
+
+
+@pytest.fixture(scope="module")
+def limits(seed_catalog, rubric, graph_rules):
+    return assess(seed_catalog, read_scenario(SCENARIOS / "seed-limits.yaml"), rubric, graph_rules)
+
+
+class TestSeedSchedule:
+    def test_the_optimal_selection_fits_the_seed_phases(self, limits):
+        timeline = limits.timeline
+        assert timeline.status == "optimal"
+        assert timeline.grid_minutes == 0.5  # 7.5 and 9 minute tasks, exactly
+        assert timeline.makespan_hours == pytest.approx(3.15)  # one lane: the work itself
+        boxes = {p.name: p.hours for p in timeline.phases}
+        previous = 0.0
+        for name, start, end in timeline.phase_windows:
+            assert start >= previous - 1e-9 and end - start <= boxes[name] + 1e-9
+            previous = end
+
+    def test_one_change_at_a_time_on_the_dev_cluster(self, limits):
+        changes = [s for s in limits.timeline.slots if "dev-cluster" in s.uses]
+        assert len(changes) == 6  # the six MEDIUM changes in dev or verification
+        spans = sorted((s.start_hours, s.end_hours) for s in changes)
+        pairs = itertools.pairwise(spans)
+        assert all(a_end <= b_start + 1e-9 for (_, a_end), (b_start, _) in pairs)
+        assert "one component at a time" in limits.timeline.notes[0]
+
+    def test_design_first(self, limits):
+        first = [s for s in limits.timeline.slots if s.phase == "P1"]
+        tasks = limits.catalog.task_by_id
+        assert first and all(tasks[s.job].activity in ("design", "document") for s in first)
+
+    def test_gantt_rows(self, limits):
+        rows = gantt_rows(limits.timeline, limits.catalog, limits.audit.scores)
+        assert list(rows.columns[:8]) == [
+            "phase",
+            "lane",
+            "task",
+            "title",
+            "start",
+            "end",
+            "hours",
+            "level",
+        ]
+        assert len(rows) == 30  # every selected task, merged copies included
+        assert set(rows["task"]) == set(limits.selection.selected)
+        assert (rows["end"] > rows["start"]).all()
+        dr = rows[rows["task"].isin(["384-T17", "381-T11", "348-disaster-recovery-plan"])]
+        assert dr["start"].nunique() == 1  # one piece of work closes the three copies
+        assert "Disaster Recovery Planning (文書化)" in set(rows["title"])
+
+    def test_the_hand_made_plan_does_not_fit_and_says_why(self, seed_catalog, rubric, graph_rules):
+        plan = assess(
+            seed_catalog, read_scenario(SCENARIOS / "seed-plan.yaml"), rubric, graph_rules
+        )
+        assert plan.timeline.status == "infeasible"
+        assert plan.risk is None
+        assert plan.timeline.explanations == (
+            "phase P4 overflows: 49.5 min of work on 1 lane(s) needs 49.5 min, its box is 30 min "
+            "(over by 19.5 min)",
+            "item 14 'CI/CD Pipeline (開発環境)' is in phase P2 but needs item 29 'Pipeline "
+            "Optimization', which is in the later phase P4",
+            "4.7 h of work on 1 lane(s) needs 4.7 h, more than the 4 h available",
+        )
+
+
+class TestTwoLanes:
+    def test_two_lanes_let_more_work_into_one_hour(self, seed_catalog, rubric, graph_rules):
+        one = assess(seed_catalog, read_scenario(SCENARIOS / "seed-1h.yaml"), rubric, graph_rules)
+        two = assess(
+            seed_catalog, read_scenario(SCENARIOS / "seed-1h-two-lanes.yaml"), rubric, graph_rules
+        )
+        assert (one.selection.status, two.selection.status) == ("optimal", "optimal")
+        assert (one.selection.objective, two.selection.objective) == (30, 53)
+        assert two.timeline.makespan_hours <= 1 + 1e-9  # wall-clock budget
+        assert two.selection.totals.hours == pytest.approx(2)  # two hours of work in one
+        assert {s.lane for s in two.timeline.slots} == {0, 1}
+        comparison = compare(one, two)
+        assert comparison.better["value"] == "b" and comparison.better["finish"] == "tie"
+        assert two.selection.tie_breaks[1] == "then the earliest finish"
+
+
+class TestRisk:
+    def test_reproducible_and_ordered(self, limits):
+        again = schedule_risk(limits.timeline, RiskSettings(), {"dev-cluster": 1})
+        risk = limits.risk
+        assert again == risk
+        assert risk.planned <= risk.p50 <= risk.p80 <= risk.p95
+        assert risk.within_budget == 1.0  # even P95 (3.4 h) is well inside 4 h
+        assert set(risk.phase_overflow) == {"P1", "P2", "P3", "P4"}
+        # P1 is planned exactly full (8 x 7.5 min): it overflows whenever work runs long.
+        assert risk.phase_overflow["P1"] > 0.5 and risk.phase_overflow["P4"] == 0
+
+    def test_a_different_seed_gives_other_draws(self, limits):
+        other = schedule_risk(limits.timeline, RiskSettings(seed=1), {"dev-cluster": 1})
+        assert other.p50 != limits.risk.p50
+        assert other.p50 == pytest.approx(limits.risk.p50, rel=0.01)
+
+    def test_no_spread_means_no_risk(self, limits):
+        exact = schedule_risk(limits.timeline, RiskSettings(samples=50, point_range=(1, 1)))
+        assert exact.p50 == exact.p95 == pytest.approx(limits.timeline.makespan_hours)
+
+    def test_three_point_estimates_on_a_chain(self, rubric, graph_rules):
+        catalog = parse_catalog(
+            {
+                "tasks": [
+                    {
+                        "id": "A",
+                        "issue": 1,
+                        "title": "alpha",
+                        "activity": "design",
+                        "environment": "none",
+                        "effort": {"optimistic": 1, "likely": 2, "pessimistic": 6},
+                    },
+                    {
+                        "id": "B",
+                        "issue": 1,
+                        "title": "bravo",
+                        "activity": "design",
+                        "environment": "none",
+                        "depends_on": ["A"],
+                        "effort": {"optimistic": 1, "likely": 1, "pessimistic": 1},
+                    },
+                ]
+            }
+        )
+        scenario = parse_scenario(
+            {
+                "appetite": "LOW",
+                "lanes": 2,
+                "budget_hours": 4,
+                "risk": {"samples": 20000, "seed": 3},
+            }
+        )
+        result = assess(catalog, scenario, rubric, graph_rules)
+        risk = result.risk
+        # PERT mean of A is (1 + 4*2 + 6) / 6 = 2.5 h. B has one figure (1 h), given the
+        # default range x0.75 to x1.5: (0.75 + 4 + 1.5) / 6 = 1.0417 h.
+        assert risk.mean == pytest.approx(2.5 + 6.25 / 6, abs=0.02)
+        assert risk.three_point_jobs == 1
+        assert 0 < risk.within_budget < 1
+
+    def test_bad_risk_settings(self):
+        from analysis.errors import ScenarioError
+
+        with pytest.raises(ScenarioError, match="optimistic <= 1 <= pessimistic"):
+            parse_scenario({"appetite": "LOW", "risk": {"point_range": [1.2, 1.5]}})
+
+
+def test_plan_csv_has_the_schedule_columns(assess):
+    result = assess("plan", "--scenario", SCENARIOS / "seed-limits.yaml", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0])[-4:] == ["phase", "lane", "start", "end"]
+    chosen = [r for r in rows if r["selected"] == "yes"]
+    assert all(r["phase"] and r["start"] and r["end"] for r in chosen)
+    assert all(not r["phase"] for r in rows if r["selected"] == "no")
+
+
+def test_plan_table_prints_schedule_and_risk(assess):
+    result = assess("plan", "--scenario", SCENARIOS / "seed-limits.yaml")
+    assert "Schedule: optimal; 1 lane(s); phases P1 1 h, P2 2 h, P3 1 h, P4 30 min" in result.stdout
+    assert "finishes at 3:09 (budget 4 h)" in result.stdout
+    assert "Schedule risk (10000 samples, seed 0" in result.stdout
+
+
+def test_no_schedule_without_phases_lanes_or_resources(seed_catalog, rubric, graph_rules):
+    scenario = parse_scenario({"appetite": "MEDIUM", "budget_hours": 4})
+    result = assess(seed_catalog, scenario, rubric, graph_rules)
+    assert result.timeline is None and result.risk is None
+    lanes = assess(seed_catalog, replace(scenario, lanes=2), rubric, graph_rules)
+    assert lanes.timeline is not None and lanes.timeline.ok
