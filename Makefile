@@ -42,3 +42,5 @@ clean:
 bench: $(VENV)/.stamp-run
 	$(BIN)/python bench/graph_scale.py
 	$(BIN)/python bench/selection_scale.py
+	$(BIN)/python bench/schedule_risk.py
+	$(BIN)/python bench/psplib.py ../shared/bench/psplib/j30 ../shared/bench/psplib/j30opt.sm --time-limit 60
