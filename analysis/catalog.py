@@ -473,30 +473,25 @@ def _task_to_data(task: Task) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- CSV
 
-#: Columns of the CSV form, in order. ``record`` says what a row holds.
-CSV_COLUMNS = (
-    "record",
-    *TASK_FIELDS[:7],
-    "effort",
-    "effort_optimistic",
-    "effort_likely",
-    "effort_pessimistic",
-    "value",
-    "priority",
-    "depends_on",
-    "topic",
-    "status",
-    "declared_risk",
-    "declared_note",
-    *(f"evidence_{key}" for key in EVIDENCE_FIELDS),
-    "declared_total",
-    *(f"declared_{level}" for level in LEVELS),
-    "name",
-    "source",
-    "note",
-)
-_CSV_RECORDS = ("catalog", "default", "issue", "task")
 _DECLARED_COLUMNS = ("declared_total", *(f"declared_{level}" for level in LEVELS))
+
+
+def _task_columns() -> tuple[str, ...]:
+    """Task fields as CSV columns: a three-point effort and evidence spread over columns."""
+    columns: list[str] = []
+    for name in TASK_FIELDS:
+        if name == "effort":
+            columns += ["effort", *(f"effort_{key}" for key in EFFORT_KEYS)]
+        elif name == "evidence":
+            columns += [f"evidence_{key}" for key in EVIDENCE_FIELDS]
+        else:
+            columns.append(name)
+    return tuple(columns)
+
+
+#: Columns of the CSV form, in order. ``record`` says what a row holds.
+CSV_COLUMNS = ("record", *_task_columns(), *_DECLARED_COLUMNS, "name", "source", "note")
+_CSV_RECORDS = ("catalog", "default", "issue", "task")
 _COLUMNS_BY_RECORD = {
     "catalog": ("title", "name", "source", *_DECLARED_COLUMNS),
     "default": ("activity", "effort", "priority", "value"),

@@ -118,9 +118,7 @@ def audit(
     fmt: Annotated[
         AuditFormat, typer.Option("--format", help="Output format.")
     ] = AuditFormat.table,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 1 when there are findings.")
-    ] = False,
+    strict: StrictOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Every task's level with its reasons, then the findings."""
@@ -147,9 +145,7 @@ def graph(
     fmt: Annotated[
         GraphFormat, typer.Option("--format", help="Output format.")
     ] = GraphFormat.table,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 1 when there are findings.")
-    ] = False,
+    strict: StrictOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Dependencies with provenance, overlaps, blocked-by chains and the critical path."""

@@ -190,6 +190,18 @@ def check_text(value: Any, where: Where, field: str) -> str:
     return value
 
 
+def check_record(
+    raw: Any, where: Where, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+) -> Mapping:
+    """A mapping with only ``allowed`` keys and every ``required`` one set."""
+    check_mapping(raw, where, None)  # type: ignore[arg-type]
+    check_keys(raw, allowed, where)
+    for key in required:
+        if raw.get(key) is None:
+            raise where.fail("missing (required)", key)
+    return raw
+
+
 def optional_text(raw: Mapping, key: str, where: Where) -> str | None:
     return None if raw.get(key) is None else check_text(raw[key], where, key)
 

@@ -50,6 +50,7 @@ from analysis.records import (
     check_keys,
     check_mapping,
     check_number,
+    check_record,
     check_text,
     check_whole,
     load_yaml_text,
@@ -183,11 +184,7 @@ def parse_scenario(data: Any, *, source: str = "<memory>", name: str | None = No
 
 def _parse_phase(raw: Any, index: int, source: str) -> Phase:
     where = Where(source, record=f"phase #{index + 1}", mapping=raw, error=ScenarioError)
-    check_mapping(raw, where, None)  # type: ignore[arg-type]
-    check_keys(raw, _PHASE_KEYS, where)
-    for key in ("name", "hours"):
-        if raw.get(key) is None:
-            raise where.fail("missing (required)", key)
+    check_record(raw, where, _PHASE_KEYS, ("name", "hours"))
     return Phase(
         name=check_text(str(raw["name"]), where, "name"),
         hours=check_number(raw["hours"], where, "hours", positive=True),
@@ -197,11 +194,7 @@ def _parse_phase(raw: Any, index: int, source: str) -> Phase:
 
 def _parse_resource(raw: Any, index: int, source: str) -> Resource:
     where = Where(source, record=f"resource #{index + 1}", mapping=raw, error=ScenarioError)
-    check_mapping(raw, where, None)  # type: ignore[arg-type]
-    check_keys(raw, _RESOURCE_KEYS, where)
-    for key in ("name", "capacity"):
-        if raw.get(key) is None:
-            raise where.fail("missing (required)", key)
+    check_record(raw, where, _RESOURCE_KEYS, ("name", "capacity"))
     used_raw = raw.get("used_by") or {}
     check_mapping(used_raw, where, "used_by")
     check_keys(used_raw, _USED_BY_KEYS, where, "used_by.")
@@ -216,11 +209,7 @@ def _parse_resource(raw: Any, index: int, source: str) -> Resource:
 
 def _parse_item(raw: Any, index: int, source: str, phases: list[str]) -> PlanItem:
     where = Where(source, record=f"plan item #{index + 1}", mapping=raw, error=ScenarioError)
-    check_mapping(raw, where, None)  # type: ignore[arg-type]
-    check_keys(raw, _ITEM_KEYS, where)
-    for key in ("item", "activity"):
-        if raw.get(key) is None:
-            raise where.fail("missing (required)", key)
+    check_record(raw, where, _ITEM_KEYS, ("item", "activity"))
     phase = raw.get("phase")
     if phase is not None:
         phase = str(phase)
