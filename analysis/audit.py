@@ -14,6 +14,8 @@ Findings are results, not errors. Each has a ``kind``, a one-sentence
 ``level-rests-on-unknown``
     Levels that hold only because a fact is unknown and scored as its riskiest
     value; stating the fact may lower them.
+``gate``
+    A safety gate that tasks break, with what is missing (see :mod:`analysis.gates`).
 
 Examples
 --------
@@ -33,6 +35,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from analysis.gates import Gate, check_gates, gate_findings
+from analysis.graph import GraphRules, build_graph
 from analysis.model import FACTS, LEVELS, Catalog, DeclaredCounts, Finding, Task, level_rank
 from analysis.scoring import Rubric, Score, score_catalog
 
@@ -43,6 +47,7 @@ FINDING_KINDS = (
     "declared-counts-disagree",
     "level-mismatch",
     "level-rests-on-unknown",
+    "gate",
 )
 
 
@@ -212,8 +217,23 @@ def _unknown_findings(catalog: Catalog, scores: Mapping[str, Score]) -> list[Fin
     return findings
 
 
-def audit_catalog(catalog: Catalog, rubric: Rubric) -> Audit:
-    """Score every task and list every finding, in a stable order."""
+def audit_catalog(
+    catalog: Catalog,
+    rubric: Rubric,
+    gates: tuple[Gate, ...] = (),
+    graph_rules: GraphRules | None = None,
+) -> Audit:
+    """Score every task and list every finding, in a stable order.
+
+    With ``gates``, every gate a task breaks is a finding too (``gate``). Gates
+    that need the dependency graph are checked when ``graph_rules`` are given;
+    gates that need a scenario (a serialising resource) are checked by plans.
+
+    Raises
+    ------
+    DependencyCycleError
+        When the graph is built and its declared and inferred links form a cycle.
+    """
     scores = score_catalog(catalog, rubric)
     counts = count_rows(catalog, scores)
     findings = (
@@ -222,4 +242,8 @@ def audit_catalog(catalog: Catalog, rubric: Rubric) -> Audit:
         + _level_findings(catalog, scores)
         + _unknown_findings(catalog, scores)
     )
+    if gates:
+        graph = None if graph_rules is None else build_graph(catalog, scores, graph_rules)
+        levels = {task: score.level for task, score in scores.items()}
+        findings += gate_findings(check_gates(catalog, gates, levels=levels, graph=graph))
     return Audit(catalog, rubric, scores, counts, tuple(findings))

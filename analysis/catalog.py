@@ -41,6 +41,8 @@ from analysis.errors import CatalogError, InputError
 from analysis.model import (
     DEFAULT_VOCABULARY,
     LEVELS,
+    OUTCOME_AREAS,
+    SAFEGUARDS,
     STATUSES,
     UNKNOWN,
     Catalog,
@@ -48,6 +50,7 @@ from analysis.model import (
     Defaults,
     Effort,
     Issue,
+    Target,
     Task,
     Vocabulary,
 )
@@ -59,6 +62,7 @@ from analysis.records import (
     check_keys,
     check_mapping,
     check_number,
+    check_record,
     check_text,
     check_whole,
     describe,
@@ -83,7 +87,8 @@ __all__ = [
     "read_text",
 ]
 
-TOP_KEYS = ("catalog", "defaults", "issues", "tasks")
+TOP_KEYS = ("catalog", "defaults", "issues", "targets", "tasks")
+TARGET_KEYS = ("area", "target", "from", "to")
 META_KEYS = ("name", "title", "source", "declared")
 DECLARED_KEYS = ("total", *LEVELS)
 ISSUE_KEYS = ("number", "title", "declared", "note")
@@ -103,14 +108,24 @@ TASK_FIELDS = (
     "priority",
     "depends_on",
     "topic",
+    "outcomes",
     "status",
     "declared_risk",
     "declared_note",
+    *SAFEGUARDS,
     "evidence",
 )
 REQUIRED_TASK_FIELDS = ("id", "issue", "title", "activity", "environment")
 #: Fields whose value a task may explain with the words that led to it.
-EVIDENCE_FIELDS = ("activity", "environment", "touches", "reversibility", "effort", "value")
+EVIDENCE_FIELDS = (
+    "activity",
+    "environment",
+    "touches",
+    "reversibility",
+    "effort",
+    "value",
+    "outcomes",
+)
 
 _PRIORITY_PATTERN = re.compile(r"^P[0-9]$")
 _LIST_SPLIT = re.compile(r"[,;\s]+")
@@ -170,6 +185,7 @@ def parse_catalog(
     tasks = tuple(
         _parse_task(raw, i, source, defaults, vocabulary) for i, raw in enumerate(tasks_raw)
     )
+    targets = _parse_targets(data.get("targets") or [], source)
     catalog_name = meta.get("name", name) or "catalog"
     try:
         return Catalog(
@@ -180,6 +196,7 @@ def parse_catalog(
             defaults=defaults,
             issues=issues,
             tasks=tasks,
+            targets=targets,
         )
     except CatalogError as exc:
         raise _locate(exc, source, issues_raw, tasks_raw) from exc
@@ -306,11 +323,13 @@ def _parse_task(
         priority=priority,
         depends_on=_parse_ids(raw.get("depends_on"), where, "depends_on"),
         topic=optional_text(raw, "topic", where),
+        outcomes=_parse_outcomes(raw.get("outcomes"), where),
         status=check_choice(raw.get("status", "todo"), STATUSES, where, "status"),
         declared_risk=None
         if declared_risk is None
         else check_choice(declared_risk, LEVELS, where, "declared_risk"),
         declared_note=optional_text(raw, "declared_note", where),
+        **{key: optional_text(raw, key, where) for key in SAFEGUARDS},
         evidence=_parse_evidence(raw.get("evidence"), where),
     )
 
@@ -382,6 +401,36 @@ def _parse_ids(raw: Any, where: Where, field: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(check_ident(item, where, field) for item in items))
 
 
+def _parse_outcomes(raw: Any, where: Where) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list):
+        raise where.fail(f"expected a list of outcome areas, got {describe(raw)}", "outcomes")
+    chosen = {check_choice(item, OUTCOME_AREAS, where, "outcomes") for item in items}
+    return tuple(area for area in OUTCOME_AREAS if area in chosen)
+
+
+def _parse_targets(raw: Any, source: str) -> tuple[Target, ...]:
+    if not isinstance(raw, list):
+        raise CatalogError(
+            f"expected a list of targets, got {describe(raw)}", source=source, field="targets"
+        )
+    targets = []
+    for index, item in enumerate(raw):
+        where = Where(source, record=f"target #{index + 1}", mapping=item)
+        check_record(item, where, TARGET_KEYS, ("area", "target"))
+        targets.append(
+            Target(
+                area=check_choice(item["area"], (*OUTCOME_AREAS, "overall"), where, "area"),
+                target=check_text(item["target"], where, "target"),
+                start=optional_text(item, "from", where),
+                goal=optional_text(item, "to", where),
+            )
+        )
+    return tuple(targets)
+
+
 def _parse_evidence(raw: Any, where: Where) -> dict[str, str]:
     if raw is None:
         return {}
@@ -424,6 +473,16 @@ def catalog_to_data(catalog: Catalog) -> dict[str, Any]:
     }
     if catalog.issues:
         out["issues"] = [_issue_to_data(issue) for issue in catalog.issues]
+    if catalog.targets:
+        out["targets"] = [
+            {
+                "area": t.area,
+                "target": t.target,
+                **({"from": t.start} if t.start is not None else {}),
+                **({"to": t.goal} if t.goal is not None else {}),
+            }
+            for t in catalog.targets
+        ]
     out["tasks"] = [_task_to_data(task) for task in catalog.tasks]
     return out
 
@@ -462,9 +521,11 @@ def _task_to_data(task: Task) -> dict[str, Any]:
         "priority": task.priority,
         "depends_on": list(task.depends_on) or None,
         "topic": task.topic,
+        "outcomes": list(task.outcomes) or None,
         "status": None if task.status == "todo" else task.status,
         "declared_risk": task.declared_risk,
         "declared_note": task.declared_note,
+        **{key: getattr(task, key) for key in SAFEGUARDS},
         "evidence": dict(task.evidence) or None,
     }
     row.update({key: value for key, value in optional.items() if value is not None})
@@ -490,15 +551,25 @@ def _task_columns() -> tuple[str, ...]:
 
 
 #: Columns of the CSV form, in order. ``record`` says what a row holds.
-CSV_COLUMNS = ("record", *_task_columns(), *_DECLARED_COLUMNS, "name", "source", "note")
-_CSV_RECORDS = ("catalog", "default", "issue", "task")
+CSV_COLUMNS = (
+    "record",
+    *_task_columns(),
+    *_DECLARED_COLUMNS,
+    "name",
+    "source",
+    "note",
+    "area",
+    "target",
+    "from",
+    "to",
+)
+_CSV_RECORDS = ("catalog", "default", "issue", "target", "task")
 _COLUMNS_BY_RECORD = {
     "catalog": ("title", "name", "source", *_DECLARED_COLUMNS),
     "default": ("activity", "effort", "priority", "value"),
     "issue": ("issue", "title", "note", *_DECLARED_COLUMNS),
-    "task": tuple(
-        c for c in CSV_COLUMNS if c not in {"record", "name", "source", "note", *_DECLARED_COLUMNS}
-    ),
+    "target": TARGET_KEYS,
+    "task": _task_columns(),
 }
 _WHOLE_COLUMNS = {"issue", *_DECLARED_COLUMNS}
 _NUMBER_COLUMNS = {"effort", "effort_optimistic", "effort_likely", "effort_pessimistic", "value"}
@@ -515,7 +586,7 @@ def _csv_cell(column: str, text: str, where: Where) -> Any:
             return float(text)
         except ValueError:
             raise where.fail(f"expected a number, got {text!r}", column) from None
-    if column == "depends_on":
+    if column in ("depends_on", "outcomes"):
         return [item for item in _LIST_SPLIT.split(text) if item]
     if column == "touches":
         items = [item for item in _LIST_SPLIT.split(text) if item]
@@ -535,7 +606,7 @@ def _csv_to_data(text: str, source: str) -> dict[str, Any]:
             raise head.fail(f"unknown column{more}", column)
     if "id" not in header and "record" not in header:
         raise head.fail("missing column: a CSV catalog needs at least 'id'", "id")
-    data: dict[str, Any] = {"catalog": {}, "defaults": {}, "issues": [], "tasks": []}
+    data: dict[str, Any] = {"catalog": {}, "defaults": {}, "issues": [], "targets": [], "tasks": []}
     for row in reader:
         line = reader.line_num
         if None in row:
@@ -588,6 +659,8 @@ def _add_csv_row(data: dict[str, Any], kind: str, values: Located, where: Where)
                 "a default row holds activity + effort, priority + value, or value alone",
                 "record",
             )
+    elif kind == "target":
+        data["targets"].append(values)
     elif kind == "issue":
         issue = Located({"number": values.get("issue")})
         issue.line = values.line
@@ -642,6 +715,8 @@ def _catalog_to_rows(catalog: Catalog) -> list[dict[str, Any]]:
         row.update({k: issue[k] for k in ("title", "note") if k in issue})
         row.update({f"declared_{k}": v for k, v in issue.get("declared", {}).items()})
         rows.append(row)
+    for target in data.get("targets", []):
+        rows.append({"record": "target", **target})
     for task in data["tasks"]:
         row = {"record": "task"}
         for key, value in task.items():

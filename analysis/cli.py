@@ -20,6 +20,7 @@ from analysis.audit import audit_catalog
 from analysis.catalog import read_catalog
 from analysis.errors import AnalysisError, InputError
 from analysis.formats import format_audit, format_comparison, format_graph, format_plan
+from analysis.gates import DEFAULT_GATES, read_gates
 from analysis.graph import DEFAULT_GRAPH_RULES, analyse_graph, read_graph_rules
 from analysis.model import Catalog, level_rank
 from analysis.paths import DEFAULT_RUBRIC, SEED_CATALOG
@@ -70,6 +71,7 @@ CatalogArgument = Annotated[
 GraphRulesOption = Annotated[
     Path, typer.Option("--rules", help="Inference and overlap rules (YAML).")
 ]
+GatesOption = Annotated[Path, typer.Option("--gates", help="Safety gates (YAML).")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 when there are findings.")]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")]
 RubricOption = Annotated[
@@ -115,16 +117,22 @@ def _load(catalog: Path, rubric: Path) -> tuple[Catalog, Rubric]:
 def audit(
     catalog: CatalogArgument = SEED_CATALOG,
     rubric: RubricOption = DEFAULT_RUBRIC,
+    gates: GatesOption = DEFAULT_GATES,
+    rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
     fmt: Annotated[
         AuditFormat, typer.Option("--format", help="Output format.")
     ] = AuditFormat.table,
     strict: StrictOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Every task's level with its reasons, then the findings."""
+    """Every task's level with its reasons, then the findings (counts, levels, gates)."""
 
     def body() -> int:
-        result = audit_catalog(*_load(catalog, rubric))
+        tasks, scoring = _load(catalog, rubric)
+        try:
+            result = audit_catalog(tasks, scoring, read_gates(gates), read_graph_rules(rules))
+        except InputError as exc:
+            raise exc.with_context(source=str(catalog)) from exc
         _emit(format_audit(result, fmt.value))
         return len(result.findings)
 
@@ -168,10 +176,11 @@ def graph(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _assess(catalog: Path, scenario: Path, rubric: Path, rules: Path) -> Assessment:
+def _assess(catalog: Path, scenario: Path, rubric: Path, rules: Path, gates: Path) -> Assessment:
     tasks, scoring = _load(catalog, rubric)
+    checks, graph_rules = read_gates(gates), read_graph_rules(rules)
     try:
-        return assess(tasks, read_scenario(scenario), scoring, read_graph_rules(rules))
+        return assess(tasks, read_scenario(scenario), scoring, graph_rules, gates=checks)
     except InputError as exc:
         raise exc.with_context(source=str(catalog)) from exc
 
@@ -184,6 +193,7 @@ def plan(
     ] = ...,
     rubric: RubricOption = DEFAULT_RUBRIC,
     rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
+    gates: GatesOption = DEFAULT_GATES,
     fmt: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.table,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when the plan has violations.")
@@ -193,7 +203,7 @@ def plan(
     """The best selection under a scenario (or a hand-made plan checked), with reasons."""
 
     def body() -> int:
-        result = _assess(catalog, scenario, rubric, rules)
+        result = _assess(catalog, scenario, rubric, rules, gates)
         _emit(format_plan(result, fmt.value))
         return len(result.selection.violations)
 
@@ -211,6 +221,7 @@ def compare_command(
     ] = ...,
     rubric: RubricOption = DEFAULT_RUBRIC,
     rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
+    gates: GatesOption = DEFAULT_GATES,
     fmt: Annotated[
         AuditFormat, typer.Option("--format", help="Output format.")
     ] = AuditFormat.table,
@@ -221,7 +232,7 @@ def compare_command(
     def body() -> None:
         if len(scenarios) != 2:
             raise InputError(f"compare takes exactly two --scenario options, got {len(scenarios)}")
-        first, second = (_assess(catalog, s, rubric, rules) for s in scenarios)
+        first, second = (_assess(catalog, s, rubric, rules, gates) for s in scenarios)
         _emit(format_comparison(compare(first, second), fmt.value))
 
     _run(debug, body)

@@ -461,6 +461,31 @@ def plan_to_data(assessment: Assessment) -> dict[str, Any]:
         "violations": [_finding_data(v) for v in selection.violations],
         "schedule": _timeline_data(assessment.timeline),
         "risk": _risk_data(assessment.risk),
+        "gates": [
+            {
+                "id": gate.id,
+                "mode": gate.mode,
+                "wording": gate.wording,
+                "meaning": gate.meaning,
+                "enforced_by": list(assessment.enforcing(gate)),
+            }
+            for gate in assessment.gates
+        ],
+        "outcomes": [
+            {
+                "area": row.area,
+                "selected": list(row.selected),
+                "total": row.total,
+                "share": row.share,
+                "selected_hours": row.selected_hours,
+                "total_hours": row.total_hours,
+                "untouched": row.untouched,
+                "targets": [
+                    {"target": t.target, "from": t.start, "to": t.goal} for t in row.targets
+                ],
+            }
+            for row in assessment.outcomes
+        ],
     }
 
 
@@ -593,8 +618,36 @@ def format_plan(assessment: Assessment, fmt: str) -> str:
     parts.append(format_table(["id", "risk", "kind", "reason"], rows) if rows else "  none")
     parts += ["", f"Violations ({len(selection.violations)}):"]
     parts += [f"  [{v.kind}] {v.message}" for v in selection.violations] or ["  none"]
+    parts += _gate_and_outcome_lines(assessment)
     parts += _timeline_lines(assessment)
     return "\n".join(parts)
+
+
+def _gate_and_outcome_lines(assessment: Assessment) -> list[str]:
+    lines: list[str] = []
+    serial = [g for g in assessment.gates if "resource" in g.requires]
+    for gate in serial:
+        enforced = assessment.enforcing(gate)
+        how = (
+            f"enforced by the scheduler's resource {', '.join(enforced)} (capacity 1)"
+            if enforced
+            else "not enforced: the scenario has no resource of capacity 1"
+        )
+        lines.append(f"Gate {gate.id} ({gate.wording}): {how}")
+    if assessment.outcomes:
+        lines += ["", "Outcomes (selected / open tasks advancing each area):"]
+        rows = [
+            [
+                row.area,
+                f"{len(row.selected)}/{row.total}",
+                f"{row.share:.0%}",
+                "UNTOUCHED" if row.untouched else ", ".join(row.selected),
+                "; ".join(t.target for t in row.targets) or "-",
+            ]
+            for row in assessment.outcomes
+        ]
+        lines.append(format_table(["area", "tasks", "share", "selected", "targets"], rows))
+    return ["", *lines] if lines else []
 
 
 def _clock(hours: float) -> str:

@@ -28,6 +28,9 @@ __all__ = [
     "UNKNOWN",
     "FACTS",
     "STATUSES",
+    "OUTCOME_AREAS",
+    "SAFEGUARDS",
+    "Target",
     "Vocabulary",
     "DEFAULT_VOCABULARY",
     "Effort",
@@ -57,6 +60,25 @@ UNKNOWN = "unknown"
 FACTS: tuple[str, ...] = ("activity", "environment", "touches", "reversibility")
 
 STATUSES: tuple[str, ...] = ("todo", "in_progress", "done", "blocked", "cancelled")
+
+#: The outcome areas a task can advance.
+OUTCOME_AREAS: tuple[str, ...] = (
+    "observability",
+    "reliability",
+    "scalability",
+    "security",
+    "cost",
+    "delivery_speed",
+)
+
+#: What a task may record about how its change is made safe (checked by the gates).
+SAFEGUARDS: tuple[str, ...] = (
+    "rollback",
+    "approval",
+    "verification",
+    "monitoring",
+    "documentation",
+)
 
 
 def hours_text(hours: float) -> str:
@@ -177,9 +199,15 @@ class Task:
     priority: str | None = None
     depends_on: tuple[str, ...] = ()
     topic: str | None = None
+    outcomes: tuple[str, ...] = ()
     status: str = "todo"
     declared_risk: str | None = None
     declared_note: str | None = None
+    rollback: str | None = None
+    approval: str | None = None
+    verification: str | None = None
+    monitoring: str | None = None
+    documentation: str | None = None
     evidence: Mapping[str, str] = field(default_factory=dict)
 
     def fact(self, name: str) -> str | tuple[str, ...]:
@@ -226,6 +254,20 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class Target:
+    """An expected outcome a document states, kept in its own words.
+
+    ``area`` is one of :data:`OUTCOME_AREAS`, or ``overall``; ``start`` and
+    ``goal`` hold a measured figure's before and after, when one is given.
+    """
+
+    area: str
+    target: str
+    start: str | None = None
+    goal: str | None = None
+
+
+@dataclass(frozen=True)
 class Defaults:
     """Catalog-wide defaults for facts a task may leave out."""
 
@@ -257,6 +299,7 @@ class Catalog:
     source: str | None = None
     declared: DeclaredCounts = field(default_factory=DeclaredCounts)
     defaults: Defaults = field(default_factory=Defaults)
+    targets: tuple[Target, ...] = ()
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -426,6 +469,8 @@ class Scenario:
     plan: tuple[PlanItem, ...] | None = None
     solver: SolverSettings = field(default_factory=SolverSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
+    gate_modes: Mapping[str, str] = field(default_factory=dict)
+    coverage: Mapping[str, int] = field(default_factory=dict)
     description: str | None = None
     source: str | None = None
 

@@ -22,17 +22,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from analysis.audit import Audit, audit_catalog
 from analysis.errors import InputError, ScenarioError
+from analysis.gates import Gate, check_gates, gate_findings, with_modes
 from analysis.graph import GraphFacts, GraphRules, analyse_graph
 from analysis.model import (
     LEVELS,
+    OUTCOME_AREAS,
     UNKNOWN,
     Catalog,
+    Finding,
     Phase,
     PlanItem,
     Resource,
@@ -42,6 +45,7 @@ from analysis.model import (
     Vocabulary,
     level_rank,
 )
+from analysis.outcomes import OutcomeCoverage, outcome_coverage
 from analysis.records import (
     Located,
     Where,
@@ -93,6 +97,8 @@ SCENARIO_KEYS = (
     "plan",
     "solver",
     "risk",
+    "gates",
+    "coverage",
 )
 _PHASE_KEYS = ("name", "title", "hours")
 _RESOURCE_KEYS = ("name", "capacity", "used_by", "units", "note")
@@ -178,6 +184,8 @@ def parse_scenario(data: Any, *, source: str = "<memory>", name: str | None = No
         plan=plan,
         solver=_parse_solver(data.get("solver") or {}, source),
         risk=_parse_risk(data.get("risk") or {}, source),
+        gate_modes=_parse_gate_modes(data.get("gates") or {}, where),
+        coverage=_parse_coverage(data.get("coverage") or {}, where),
         source=source,
     )
 
@@ -242,6 +250,23 @@ def _parse_solver(raw: Any, source: str) -> SolverSettings:
             raw.get("time_limit", default.time_limit), where, "time_limit", positive=True
         ),
     )
+
+
+def _parse_gate_modes(raw: Any, where: Where) -> dict[str, str]:
+    check_mapping(raw, where, "gates")
+    return {
+        str(gate): check_choice(mode, ("advisory", "blocking"), where, f"gates.{gate}")
+        for gate, mode in raw.items()
+    }
+
+
+def _parse_coverage(raw: Any, where: Where) -> dict[str, int]:
+    check_mapping(raw, where, "coverage")
+    coverage = {}
+    for area, minimum in raw.items():
+        check_choice(area, OUTCOME_AREAS, where, "coverage")
+        coverage[area] = check_whole(minimum, where, f"coverage.{area}", 0)
+    return coverage
 
 
 def _parse_risk(raw: Any, source: str) -> RiskSettings:
@@ -351,6 +376,14 @@ class Assessment:
     selection: Selection
     timeline: Timeline | None = None
     risk: ScheduleRisk | None = None
+    gates: tuple[Gate, ...] = ()
+    outcomes: tuple[OutcomeCoverage, ...] = ()
+
+    def enforcing(self, gate: Gate) -> tuple[str, ...]:
+        """Resources of capacity 1 that enforce a serialising gate in this scenario."""
+        if "resource" not in gate.requires:
+            return ()
+        return tuple(r.name for r in self.scenario.resources if r.capacity == 1)
 
 
 def assess(
@@ -360,6 +393,7 @@ def assess(
     graph_rules: GraphRules,
     explain_limit: int = 200,
     simulate: bool = True,
+    gates: tuple[Gate, ...] = (),
 ) -> Assessment:
     """Run ``scenario`` on ``catalog``: audit, graph, selection (or plan check), schedule, risk.
 
@@ -386,17 +420,56 @@ def assess(
         if level_rank(audit.scores[t.id].level) > limit or t.id in scenario.exclude
     ]
     facts = analyse_graph(catalog, audit.scores, rules, excluded)
+    try:
+        gates = with_modes(gates, scenario.gate_modes, scenario.source)
+    except InputError as exc:
+        raise ScenarioError(exc.problem, source=scenario.source, field=exc.field) from exc
     if scenario.is_plan:
         selection = check_plan(catalog, audit.scores, facts, scenario, rubric)
     else:
-        selection = select_tasks(catalog, audit.scores, facts, scenario, explain_limit)
+        selection = select_tasks(catalog, audit.scores, facts, scenario, explain_limit, gates)
+    levels = {task: score.level for task, score in audit.scores.items()}
+    breaks = check_gates(
+        catalog,
+        gates,
+        levels=levels,
+        graph=facts.graph,
+        scenario=scenario,
+        tasks=selection.selected,
+        as_done=selection.as_done,
+    )
+    outcomes = outcome_coverage(catalog, selection.selected)
+    extra = list(gate_findings(breaks))
+    if scenario.is_plan:
+        extra += _coverage_violations(outcomes, scenario)
+    selection = replace(selection, violations=(*selection.violations, *extra))
     timeline = risk = None
     if scenario.schedules and selection.status != "infeasible":
         timeline = schedule_selection(catalog, audit.scores, facts, scenario, selection)
         if timeline.ok and simulate:
             capacities = {r.name: r.capacity for r in scenario.resources}
             risk = schedule_risk(timeline, scenario.risk, capacities)
-    return Assessment(catalog, scenario, audit, facts, selection, timeline, risk)
+    return Assessment(catalog, scenario, audit, facts, selection, timeline, risk, gates, outcomes)
+
+
+def _coverage_violations(
+    outcomes: tuple[OutcomeCoverage, ...], scenario: Scenario
+) -> list[Finding]:
+    """Outcome areas a hand-made plan covers less than the scenario asks."""
+    out = []
+    for row in outcomes:
+        minimum = scenario.coverage.get(row.area, 0)
+        if len(row.selected) < minimum:
+            out.append(
+                Finding(
+                    "coverage",
+                    f"coverage of {row.area} asks for at least {minimum} task(s); the plan "
+                    f"covers {len(row.selected)}",
+                    row.selected,
+                    {"area": row.area, "minimum": minimum, "selected": len(row.selected)},
+                )
+            )
+    return out
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,7 @@ class ScheduleProblem:
     horizon: int | None = None
     cap: int | None = None
     phase_names: tuple[str, ...] = ()
+    minimums: tuple[tuple[str, tuple[str, ...], int], ...] = ()  # (label, job ids, at least)
 
     def phase_name(self, index: int) -> str:
         return self.phase_names[index] if index < len(self.phase_names) else f"#{index + 1}"
@@ -316,6 +317,9 @@ def explain_infeasible(problem: ScheduleProblem) -> list[str]:
                 f"{_units(work)} of work on {lanes} lane(s) needs "
                 f"{_units(math.ceil(work / lanes))}, more than the {_units(horizon)} available"
             )
+    for label, members, minimum in problem.minimums:
+        if len(members) < minimum:
+            reasons.append(f"{label} asks for at least {minimum} of {len(members)} job(s)")
     if problem.cap is not None:
         forced = sum(1 for job in problem.jobs if job.forced)
         if forced > problem.cap:
@@ -525,6 +529,14 @@ def solve_schedule(
             heavy = [j for j in users if 2 * j.demands[resource] > capacity]
             if len(heavy) > 1:
                 model.AddNoOverlap([intervals[j.id] for j in heavy])
+    for _, members, minimum in problem.minimums:
+        literals = [present[j] for j in members if j in present]
+        fixed = sum(v for v in literals if isinstance(v, int))
+        free = [v for v in literals if not isinstance(v, int)]
+        if fixed + len(free) < minimum:
+            model.AddBoolOr([])  # cannot be met: infeasible
+        elif free and fixed < minimum:
+            model.Add(sum(free) >= minimum - fixed)
     _break_symmetry(model, problem, starts, present)
     _redundant_energy(model, problem, active, present, horizon)
     if problem.cap is not None:
@@ -655,6 +667,7 @@ def _break_symmetry(model, problem: ScheduleProblem, starts, present) -> None:
             job.optional,
             job.value,
             job.forced,
+            tuple(label for label, members, _ in problem.minimums if job.id in members),
         )
         groups.setdefault(key, []).append(job)
     for group in groups.values():

@@ -29,6 +29,7 @@ from typing import Any
 import networkx as nx
 from ortools.sat.python import cp_model
 
+from analysis.gates import Gate, GateBreak, check_gates
 from analysis.graph import GraphFacts, blocked_by
 from analysis.model import (
     LEVELS,
@@ -150,6 +151,7 @@ class Selection:
     baseline: Baseline | None = None
     violations: tuple[Finding, ...] = ()
     tie_breaks: tuple[str, ...] = TIE_BREAKS
+    as_done: Mapping[str, Task] = field(default_factory=dict)
 
     @property
     def gain_over_greedy(self) -> float | None:
@@ -182,11 +184,20 @@ def _totals(catalog: Catalog, scores: Mapping[str, Score], units: Iterable[Unit]
 
 
 def _availability(
-    catalog: Catalog, scores: Mapping[str, Score], facts: GraphFacts, scenario: Scenario
+    catalog: Catalog,
+    scores: Mapping[str, Score],
+    facts: GraphFacts,
+    scenario: Scenario,
+    gates: Iterable[Gate] = (),
 ) -> tuple[list[str], dict[str, LeftOut]]:
     """Tasks that may be chosen, and a reason for each that may not."""
     limit = level_rank(scenario.appetite)
     excluded = set(scenario.exclude)
+    blocking = [gate for gate in gates if gate.blocking]
+    broken: dict[str, GateBreak] = {}
+    levels = {task: score.level for task, score in scores.items()}
+    for item in check_gates(catalog, blocking, levels=levels, graph=facts.graph, scenario=scenario):
+        broken.setdefault(item.task, item)
     left: dict[str, LeftOut] = {}
     for task in catalog.tasks:
         score = scores[task.id]
@@ -214,6 +225,14 @@ def _availability(
                     "appetite": scenario.appetite,
                     "reasons": score.reason_texts(),
                 },
+            )
+        elif task.id in broken:
+            item = broken[task.id]
+            left[task.id] = LeftOut(
+                task.id,
+                "gate",
+                f"breaks the blocking gate {item.gate.id} ({item.gate.wording}): {item.missing}",
+                {"gate": item.gate.id, "missing": item.missing},
             )
     roots = [t for t, item in left.items() if item.kind != "done"]
     for task, chain in _blocked(
@@ -319,6 +338,7 @@ class _Problem:
     cap: int | None
     include: set[str]
     objective: str
+    coverage: tuple[tuple[str, int, frozenset[str]], ...] = ()  # (area, minimum, units)
 
     def weight(self, unit: Unit) -> int:
         return 1 if self.objective == "count" else round(unit.value * _VALUE_SCALE)
@@ -348,6 +368,8 @@ def _solve(problem: _Problem, settings: SolverSettings, force: str | None = None
         model.Add(sum(x.values()) <= problem.cap)
     for unit in problem.include | ({force} if force else set()):
         model.Add(x[unit] == 1)
+    for _, minimum, members in problem.coverage:
+        model.Add(sum(x[u] for u in members) >= minimum)
     weights = {u.id: problem.weight(u) for u in problem.units}
     objective = sum(weights[u] * x[u] for u in x)
     model.Maximize(objective)
@@ -488,6 +510,10 @@ def _solve_parallel(
             else to_grid(scenario.budget_hours, grid, up=False),
             cap=problem.cap,
             phase_names=tuple(p.name for p in scenario.phases),
+            minimums=tuple(
+                (f"coverage of {area}", tuple(sorted(members)), minimum)
+                for area, minimum, members in problem.coverage
+            ),
         ),
         scenario.solver,
         stages="value" if force else "all",
@@ -539,6 +565,19 @@ def greedy_selection(problem: _Problem) -> list[Unit]:
     forced = {u for unit in problem.include for u in _closure(unit, problem.needs, set())}
     for unit in sorted(forced, key=lambda u: by_id[u].position):
         take(unit)
+    # Coverage minimums next: the best value per hour of each area, with prerequisites.
+    for _, minimum, members in problem.coverage:
+        for unit in sorted(members, key=lambda u: key(by_id[u])):
+            if sum(1 for u in members if u in taken) >= minimum:
+                break
+            bundle = _closure(unit, problem.needs, taken)
+            cost = sum(_seconds(by_id[u].hours) for u in bundle)
+            if problem.budget is not None and used + cost > problem.budget:
+                continue
+            if problem.cap is not None and len(chosen) + len(bundle) > problem.cap:
+                continue
+            for u in reversed(bundle):
+                take(u)
     heap = [(key(by_id[u]), u) for u, n in waiting.items() if n == 0 and u not in taken]
     heapq.heapify(heap)
     while heap:
@@ -559,13 +598,14 @@ def select_tasks(
     facts: GraphFacts,
     scenario: Scenario,
     explain_limit: int = 200,
+    gates: Iterable[Gate] = (),
 ) -> Selection:
     """The optimal selection under ``scenario``, with a reason for every task left out.
 
     ``explain_limit`` caps how many left-out tasks get the exact cost of
     forcing them in (one more solve each); the rest get the cheaper reason.
     """
-    candidates, left = _availability(catalog, scores, facts, scenario)
+    candidates, left = _availability(catalog, scores, facts, scenario, gates)
     units, unit_of = build_units(catalog, scores, facts, candidates, scenario.merge_duplicates)
     needs: dict[str, list[str]] = {}
     for unit, prerequisite in sorted(_unit_edges(facts.graph, unit_of)):
@@ -577,6 +617,11 @@ def select_tasks(
         cap=scenario.task_cap,
         include={unit_of[t] for t in scenario.include if t in unit_of},
         objective=scenario.objective,
+        coverage=tuple(
+            (area, minimum, _advancing(catalog, units, area))
+            for area, minimum in scenario.coverage.items()
+            if minimum > 0
+        ),
     )
     settings = {
         "engine": "OR-Tools CP-SAT",
@@ -662,6 +707,13 @@ def select_tasks(
     )
 
 
+def _advancing(catalog: Catalog, units: Iterable[Unit], area: str) -> frozenset[str]:
+    """Units with a task that advances the outcome ``area``."""
+    return frozenset(
+        u.id for u in units if any(area in catalog.task_by_id[t].outcomes for t in u.tasks)
+    )
+
+
 def _left_in_order(catalog: Catalog, left: Mapping[str, LeftOut]) -> list[LeftOut]:
     return [left[t.id] for t in catalog.tasks if t.id in left]
 
@@ -712,6 +764,17 @@ def _infeasible_explanation(problem: _Problem, scenario: Scenario) -> list[Findi
                 {"units": len(forced), "cap": scenario.task_cap},
             )
         )
+    for area, minimum, members in problem.coverage:
+        if len(members) < minimum:
+            out.append(
+                Finding(
+                    "coverage",
+                    f"coverage of {area} asks for at least {minimum} selected task(s), but only "
+                    f"{len(members)} unit(s) that advance it can be chosen",
+                    (),
+                    {"area": area, "minimum": minimum, "available": len(members)},
+                )
+            )
     return out or [Finding("infeasible", "no selection meets every limit of the scenario")]
 
 
@@ -882,6 +945,7 @@ def check_plan(
         objective=_objective_of(totals, scenario.objective),
         solver={"engine": "hand-made plan", "objective": scenario.objective},
         violations=tuple(checker.violations),
+        as_done=checker.as_done,
     )
 
 
@@ -902,6 +966,7 @@ class _PlanChecker:
         self.phase_index = {phase.name: i for i, phase in enumerate(scenario.phases)}
         self.covered: dict[str, int] = {}
         self.item_levels: dict[tuple[int, str], str] = {}
+        self.as_done: dict[str, Task] = {}
         self.violations: list[Finding] = []
         self.twins: dict[str, tuple[str, ...]] = {}
         if scenario.merge_duplicates:
@@ -951,6 +1016,8 @@ class _PlanChecker:
                 )
             level = self._item_level(task, item, riskier)
             self.item_levels[(index, task_id)] = level
+            if riskier or item.environment is not None:
+                self.as_done[task_id] = self._as_done(task, item, riskier)
             if level_rank(level) > self.limit:
                 self.add(
                     "above-appetite",
@@ -962,23 +1029,32 @@ class _PlanChecker:
                     appetite=self.scenario.appetite,
                 )
 
+    def _item_environment(self, task: Task, item: PlanItem, riskier: list[str]) -> str:
+        if item.environment is not None:
+            return item.environment
+        if riskier and task.activity in _PAPER:
+            return UNKNOWN  # paper work turned into a change: where is not said
+        return task.environment
+
     def _item_level(self, task: Task, item: PlanItem, riskier: list[str]) -> str:
         """The level of the work the item does to ``task``, as the item states it."""
         if not riskier and item.environment is None:
             return self.scores[task.id].level
-        if item.environment is not None:
-            environment = item.environment
-        elif task.activity in _PAPER:
-            environment = UNKNOWN  # paper work turned into a change: where is not said
-        else:
-            environment = task.environment
-        activities = riskier or [task.activity]
+        environment = self._item_environment(task, item, riskier)
         return max(
             (
                 score_task(replace(task, activity=a, environment=environment), self.rubric).level
-                for a in activities
+                for a in riskier or [task.activity]
             ),
             key=level_rank,
+        )
+
+    def _as_done(self, task: Task, item: PlanItem, riskier: list[str]) -> Task:
+        """The task as the item does it: its riskiest activity, in the item's environment."""
+        points = self.rubric.points["activity"]
+        activity = max(riskier, key=lambda a: points[a]) if riskier else task.activity
+        return replace(
+            task, activity=activity, environment=self._item_environment(task, item, riskier)
         )
 
     def _why(self, task: Task, item: PlanItem, riskier: list[str], level: str) -> str:

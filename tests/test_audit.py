@@ -166,7 +166,8 @@ class TestCommand:
         for task in seed_catalog:
             row = next(line for line in lines if line.startswith(task.id + " "))
             assert task.title in row
-        assert "Findings (16):" in result.stdout
+        # 16 about counts and levels, 8 about safety gates (see tests/test_gates.py).
+        assert "Findings (24):" in result.stdout
 
     def test_table_columns_align_with_japanese_titles(self, assess, seed_catalog, rubric):
         audit = audit_catalog(seed_catalog, rubric)
@@ -186,7 +187,7 @@ class TestCommand:
         for row in data["tasks"]:
             assert {"id", "issue", "title", "risk", "score", "reasons"} <= set(row)
             assert row["risk"] in ("LOW", "MEDIUM", "HIGH") and row["reasons"]
-        assert len(data["findings"]) == 16
+        assert len(data["findings"]) == 24
         for finding in data["findings"]:
             assert {"kind", "message", "tasks"} <= set(finding)
         assert "設計のみ" in result.stdout  # UTF-8, not \\u escapes
@@ -205,7 +206,11 @@ class TestCommand:
         assert assess("audit", "--strict").exit_code == 1
         path = tmp_path / "clean.yaml"
         path.write_text(yaml.safe_dump(tiny_data(), allow_unicode=True), encoding="utf-8")
-        assert assess("audit", path, "--strict").exit_code == 0
+        no_gates = tmp_path / "no-gates.yaml"
+        no_gates.write_text("gates: []\n", encoding="utf-8")
+        assert assess("audit", path, "--strict", "--gates", no_gates).exit_code == 0
+        # The tiny catalog's changes record no rollback: with the default gates, findings.
+        assert assess("audit", path, "--strict").exit_code == 1
 
     def test_output_is_deterministic(self, seed_catalog, rubric):
         first = format_audit(audit_catalog(seed_catalog, rubric), "json")

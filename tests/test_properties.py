@@ -47,6 +47,8 @@ from analysis.model import (
     DEFAULT_VOCABULARY,
     FACTS,
     LEVELS,
+    OUTCOME_AREAS,
+    SAFEGUARDS,
     STATUSES,
     UNKNOWN,
     Catalog,
@@ -75,7 +77,15 @@ ENVIRONMENTS = DEFAULT_VOCABULARY.environment
 AREAS = DEFAULT_VOCABULARY.touches
 REVERSIBILITIES = DEFAULT_VOCABULARY.reversibility
 PRIORITIES = tuple(f"P{i}" for i in range(10))
-EVIDENCE_KEYS = ("activity", "environment", "touches", "reversibility", "effort", "value")
+EVIDENCE_KEYS = (
+    "activity",
+    "environment",
+    "touches",
+    "reversibility",
+    "effort",
+    "value",
+    "outcomes",
+)
 ORDERED_FACTS = ("activity", "environment", "reversibility")
 
 # --------------------------------------------------------------------------- text and ids
@@ -227,6 +237,19 @@ def catalog_data(draw) -> dict[str, Any]:
             issues.append(issue)
         data["issues"] = issues
 
+    if draw(st.booleans()):
+        targets = []
+        for _ in range(draw(st.integers(0, 3))):
+            target = {
+                "area": draw(st.sampled_from((*OUTCOME_AREAS, "overall"))),
+                "target": draw(texts),
+            }
+            for key in ("from", "to"):
+                if draw(st.booleans()):
+                    target[key] = draw(texts)
+            targets.append(target)
+        data["targets"] = targets
+
     ids = draw(st.lists(idents, min_size=1, max_size=6, unique=True))
     tasks = []
     for index, task_id in enumerate(ids):
@@ -265,9 +288,11 @@ def catalog_data(draw) -> dict[str, Any]:
             deps = draw(st.lists(st.sampled_from(ids[:index]), min_size=1, max_size=3))
             deps = [id_value(draw, dep) for dep in deps]  # duplicates are allowed
             task["depends_on"] = deps[0] if len(deps) == 1 and draw(st.booleans()) else deps
-        for key in ("topic", "declared_note"):
+        for key in ("topic", "declared_note", *SAFEGUARDS):
             if draw(st.booleans()):
                 task[key] = draw(texts)
+        if draw(st.booleans()):
+            task["outcomes"] = draw(st.lists(st.sampled_from(OUTCOME_AREAS), max_size=3))
         if draw(st.booleans()):
             task["status"] = draw(st.sampled_from(STATUSES))
         if draw(st.booleans()):
@@ -291,6 +316,7 @@ def assert_same_catalog(back: Catalog, catalog: Catalog) -> None:
         assert got == want
     assert back.issues == catalog.issues
     assert back.defaults == catalog.defaults
+    assert back.targets == catalog.targets
     assert back == catalog
 
 
