@@ -34,6 +34,7 @@ import io
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,7 @@ __all__ = [
     "catalog_to_data",
     "format_catalog",
     "write_catalog",
+    "scale_efforts",
     "load_yaml_text",
     "read_text",
 ]
@@ -796,6 +798,32 @@ def read_catalog(
     fmt = catalog_format(path)
     text = read_text(path)
     return parse_catalog_text(text, fmt, source=str(path), name=path.stem, vocabulary=vocabulary)
+
+
+def scale_efforts(catalog: Catalog, factor: float) -> Catalog:
+    """The same catalog with every effort (each of its three points) times ``factor``.
+
+    For what-ifs such as "every estimate is 30 % optimistic" (``factor=1.3``).
+
+    Raises
+    ------
+    ValueError
+        When ``factor`` is not positive.
+    """
+    if not factor > 0:
+        raise ValueError(f"an effort factor must be positive, got {factor}")
+    tasks = tuple(
+        replace(
+            task,
+            effort=Effort(*(getattr(task.effort, k) * factor for k in EFFORT_KEYS)),
+        )
+        for task in catalog.tasks
+    )
+    defaults = replace(
+        catalog.defaults,
+        effort_hours={k: v * factor for k, v in catalog.defaults.effort_hours.items()},
+    )
+    return replace(catalog, tasks=tasks, defaults=defaults)
 
 
 def write_catalog(catalog: Catalog, path: str | os.PathLike) -> Path:

@@ -2,7 +2,8 @@
 
 Exit codes: 0 done (findings are results), 1 ``--strict`` with findings,
 2 bad input (one line on stderr; ``--debug`` shows the traceback),
-3 an internal error (a bug: the traceback is always shown).
+3 an internal error (a bug: the traceback is always shown), 4 a report whose
+notebook failed (the line names the cell; the previous report is kept).
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from analysis.errors import AnalysisError, InputError
 from analysis.formats import format_audit, format_comparison, format_graph, format_plan
 from analysis.gates import DEFAULT_GATES, read_gates
 from analysis.graph import DEFAULT_GRAPH_RULES, analyse_graph, read_graph_rules
+from analysis.history import DEFAULT_HISTORY
 from analysis.model import Catalog, level_rank
-from analysis.paths import DEFAULT_RUBRIC, SEED_CATALOG
-from analysis.scenarios import Assessment, assess, compare, read_scenario
+from analysis.paths import DEFAULT_RUBRIC, REPORTS_DIR, SEED_CATALOG
+from analysis.reporting import ReportError, render_report
+from analysis.scenarios import Assessment, assess_files, compare
 from analysis.scoring import Rubric, read_rubric, score_catalog
 
 app = typer.Typer(
@@ -39,6 +42,7 @@ app = typer.Typer(
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 3
+EXIT_RENDER = 4
 
 
 class AuditFormat(StrEnum):
@@ -90,6 +94,11 @@ def _run(debug: bool, body: Callable[[], T]) -> T:
     """Run ``body``; bad input exits 2 with one line, a bug exits 3 with a traceback."""
     try:
         return body()
+    except ReportError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"assess: report failed: {exc}", file=sys.stderr)
+        raise typer.Exit(EXIT_RENDER) from None
     except AnalysisError as exc:
         if debug:
             traceback.print_exc()
@@ -177,12 +186,8 @@ def graph(
 
 
 def _assess(catalog: Path, scenario: Path, rubric: Path, rules: Path, gates: Path) -> Assessment:
-    tasks, scoring = _load(catalog, rubric)
-    checks, graph_rules = read_gates(gates), read_graph_rules(rules)
-    try:
-        return assess(tasks, read_scenario(scenario), scoring, graph_rules, gates=checks)
-    except InputError as exc:
-        raise exc.with_context(source=str(catalog)) from exc
+    (result,) = assess_files(catalog, [scenario], rubric=rubric, rules=rules, gates=gates)
+    return result
 
 
 @app.command()
@@ -234,6 +239,54 @@ def compare_command(
             raise InputError(f"compare takes exactly two --scenario options, got {len(scenarios)}")
         first, second = (_assess(catalog, s, rubric, rules, gates) for s in scenarios)
         _emit(format_comparison(compare(first, second), fmt.value))
+
+    _run(debug, body)
+
+
+@app.command()
+def report(
+    catalog: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Catalog file; the bundled seed catalog if left out.", show_default=False
+        ),
+    ] = None,
+    scenarios: Annotated[
+        list[Path] | None,
+        typer.Option("--scenario", help="Scenario file(s), the plan first.", show_default=False),
+    ] = None,
+    week: Annotated[
+        str | None, typer.Option("--week", help="ISO week, e.g. 2026-W48 (default: this week).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the reports.")] = REPORTS_DIR,
+    history: Annotated[
+        Path, typer.Option("--history", help="SQLite history of weekly snapshots.")
+    ] = DEFAULT_HISTORY,
+    timeout: Annotated[
+        int, typer.Option("--timeout", help="Seconds a notebook cell may run.")
+    ] = 600,
+    debug: DebugOption = False,
+) -> None:
+    """Render the weekly HTML report (and the plan as CSV and JSON) with papermill."""
+
+    def body() -> None:
+        def say(message: str) -> None:
+            print(f"assess report: {message}", file=sys.stderr, flush=True)
+
+        result = render_report(
+            catalog,
+            scenarios or [],
+            week=week,
+            out=out,
+            history=history,
+            timeout=timeout,
+            progress=say,
+        )
+        _emit(
+            f"weekly report: {result.html}\n"
+            f"plan: {result.plan_csv} and {result.plan_json}\n"
+            f"({result.size / 1e6:.1f} MB, {result.seconds:.1f} s; week {result.week})"
+        )
 
     _run(debug, body)
 

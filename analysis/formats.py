@@ -26,7 +26,7 @@ from typing import Any
 
 from analysis.audit import Audit
 from analysis.graph import GraphFacts, reduce_for_drawing
-from analysis.model import Catalog, Finding, hours_text
+from analysis.model import LEVEL_COLOURS, Catalog, Finding, hours_text
 from analysis.scenarios import MEASURES, Assessment, Comparison, measures
 from analysis.selection import Totals
 from analysis.timeline import ScheduleRisk, Timeline
@@ -208,8 +208,6 @@ def format_audit(audit: Audit, fmt: str) -> str:
 
 # --------------------------------------------------------------------------- graph
 
-#: One fixed colour per level, everywhere (terminal-free outputs and figures).
-LEVEL_COLOURS = {"LOW": "#2e7d32", "MEDIUM": "#f9a825", "HIGH": "#c62828"}
 _LEVEL_FILLS = {"LOW": "#e8f5e9", "MEDIUM": "#fff8e1", "HIGH": "#ffebee"}
 
 

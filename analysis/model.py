@@ -25,6 +25,7 @@ from analysis.errors import CatalogError, DependencyCycleError
 
 __all__ = [
     "LEVELS",
+    "LEVEL_COLOURS",
     "UNKNOWN",
     "FACTS",
     "STATUSES",
@@ -52,6 +53,9 @@ __all__ = [
 
 #: Risk levels, lowest first. The JSON key for a task's computed level is ``risk``.
 LEVELS: tuple[str, ...] = ("LOW", "MEDIUM", "HIGH")
+
+#: One fixed colour per level, in every chart and drawing.
+LEVEL_COLOURS: dict[str, str] = {"LOW": "#2e7d32", "MEDIUM": "#f9a825", "HIGH": "#c62828"}
 
 #: Any fact may be ``unknown``; a rubric scores it as the riskiest value.
 UNKNOWN = "unknown"

@@ -286,13 +286,27 @@ def read_text(path: str | os.PathLike, error: type[InputError] = CatalogError) -
     return text
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_MODE = 0o666 & ~_umask()
+
+
 def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step; a failure leaves the old file as it was."""
+    """Replace ``path`` with ``text`` in one step; a failure leaves the old file as it was.
+
+    The new file gets the usual permissions (0666 less the umask), not the
+    private ones of a temporary file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+        os.chmod(tmp, _MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

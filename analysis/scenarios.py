@@ -21,15 +21,22 @@ analysis.errors.ScenarioError: <memory>: scenario: field 'budget_hours': must no
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from analysis.audit import Audit, audit_catalog
+from analysis.catalog import read_catalog, scale_efforts
 from analysis.errors import InputError, ScenarioError
-from analysis.gates import Gate, check_gates, gate_findings, with_modes
-from analysis.graph import GraphFacts, GraphRules, analyse_graph
+from analysis.gates import DEFAULT_GATES, Gate, check_gates, gate_findings, read_gates, with_modes
+from analysis.graph import (
+    DEFAULT_GRAPH_RULES,
+    GraphFacts,
+    GraphRules,
+    analyse_graph,
+    read_graph_rules,
+)
 from analysis.model import (
     LEVELS,
     OUTCOME_AREAS,
@@ -46,6 +53,7 @@ from analysis.model import (
     level_rank,
 )
 from analysis.outcomes import OutcomeCoverage, outcome_coverage
+from analysis.paths import DEFAULT_RUBRIC, SEED_CATALOG, SEED_SCENARIO, resolve
 from analysis.records import (
     Located,
     Where,
@@ -61,7 +69,7 @@ from analysis.records import (
     optional_text,
     read_text,
 )
-from analysis.scoring import Rubric
+from analysis.scoring import Rubric, read_rubric
 from analysis.selection import Selection, check_plan, select_tasks
 from analysis.timeline import ScheduleRisk, Timeline, schedule_risk, schedule_selection
 
@@ -76,6 +84,8 @@ __all__ = [
     "MEASURES",
     "measures",
     "compare",
+    "assess_files",
+    "vary",
 ]
 
 OBJECTIVES = ("value", "count")
@@ -378,6 +388,7 @@ class Assessment:
     risk: ScheduleRisk | None = None
     gates: tuple[Gate, ...] = ()
     outcomes: tuple[OutcomeCoverage, ...] = ()
+    graph_rules: GraphRules | None = None
 
     def enforcing(self, gate: Gate) -> tuple[str, ...]:
         """Resources of capacity 1 that enforce a serialising gate in this scenario."""
@@ -449,7 +460,9 @@ def assess(
         if timeline.ok and simulate:
             capacities = {r.name: r.capacity for r in scenario.resources}
             risk = schedule_risk(timeline, scenario.risk, capacities)
-    return Assessment(catalog, scenario, audit, facts, selection, timeline, risk, gates, outcomes)
+    return Assessment(
+        catalog, scenario, audit, facts, selection, timeline, risk, gates, outcomes, graph_rules
+    )
 
 
 def _coverage_violations(
@@ -549,3 +562,53 @@ def compare(a: Assessment, b: Assessment) -> Comparison:
         both=tuple(t for t in order if t in in_a and t in in_b),
         better=better,
     )
+
+
+def vary(scenario: Scenario, **changes: Any) -> Scenario:
+    """The scenario with some fields changed, named after the change (for what-ifs).
+
+    >>> base = parse_scenario({"name": "base", "appetite": "LOW"})
+    >>> vary(base, budget_hours=3, lanes=2).name
+    'base+budget_hours=3+lanes=2'
+    """
+    suffix = "".join(f"+{key}={value}" for key, value in changes.items())
+    return replace(scenario, name=changes.pop("name", scenario.name + suffix), **changes)
+
+
+def assess_files(
+    catalog: str | os.PathLike | None = None,
+    scenarios: Iterable[str | os.PathLike] = (),
+    *,
+    rubric: str | os.PathLike | None = None,
+    rules: str | os.PathLike | None = None,
+    gates: str | os.PathLike | None = None,
+    simulate: bool = True,
+    effort_factor: float = 1.0,
+) -> list[Assessment]:
+    """Read the inputs (the bundled ones by default) and assess every scenario.
+
+    Relative paths that do not exist from the working directory are taken from
+    the repository, so notebooks can name ``data/...``.
+
+    Raises
+    ------
+    InputError
+        (a subclass) naming the file, the record and the field of the first problem.
+    """
+    scoring = read_rubric(resolve(rubric or DEFAULT_RUBRIC))
+    catalog_path = resolve(catalog or SEED_CATALOG)
+    tasks = read_catalog(catalog_path, vocabulary=scoring.vocabulary)
+    if effort_factor != 1.0:
+        tasks = scale_efforts(tasks, effort_factor)
+    graph_rules = read_graph_rules(resolve(rules or DEFAULT_GRAPH_RULES))
+    checks = read_gates(resolve(gates or DEFAULT_GATES))
+    results = []
+    for path in list(scenarios) or [SEED_SCENARIO]:
+        scenario = read_scenario(resolve(path))
+        try:
+            results.append(
+                assess(tasks, scenario, scoring, graph_rules, gates=checks, simulate=simulate)
+            )
+        except InputError as exc:
+            raise exc.with_context(source=str(catalog_path)) from exc
+    return results

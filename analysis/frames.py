@@ -1,0 +1,337 @@
+"""Results as pandas DataFrames, for notebooks and reports.
+
+Each function turns one result into a table with plain columns. Text is kept
+verbatim: pandas escapes it when a notebook shows the table as HTML.
+
+Examples
+--------
+>>> from analysis import audit_catalog, read_catalog, read_rubric
+>>> from analysis.paths import SEED_CATALOG
+>>> rubric = read_rubric()
+>>> audit = audit_catalog(read_catalog(SEED_CATALOG, vocabulary=rubric.vocabulary), rubric)
+>>> list(tasks_frame(audit).columns[:5])
+['id', 'issue', 'title', 'risk', 'score']
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from analysis.history import Changes, changes, previous_snapshot, snapshot_of
+from analysis.model import Finding, hours_text
+from analysis.scenarios import MEASURES, measures
+
+if TYPE_CHECKING:
+    from analysis.audit import Audit
+    from analysis.graph import GraphFacts
+    from analysis.outcomes import OutcomeCoverage
+    from analysis.scenarios import Assessment
+
+__all__ = [
+    "tasks_frame",
+    "counts_frame",
+    "findings_frame",
+    "violations_frame",
+    "clusters_frame",
+    "blocked_frame",
+    "selection_frame",
+    "left_out_frame",
+    "outcomes_frame",
+    "measures_frame",
+    "gates_frame",
+    "changes_since",
+    "changes_frame",
+    "plan_summary",
+    "report_heading",
+]
+
+
+def tasks_frame(audit: Audit) -> pd.DataFrame:
+    """One row per task: level, score, declared level, main reason and facts."""
+    rows = []
+    for task in audit.catalog.tasks:
+        score = audit.scores[task.id]
+        rows.append(
+            {
+                "id": task.id,
+                "issue": task.issue,
+                "title": task.title,
+                "risk": score.level,
+                "score": score.score,
+                "declared": task.declared_risk,
+                "main reason": score.main_reason,
+                "activity": task.activity,
+                "environment": task.environment,
+                "touches": ", ".join(task.touches),
+                "hours": task.effort.hours,
+                "value": task.value,
+                "status": task.status,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def counts_frame(audit: Audit) -> pd.DataFrame:
+    """Declared, listed and computed counts per scope and measure."""
+    return pd.DataFrame(
+        [
+            {
+                "scope": row.scope,
+                "measure": row.measure,
+                "declared": row.declared,
+                "listed": row.listed,
+                "computed": row.computed,
+                "agrees": row.agrees,
+            }
+            for row in audit.counts
+        ]
+    )
+
+
+def violations_frame(assessments: Sequence[Assessment]) -> pd.DataFrame:
+    """Every scenario's violations, with the scenario's name."""
+    rows = [
+        {
+            "scenario": a.scenario.name,
+            "kind": v.kind,
+            "message": v.message,
+            "tasks": ", ".join(v.tasks),
+        }
+        for a in assessments
+        for v in a.selection.violations
+    ]
+    return pd.DataFrame(rows, columns=["scenario", "kind", "message", "tasks"])
+
+
+def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
+    """Findings (or violations) as kind, message and tasks."""
+    return pd.DataFrame(
+        [{"kind": f.kind, "message": f.message, "tasks": ", ".join(f.tasks)} for f in findings],
+        columns=["kind", "message", "tasks"],
+    )
+
+
+def clusters_frame(facts: GraphFacts) -> pd.DataFrame:
+    """Overlap clusters: tasks, duplicates, levels and the evidence that joined them."""
+    return pd.DataFrame(
+        [
+            {
+                "cluster": c.id,
+                "tasks": ", ".join(c.tasks),
+                "issues": ", ".join(f"#{i}" for i in c.issues),
+                "duplicates": "; ".join(", ".join(d.tasks) for d in c.duplicates),
+                "levels": ", ".join(c.levels),
+                "mixed risk": c.mixed,
+                "evidence": "; ".join(f"{kind} {value}" for kind, value, _ in c.evidence),
+            }
+            for c in facts.clusters
+        ],
+        columns=["cluster", "tasks", "issues", "duplicates", "levels", "mixed risk", "evidence"],
+    )
+
+
+def blocked_frame(facts: GraphFacts) -> pd.DataFrame:
+    """Blocked tasks with the chain that blocks them."""
+    return pd.DataFrame(
+        [{"task": task, "chain": " → ".join(chain)} for task, chain in facts.blocked.items()],
+        columns=["task", "chain"],
+    )
+
+
+def selection_frame(assessment: Assessment) -> pd.DataFrame:
+    """The selected tasks with their level, hours, value and, if scheduled, phase and times."""
+    catalog, scores = assessment.catalog, assessment.audit.scores
+    slots = {}
+    if assessment.timeline is not None:
+        slots = {t: s for s in assessment.timeline.slots for t in s.tasks}
+    rows = []
+    for task_id in assessment.selection.selected:
+        task, slot = catalog.task_by_id[task_id], slots.get(task_id)
+        rows.append(
+            {
+                "id": task_id,
+                "issue": task.issue,
+                "title": task.title,
+                "risk": scores[task_id].level,
+                "hours": task.effort.hours,
+                "value": task.value,
+                "phase": slot.phase if slot else None,
+                "lane": None if slot is None or slot.lane is None else slot.lane + 1,
+                "start": hours_text(slot.start_hours) if slot else None,
+                "end": hours_text(slot.end_hours) if slot else None,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["id", "issue", "title", "risk", "hours", "value", "phase", "lane", "start", "end"],
+    )
+
+
+def left_out_frame(assessment: Assessment) -> pd.DataFrame:
+    """Every task left out, with its kind of reason and the reason."""
+    catalog, scores = assessment.catalog, assessment.audit.scores
+    return pd.DataFrame(
+        [
+            {
+                "id": item.task,
+                "title": catalog.task_by_id[item.task].title,
+                "risk": scores[item.task].level,
+                "kind": item.kind,
+                "reason": item.reason,
+            }
+            for item in assessment.selection.left_out
+        ],
+        columns=["id", "title", "risk", "kind", "reason"],
+    )
+
+
+def outcomes_frame(outcomes: Sequence[OutcomeCoverage]) -> pd.DataFrame:
+    """Outcome coverage per area, with the document's targets."""
+    return pd.DataFrame(
+        [
+            {
+                "area": row.area,
+                "selected": len(row.selected),
+                "open": row.total,
+                "share": f"{row.share:.0%}",
+                "untouched": row.untouched,
+                "targets": "; ".join(t.target for t in row.targets),
+                "tasks": ", ".join(row.selected),
+            }
+            for row in outcomes
+        ],
+        columns=["area", "selected", "open", "share", "untouched", "targets", "tasks"],
+    )
+
+
+def measures_frame(assessments: Sequence[Assessment]) -> pd.DataFrame:
+    """Measures of each assessment, one column per scenario."""
+    frame = pd.DataFrame({a.scenario.name: measures(a) for a in assessments}, index=list(MEASURES))
+    frame.index.name = "measure"
+    return frame
+
+
+def gates_frame(assessment: Assessment) -> pd.DataFrame:
+    """The safety gates: mode, the seed's wording, and what the selection breaks of each."""
+    broken: dict[str, list[str]] = {}
+    for violation in assessment.selection.violations:
+        if violation.kind == "gate":
+            broken.setdefault(violation.details["gate"], []).append(
+                f"{violation.details['missing']}: {', '.join(violation.tasks)}"
+            )
+    rows = []
+    for gate in assessment.gates:
+        enforced = assessment.enforcing(gate)
+        status = "; ".join(broken.get(gate.id, [])) or (
+            f"enforced by {', '.join(enforced)}" if enforced else "kept"
+        )
+        rows.append(
+            {"gate": gate.id, "mode": gate.mode, "criterion": gate.wording, "status": status}
+        )
+    return pd.DataFrame(rows, columns=["gate", "mode", "criterion", "status"])
+
+
+def changes_since(
+    history: str | os.PathLike | None, assessment: Assessment, week: str
+) -> tuple[str, pd.DataFrame]:
+    """What changed since the previous snapshot of this catalog and scenario.
+
+    Returns a one-line summary and the table of changes (empty without history).
+    """
+    if not history:
+        return "No history given: nothing to compare with.", changes_frame(_NO_CHANGE, {})
+    found = previous_snapshot(history, assessment.catalog.name, assessment.scenario.name, week)
+    if found is None:
+        return f"No earlier week of {assessment.scenario.name} in the history.", changes_frame(
+            _NO_CHANGE, {}
+        )
+    earlier, snapshot = found
+    delta = changes(snapshot, snapshot_of(assessment))
+    titles = {t.id: t.title for t in assessment.catalog.tasks}
+    titles.update({t: v["title"] for t, v in snapshot["tasks"].items() if t not in titles})
+    summary = (
+        f"Since {earlier}: {len(delta.new)} new, {len(delta.done)} done, "
+        f"{len(delta.level_changed)} level change(s), {len(delta.joined_selection)} now "
+        f"selected, {len(delta.left_selection)} no longer selected."
+        if delta.any
+        else f"Nothing changed since {earlier}."
+    )
+    return summary, changes_frame(delta, titles)
+
+
+_NO_CHANGE = Changes((), (), (), (), (), (), ())
+
+
+def changes_frame(delta: Changes, titles: dict[str, str]) -> pd.DataFrame:
+    """What changed since the previous week, one row per change."""
+    rows = [{"change": "new task", "task": t, "detail": ""} for t in delta.new]
+    rows += [{"change": "removed", "task": t, "detail": ""} for t in delta.removed]
+    rows += [{"change": "done", "task": t, "detail": ""} for t in delta.done]
+    rows += [
+        {"change": "status", "task": t, "detail": f"{a} → {b}"}
+        for t, a, b in delta.status_changed
+        if b != "done"
+    ]
+    rows += [
+        {"change": "level", "task": t, "detail": f"{a} → {b}"} for t, a, b in delta.level_changed
+    ]
+    rows += [{"change": "now selected", "task": t, "detail": ""} for t in delta.joined_selection]
+    rows += [
+        {"change": "no longer selected", "task": t, "detail": ""} for t in delta.left_selection
+    ]
+    frame = pd.DataFrame(rows, columns=["change", "task", "detail"])
+    frame.insert(2, "title", [titles.get(t, "") for t in frame["task"]])
+    return frame
+
+
+def report_heading(assessment: Assessment, week: str) -> str:
+    """One markdown paragraph that says what the report is about (catalog text escaped)."""
+    catalog, audit = assessment.catalog, assessment.audit
+    mix = ", ".join(f"{n} {level}" for level, n in audit.level_counts().items())
+    title = html.escape(catalog.title or catalog.name)
+    source = f" Source: `{html.escape(catalog.source)}`." if catalog.source else ""
+    return (
+        f"**{title}** — week **{week}**. {len(catalog)} tasks ({mix}); "
+        f"{len(audit.findings)} finding(s) about the catalog; scenario "
+        f"**{html.escape(assessment.scenario.name)}**: {assessment.selection.status}.{source}"
+    )
+
+
+def plan_summary(assessment: Assessment) -> pd.DataFrame:
+    """The plan's headline figures as a two-column table."""
+    selection, scenario = assessment.selection, assessment.scenario
+    totals = selection.totals
+    rows = [
+        ("scenario", scenario.name),
+        ("status", selection.status),
+        ("appetite", scenario.appetite),
+        ("budget", "none" if scenario.budget_hours is None else hours_text(scenario.budget_hours)),
+        ("task cap", "none" if scenario.task_cap is None else scenario.task_cap),
+        ("tasks selected", f"{totals.tasks} in {totals.units} units of work"),
+        ("hours of work", hours_text(totals.hours)),
+        ("value", f"{totals.value:g}"),
+        ("risk mix", ", ".join(f"{n} {level}" for level, n in totals.risk.items())),
+    ]
+    if selection.baseline is not None and selection.gain_over_greedy is not None:
+        rows.append(("gain over greedy", f"{selection.gain_over_greedy:+g}"))
+    if assessment.timeline is not None:
+        timeline = assessment.timeline
+        finish = hours_text(timeline.makespan_hours) if timeline.ok else "no schedule fits"
+        rows.append(("finish", finish))
+    if assessment.risk is not None:
+        risk = assessment.risk
+        rows.append(
+            (
+                "P50 / P80 / P95 finish",
+                " / ".join(hours_text(v) for v in (risk.p50, risk.p80, risk.p95)),
+            )
+        )
+        if risk.within_budget is not None:
+            rows.append(("chance to finish within budget", f"{risk.within_budget:.0%}"))
+    rows.append(("violations", len(selection.violations)))
+    return pd.DataFrame(rows, columns=["", "value"]).set_index("")

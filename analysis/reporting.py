@@ -1,0 +1,233 @@
+"""Weekly reports: papermill runs the weekly notebook, nbconvert writes offline HTML.
+
+:func:`render_report` checks every input first (so bad input fails in one
+line before any kernel starts), refuses notebook parameters the notebook does
+not declare, runs ``notebooks/5.0-weekly-report.ipynb`` with papermill on the
+``python3`` kernel with a timeout, and converts it with a template that loads
+nothing from the network: code hidden, charts drawn by plotly's inlined
+script. It writes ``<out>/<catalog>/<week>/weekly-report.html`` and the first
+scenario's plan beside it (``plan.csv``, ``plan.json``), each file replaced in
+one step, so a failed render leaves last time's report as it was and names
+the cell that failed. The week's snapshot goes to the history last.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from analysis.errors import AnalysisError
+from analysis.formats import format_plan
+from analysis.history import check_week, iso_week, save_snapshot, snapshot_of
+from analysis.paths import (
+    NOTEBOOKS_DIR,
+    REPORTS_DIR,
+    SCENARIOS_DIR,
+    SEED_CATALOG,
+    SEED_SCENARIO,
+    resolve,
+)
+from analysis.records import write_text_atomic
+from analysis.scenarios import assess_files
+
+__all__ = [
+    "WEEKLY_NOTEBOOK",
+    "ReportError",
+    "Report",
+    "notebook_parameters",
+    "run_notebook",
+    "to_offline_html",
+    "default_scenarios",
+    "render_report",
+]
+
+WEEKLY_NOTEBOOK = NOTEBOOKS_DIR / "5.0-weekly-report.ipynb"
+TEMPLATES = Path(__file__).parent / "templates"
+_PLOTLY_JSON = "application/vnd.plotly.v1+json"
+#: Script tags that would fetch MathJax from a CDN (plotly adds one per figure).
+_MATHJAX_TAG = re.compile(r"<script[^>]*src=\"[^\"]*mathjax[^\"]*\"[^>]*>\s*</script>", re.I)
+
+
+class ReportError(AnalysisError):
+    """A report that could not be rendered; names the notebook cell when one failed."""
+
+    def __init__(self, message: str, *, cell: int | None = None) -> None:
+        self.cell = cell
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Where a rendered report went, and how long it took."""
+
+    html: Path
+    plan_csv: Path
+    plan_json: Path
+    week: str
+    seconds: float
+    size: int
+
+
+def notebook_parameters(path: str | os.PathLike) -> tuple[str, ...]:
+    """Names of the parameters a notebook declares in its ``parameters`` cell."""
+    import papermill
+
+    return tuple(papermill.inspect_notebook(str(path)))
+
+
+def run_notebook(
+    notebook: str | os.PathLike,
+    output: str | os.PathLike,
+    parameters: dict[str, object],
+    *,
+    timeout: int = 600,
+    progress: bool = False,
+) -> None:
+    """Execute a notebook with papermill on the ``python3`` kernel.
+
+    Raises
+    ------
+    ReportError
+        When a parameter is not declared by the notebook (papermill would only
+        warn), or when a cell fails: the error names the cell.
+    """
+    import papermill
+
+    declared = notebook_parameters(notebook)
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise ReportError(
+            f"{Path(notebook).name} has no parameter {', '.join(unknown)} "
+            f"(it declares {', '.join(declared)})"
+        )
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            kernel_name="python3",
+            execution_timeout=timeout,
+            cwd=str(Path(notebook).parent),
+            progress_bar=progress,
+            request_save_on_cell_execute=False,
+        )
+    except papermill.PapermillExecutionError as exc:
+        first = next((line for line in exc.source.splitlines() if line.strip()), "")
+        raise ReportError(
+            f"{Path(notebook).name}: cell {exc.exec_count} ({first.strip()[:60]}) failed: "
+            f"{exc.ename}: {exc.evalue}",
+            cell=exc.exec_count,
+        ) from exc
+
+
+def to_offline_html(notebook: nbformat.NotebookNode) -> str:
+    """HTML of an executed notebook that opens offline: no code, no CDN, charts drawn.
+
+    Raises
+    ------
+    ReportError
+        When a chart was saved only as plotly JSON, which the HTML would drop.
+    """
+    from nbconvert import HTMLExporter
+
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if _PLOTLY_JSON in data and "text/html" not in data:
+                raise ReportError(
+                    f"cell {cell.get('execution_count') or index} has a chart with no HTML "
+                    "form; render it with analysis.figures.use_report_renderer()",
+                    cell=cell.get("execution_count"),
+                )
+    exporter = HTMLExporter(
+        template_name="offline-report",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(notebook)
+    return _MATHJAX_TAG.sub("", body)
+
+
+def default_scenarios(catalog: str | os.PathLike | None) -> list[Path]:
+    """The seed's limits; for the bundled seed catalog, its hand-made plan too."""
+    if catalog is None or resolve(catalog).resolve() == SEED_CATALOG.resolve():
+        return [SEED_SCENARIO, SCENARIOS_DIR / "seed-plan.yaml"]
+    return [SEED_SCENARIO]
+
+
+def render_report(
+    catalog: str | os.PathLike | None = None,
+    scenarios: Sequence[str | os.PathLike] = (),
+    *,
+    week: str | None = None,
+    out: str | os.PathLike | None = None,
+    history: str | os.PathLike | None = None,
+    timeout: int = 600,
+    progress: Callable[[str], None] | None = None,
+    notebook: str | os.PathLike = WEEKLY_NOTEBOOK,
+) -> Report:
+    """Render the weekly report of a catalog and its scenarios; see the module docstring.
+
+    Raises
+    ------
+    InputError
+        (a subclass) for bad input, before anything runs or is written.
+    ReportError
+        When the notebook fails; nothing is written then.
+    """
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    week = check_week(week) if week else iso_week()
+    scenario_paths = [str(resolve(p)) for p in scenarios] or []
+    say("checking the inputs")
+    scenario_paths = scenario_paths or [str(p) for p in default_scenarios(catalog)]
+    assessments = assess_files(catalog, scenario_paths)
+    first = assessments[0]
+    target = Path(out or REPORTS_DIR) / first.catalog.name / week
+    parameters: dict[str, object] = {
+        "catalog": str(resolve(catalog)) if catalog else None,
+        "scenarios": scenario_paths,
+        "week": week,
+        "history": str(Path(history).resolve()) if history else None,
+        "report": True,
+    }
+    with tempfile.TemporaryDirectory(prefix="assess-report-") as scratch:
+        executed = Path(scratch) / "weekly-report.ipynb"
+        say(f"running {Path(notebook).name} (kernel python3)")
+        run_notebook(notebook, executed, parameters, timeout=timeout, progress=progress is not None)
+        say("converting to offline HTML")
+        page = to_offline_html(nbformat.read(executed, as_version=4))
+        say(f"writing {target}")
+        target.mkdir(parents=True, exist_ok=True)
+        html_path = target / "weekly-report.html"
+        csv_path, json_path = target / "plan.csv", target / "plan.json"
+        write_text_atomic(csv_path, format_plan(first, "csv"))
+        write_text_atomic(json_path, format_plan(first, "json") + "\n")
+        write_text_atomic(html_path, page)
+    if history:
+        say(f"saving the week's snapshot to {history}")
+        for assessment in assessments:
+            save_snapshot(
+                history,
+                assessment.catalog.name,
+                assessment.scenario.name,
+                week,
+                snapshot_of(assessment),
+            )
+    return Report(
+        html=html_path,
+        plan_csv=csv_path,
+        plan_json=json_path,
+        week=week,
+        seconds=time.perf_counter() - started,
+        size=html_path.stat().st_size,
+    )

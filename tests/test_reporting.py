@@ -1,0 +1,230 @@
+"""Weekly reports: rendered with papermill, opened in headless Chromium, history deltas."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from analysis.catalog import read_catalog
+from analysis.history import previous_snapshot
+from analysis.paths import SEED_CATALOG
+from analysis.reporting import WEEKLY_NOTEBOOK, ReportError, render_report, run_notebook
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def chromium_or_skip() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("ASSESS_REQUIRE_TOOLS"):
+            pytest.fail("Chromium is required here (ASSESS_REQUIRE_TOOLS is set)")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+
+
+def open_in_browser(path: Path) -> dict:
+    """Load a page in headless Chromium and report what happened."""
+    from playwright.sync_api import sync_playwright
+
+    seen = {"errors": [], "console": [], "requests": [], "dialogs": []}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page()
+        page.on("pageerror", lambda error: seen["errors"].append(str(error)))
+        page.on("console", lambda m: seen["console"].append(m.text) if m.type == "error" else None)
+        page.on(
+            "request",
+            lambda r: (
+                seen["requests"].append(r.url)
+                if not r.url.startswith(("file:", "data:", "blob:"))
+                else None
+            ),
+        )
+        page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+        page.goto(path.as_uri())
+        page.wait_for_function(
+            "document.querySelectorAll('.plotly-graph-div').length === "
+            "document.querySelectorAll('.js-plotly-plot').length",
+            timeout=30_000,
+        )
+        seen["charts"] = page.locator(".js-plotly-plot").count()
+        seen["drawn"] = page.locator(".js-plotly-plot").evaluate_all(
+            "plots => plots.filter(p => p.querySelector('svg.main-svg')).length"
+        )
+        seen["text"] = page.inner_text("body")
+        browser.close()
+    return seen
+
+
+@pytest.fixture(scope="module")
+def seed_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    report = render_report(week="2026-W47", out=out, history=out / "history.sqlite")
+    return report
+
+
+def figure_count(html: str) -> int:
+    return len(re.findall(r'class="plotly-graph-div"', html))
+
+
+class TestSeedReport:
+    def test_files_where_the_readme_says(self, seed_report):
+        assert seed_report.html.parts[-3:] == (
+            "cc03-ultra-marathon",
+            "2026-W47",
+            "weekly-report.html",
+        )
+        plan = json.loads(seed_report.plan_json.read_text(encoding="utf-8"))
+        assert plan["status"] == "optimal" and len(plan["selected"]) == 30
+        assert seed_report.plan_csv.read_text(encoding="utf-8").startswith("id,issue,title")
+        assert oct(seed_report.html.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+    def test_html_hides_code_and_loads_nothing(self, seed_report):
+        html = seed_report.html.read_text(encoding="utf-8")
+        assert "assess_files(" not in html  # no code cells
+        assert not re.search(r"<script[^>]+src=\"https?://", html)
+        assert "require.min.js" not in html and "MathJax.js" not in html
+        assert figure_count(html) == 9
+
+    def test_opens_offline_in_chromium(self, seed_report):
+        chromium_or_skip()
+        seen = open_in_browser(seed_report.html)
+        assert seen["errors"] == [] and seen["console"] == [] and seen["requests"] == []
+        expected = figure_count(seed_report.html.read_text(encoding="utf-8"))
+        assert seen["charts"] == seen["drawn"] == expected
+        catalog = read_catalog(SEED_CATALOG)
+        japanese = [t.title for t in catalog if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", t.title)]
+        missing = [title for title in japanese if title not in seen["text"]]
+        assert len(japanese) > 20 and missing == []
+
+    def test_snapshot_saved(self, seed_report):
+        history = seed_report.html.parents[2] / "history.sqlite"
+        found = previous_snapshot(history, "cc03-ultra-marathon", "seed-limits", "2026-W48")
+        assert found is not None and found[0] == "2026-W47"
+        assert len(found[1]["selected"]) == 30
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def edited_seed(tmp_path: Path, edit) -> Path:
+    data = yaml.safe_load(SEED_CATALOG.read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / "cc03-ultra-marathon.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_two_weeks_give_the_right_deltas(tmp_path):
+    out, history = tmp_path / "out", tmp_path / "history.sqlite"
+    first = edited_seed(tmp_path, lambda data: None)
+    scenario = "data/scenarios/seed-limits.yaml"
+    render_report(first, [scenario], week="2026-W47", out=out, history=history)
+
+    def next_week(data):
+        tasks = {t["id"]: t for t in data["tasks"]}
+        tasks["384-T01"]["status"] = "done"  # finished last week
+        tasks["381-T10"]["environment"] = "dev"  # now stated: HIGH -> MEDIUM, selectable
+        data["tasks"].append(
+            {
+                "id": "384-T21",
+                "issue": 384,
+                "title": "Backup Policy設計",
+                "activity": "design",
+                "environment": "none",
+                "touches": ["data"],
+                "outcomes": ["reliability"],
+            }
+        )
+        data["catalog"]["declared"]["total"] = 44
+
+    second = edited_seed(tmp_path, next_week)
+    report = render_report(second, [scenario], week="2026-W48", out=out, history=history)
+    text = report.html.read_text(encoding="utf-8")
+    assert (
+        "Since 2026-W47: 1 new, 1 done, 1 level change(s), 2 now selected, 1 no longer selected."
+        in text
+    )
+    for expected in ("384-T21", "Backup Policy設計", "HIGH → MEDIUM"):
+        assert expected in text
+
+
+def test_a_failing_cell_keeps_last_weeks_report_and_is_named(tmp_path, seed_report):
+    target = tmp_path / "out" / "cc03-ultra-marathon" / "2026-W47"
+    target.mkdir(parents=True)
+    for name in ("weekly-report.html", "plan.csv", "plan.json"):
+        (target / name).write_text(f"last week's {name}\n", encoding="utf-8")
+    broken = nbformat.read(WEEKLY_NOTEBOOK, as_version=4)
+    broken.cells.insert(4, nbformat.v4.new_code_cell("raise RuntimeError('chart data missing')"))
+    notebook = tmp_path / "broken.ipynb"
+    nbformat.write(broken, notebook)
+    with pytest.raises(ReportError) as info:
+        render_report(week="2026-W47", out=tmp_path / "out", notebook=notebook)
+    assert "broken.ipynb: cell" in str(info.value)
+    assert (
+        "(raise RuntimeError('chart data missing')) failed: RuntimeError: chart data missing"
+        in (str(info.value))
+    )
+    assert info.value.cell is not None
+    for name in ("weekly-report.html", "plan.csv", "plan.json"):
+        assert (target / name).read_text(encoding="utf-8") == f"last week's {name}\n"
+    assert sorted(p.name for p in target.iterdir()) == [
+        "plan.csv",
+        "plan.json",
+        "weekly-report.html",
+    ]
+
+
+def test_unknown_parameters_are_refused(tmp_path):
+    with pytest.raises(ReportError, match="has no parameter colour"):
+        run_notebook(WEEKLY_NOTEBOOK, tmp_path / "x.ipynb", {"colour": "red"})
+
+
+def test_bad_input_fails_before_anything_runs(assess, tmp_path):
+    result = assess(
+        "report",
+        tmp_path / "missing.yaml",
+        "--out",
+        tmp_path / "out",
+        "--history",
+        tmp_path / "h.sqlite",
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].endswith("missing.yaml: no such file")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "h.sqlite").exists()
+    bad_week = assess("report", "--week", "2026-W60", "--out", tmp_path / "out")
+    assert bad_week.exit_code == 2 and "'2026-W60' is not an ISO week" in bad_week.stderr
+
+
+def test_catalog_text_is_escaped(tmp_path):
+    data = yaml.safe_load(SEED_CATALOG.read_text(encoding="utf-8"))
+    data["catalog"]["title"] = "<b>Team</b> <script>alert('title')</script>"
+    data["tasks"][0]["title"] = "<script>alert(1)</script>"
+    path = tmp_path / "hostile.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    report = render_report(
+        path, ["data/scenarios/seed-limits.yaml"], week="2026-W47", out=tmp_path / "out"
+    )
+    html = report.html.read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in html and "alert('title')</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    chromium_or_skip()
+    seen = open_in_browser(report.html)
+    assert seen["dialogs"] == [] and seen["errors"] == []
+    assert "<script>alert(1)</script>" in seen["text"]  # shown as text
