@@ -1,5 +1,6 @@
 # Two commands (see README.md):
-#   make        set up .venv (created or reused), then audit the bundled seed catalog
+#   make        set up .venv (created or reused), then render the weekly report of the
+#               bundled seed data (reports/cc03-ultra-marathon/<week>/weekly-report.html)
 #   make test   set up .venv with the test tools, then lint and run every test
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 .PHONY: run test lint format clean bench
 
 run: $(VENV)/.stamp-run
-	$(BIN)/assess audit
+	$(BIN)/assess report
 
 test: $(VENV)/.stamp-test
 	$(BIN)/ruff check .
@@ -43,4 +44,5 @@ bench: $(VENV)/.stamp-run
 	$(BIN)/python bench/graph_scale.py
 	$(BIN)/python bench/selection_scale.py
 	$(BIN)/python bench/schedule_risk.py
+	$(BIN)/python bench/report_render.py
 	$(BIN)/python bench/psplib.py ../shared/bench/psplib/j30 ../shared/bench/psplib/j30opt.sm --time-limit 60

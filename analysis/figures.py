@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
 
 from analysis.model import LEVEL_COLOURS, LEVELS
 from analysis.scenarios import measures
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LEVEL_COLOURS",
-    "REPORT_RENDERER",
+    "report_html",
     "use_report_renderer",
     "risk_mix_figure",
     "risk_sunburst_figure",
@@ -55,15 +54,32 @@ __all__ = [
 ]
 
 _NEUTRAL = "#90a4ae"
-#: The renderer reports need: the figure's JSON plus plotly.js once per page, so
-#: charts draw in nbconvert's HTML with no network.
-REPORT_RENDERER = "plotly_mimetype+notebook"
 _LAYOUT = {"template": "plotly_white", "font": {"family": "sans-serif"}}
+_REPORT_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def report_html(figure: go.Figure) -> str:
+    """A chart as an HTML fragment that expects plotly.js on the page (no CDN, no MathJax)."""
+    return figure.to_html(include_plotlyjs=False, full_html=False, config=_REPORT_CONFIG)
 
 
 def use_report_renderer() -> None:
-    """Make charts render in an HTML export (call it only when rendering a report)."""
-    pio.renderers.default = REPORT_RENDERER
+    """Show charts as HTML fragments, for an HTML export (call it only in a report).
+
+    Plotly's own notebook renderer would inline plotly.js into the notebook and
+    load Jupyter's schema checks into the kernel (about two seconds); the report
+    template carries plotly.js once instead.
+    """
+    from IPython import get_ipython
+    from IPython.display import HTML, display
+
+    shell = get_ipython()
+    if shell is None:
+        return
+    # Plotly figures display themselves (_ipython_display_); this printer goes first.
+    shell.display_formatter.ipython_display_formatter.for_type(
+        go.Figure, lambda figure: display(HTML(report_html(figure)))
+    )
 
 
 def _text(value: object) -> str:

@@ -13,6 +13,8 @@ the cell that failed. The week's snapshot goes to the history last.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
 import tempfile
@@ -20,22 +22,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from analysis.errors import AnalysisError
 from analysis.formats import format_plan
 from analysis.history import check_week, iso_week, save_snapshot, snapshot_of
-from analysis.paths import (
-    NOTEBOOKS_DIR,
-    REPORTS_DIR,
-    SCENARIOS_DIR,
-    SEED_CATALOG,
-    SEED_SCENARIO,
-    resolve,
-)
+from analysis.paths import NOTEBOOKS_DIR, REPORTS_DIR, resolve
 from analysis.records import write_text_atomic
-from analysis.scenarios import assess_files
+from analysis.scenarios import Assessment, check_files, default_scenarios
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 __all__ = [
     "WEEKLY_NOTEBOOK",
@@ -44,7 +41,7 @@ __all__ = [
     "notebook_parameters",
     "run_notebook",
     "to_offline_html",
-    "default_scenarios",
+    "write_outputs",
     "render_report",
 ]
 
@@ -127,7 +124,7 @@ def run_notebook(
         ) from exc
 
 
-def to_offline_html(notebook: nbformat.NotebookNode) -> str:
+def to_offline_html(notebook: NotebookNode) -> str:
     """HTML of an executed notebook that opens offline: no code, no CDN, charts drawn.
 
     Raises
@@ -135,8 +132,6 @@ def to_offline_html(notebook: nbformat.NotebookNode) -> str:
     ReportError
         When a chart was saved only as plotly JSON, which the HTML would drop.
     """
-    from nbconvert import HTMLExporter
-
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
             data = output.get("data", {})
@@ -146,22 +141,53 @@ def to_offline_html(notebook: nbformat.NotebookNode) -> str:
                     "form; render it with analysis.figures.use_report_renderer()",
                     cell=cell.get("execution_count"),
                 )
-    exporter = HTMLExporter(
+    from plotly.offline import get_plotlyjs
+
+    exporter = _exporter()
+    charts = any(
+        "Plotly.newPlot" in output.get("data", {}).get("text/html", "")
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+    )
+    body, _ = exporter.from_notebook_node(
+        notebook, resources={"plotly_js": get_plotlyjs() if charts else ""}
+    )
+    return _MATHJAX_TAG.sub("", body)
+
+
+def write_outputs(assessments: Sequence[Assessment], folder: str | os.PathLike | None) -> None:
+    """What a weekly report leaves beside it: the plan (CSV, JSON) and the week's snapshots.
+
+    The weekly notebook calls it, so that the files and the report come from one
+    computation; with no ``folder`` it does nothing.
+    """
+    if not folder:
+        return
+    folder, first = Path(folder), assessments[0]
+    write_text_atomic(folder / "plan.csv", format_plan(first, "csv"))
+    write_text_atomic(folder / "plan.json", format_plan(first, "json") + "\n")
+    snapshots = [
+        {"catalog": a.catalog.name, "scenario": a.scenario.name, "snapshot": snapshot_of(a)}
+        for a in assessments
+    ]
+    write_text_atomic(folder / _SNAPSHOTS, json.dumps(snapshots, ensure_ascii=False))
+
+
+_SNAPSHOTS = "snapshots.json"
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    """One HTML exporter per process: its templates compile once."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
         template_name="offline-report",
         extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(notebook)
-    return _MATHJAX_TAG.sub("", body)
-
-
-def default_scenarios(catalog: str | os.PathLike | None) -> list[Path]:
-    """The seed's limits; for the bundled seed catalog, its hand-made plan too."""
-    if catalog is None or resolve(catalog).resolve() == SEED_CATALOG.resolve():
-        return [SEED_SCENARIO, SCENARIOS_DIR / "seed-plan.yaml"]
-    return [SEED_SCENARIO]
 
 
 def render_report(
@@ -187,42 +213,47 @@ def render_report(
     say = progress or (lambda message: None)
     started = time.perf_counter()
     week = check_week(week) if week else iso_week()
-    scenario_paths = [str(resolve(p)) for p in scenarios] or []
     say("checking the inputs")
-    scenario_paths = scenario_paths or [str(p) for p in default_scenarios(catalog)]
-    assessments = assess_files(catalog, scenario_paths)
-    first = assessments[0]
-    target = Path(out or REPORTS_DIR) / first.catalog.name / week
-    parameters: dict[str, object] = {
-        "catalog": str(resolve(catalog)) if catalog else None,
-        "scenarios": scenario_paths,
-        "week": week,
-        "history": str(Path(history).resolve()) if history else None,
-        "report": True,
-    }
+    scenario_paths = [str(resolve(p)) for p in scenarios or default_scenarios(catalog)]
+    tasks, _ = check_files(catalog, scenario_paths)
+    target = Path(out or REPORTS_DIR) / tasks.name / week
     with tempfile.TemporaryDirectory(prefix="assess-report-") as scratch:
-        executed = Path(scratch) / "weekly-report.ipynb"
+        scratch = Path(scratch)
+        parameters: dict[str, object] = {
+            "catalog": str(resolve(catalog)) if catalog else None,
+            "scenarios": scenario_paths,
+            "week": week,
+            "history": str(Path(history).resolve()) if history else None,
+            "report": True,
+            "outputs": str(scratch),
+        }
+        executed = scratch / "weekly-report.ipynb"
         say(f"running {Path(notebook).name} (kernel python3)")
         run_notebook(notebook, executed, parameters, timeout=timeout, progress=progress is not None)
         say("converting to offline HTML")
+        import nbformat  # imported here: loading it costs most of a second
+
         page = to_offline_html(nbformat.read(executed, as_version=4))
-        say(f"writing {target}")
-        target.mkdir(parents=True, exist_ok=True)
-        html_path = target / "weekly-report.html"
-        csv_path, json_path = target / "plan.csv", target / "plan.json"
-        write_text_atomic(csv_path, format_plan(first, "csv"))
-        write_text_atomic(json_path, format_plan(first, "json") + "\n")
-        write_text_atomic(html_path, page)
+        made = {
+            name: (scratch / name).read_text(encoding="utf-8")
+            for name in ("plan.csv", "plan.json", _SNAPSHOTS)
+            if (scratch / name).exists()
+        }
+        if len(made) < 3:
+            raise ReportError(f"{Path(notebook).name} did not write the plan and snapshots")
+    say(f"writing {target}")
+    html_path, csv_path, json_path = (
+        target / "weekly-report.html",
+        target / "plan.csv",
+        target / "plan.json",
+    )
+    write_text_atomic(csv_path, made["plan.csv"])
+    write_text_atomic(json_path, made["plan.json"])
+    write_text_atomic(html_path, page)
     if history:
         say(f"saving the week's snapshot to {history}")
-        for assessment in assessments:
-            save_snapshot(
-                history,
-                assessment.catalog.name,
-                assessment.scenario.name,
-                week,
-                snapshot_of(assessment),
-            )
+        for item in json.loads(made[_SNAPSHOTS]):
+            save_snapshot(history, item["catalog"], item["scenario"], week, item["snapshot"])
     return Report(
         html=html_path,
         plan_csv=csv_path,

@@ -35,6 +35,7 @@ from analysis.graph import (
     GraphFacts,
     GraphRules,
     analyse_graph,
+    build_graph,
     read_graph_rules,
 )
 from analysis.model import (
@@ -69,7 +70,7 @@ from analysis.records import (
     optional_text,
     read_text,
 )
-from analysis.scoring import Rubric, read_rubric
+from analysis.scoring import Rubric, read_rubric, score_catalog
 from analysis.selection import Selection, check_plan, select_tasks
 from analysis.timeline import ScheduleRisk, Timeline, schedule_risk, schedule_selection
 
@@ -84,6 +85,8 @@ __all__ = [
     "MEASURES",
     "measures",
     "compare",
+    "default_scenarios",
+    "check_files",
     "assess_files",
     "vary",
 ]
@@ -573,6 +576,52 @@ def vary(scenario: Scenario, **changes: Any) -> Scenario:
     """
     suffix = "".join(f"+{key}={value}" for key, value in changes.items())
     return replace(scenario, name=changes.pop("name", scenario.name + suffix), **changes)
+
+
+def default_scenarios(catalog: str | os.PathLike | None) -> list[Path]:
+    """The seed's limits; for the bundled seed catalog, its hand-made plan too."""
+    if catalog is None or resolve(catalog).resolve() == SEED_CATALOG.resolve():
+        return [SEED_SCENARIO, SEED_SCENARIO.with_name("seed-plan.yaml")]
+    return [SEED_SCENARIO]
+
+
+def check_files(
+    catalog: str | os.PathLike | None = None,
+    scenarios: Iterable[str | os.PathLike] = (),
+    *,
+    rubric: str | os.PathLike | None = None,
+    rules: str | os.PathLike | None = None,
+    gates: str | os.PathLike | None = None,
+) -> tuple[Catalog, list[Scenario]]:
+    """Read and check every input without solving anything (fast; for early errors).
+
+    Raises
+    ------
+    InputError
+        (a subclass) naming the file, the record and the field of the first problem,
+        including a dependency cycle made by an inference rule.
+    """
+    scoring = read_rubric(resolve(rubric or DEFAULT_RUBRIC))
+    catalog_path = resolve(catalog or SEED_CATALOG)
+    tasks = read_catalog(catalog_path, vocabulary=scoring.vocabulary)
+    graph_rules = read_graph_rules(resolve(rules or DEFAULT_GRAPH_RULES))
+    checks = read_gates(resolve(gates or DEFAULT_GATES))
+    scores = score_catalog(tasks, scoring)
+    read = []
+    for path in list(scenarios) or [SEED_SCENARIO]:
+        scenario = read_scenario(resolve(path))
+        check_scenario(scenario, tasks, scoring.vocabulary)
+        try:
+            with_modes(checks, scenario.gate_modes, scenario.source)
+            chosen_rules = graph_rules.without(scenario.rules_off)
+        except InputError as exc:
+            raise ScenarioError(exc.problem, source=scenario.source, field=exc.field) from exc
+        try:
+            build_graph(tasks, scores, chosen_rules)
+        except InputError as exc:
+            raise exc.with_context(source=str(catalog_path)) from exc
+        read.append(scenario)
+    return tasks, read
 
 
 def assess_files(
