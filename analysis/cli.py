@@ -18,12 +18,19 @@ from typing import Annotated, TypeVar
 import typer
 
 from analysis.audit import audit_catalog
-from analysis.catalog import read_catalog
+from analysis.catalog import read_catalog, write_catalog
 from analysis.errors import AnalysisError, InputError
-from analysis.formats import format_audit, format_comparison, format_graph, format_plan
+from analysis.formats import (
+    format_audit,
+    format_comparison,
+    format_graph,
+    format_import,
+    format_plan,
+)
 from analysis.gates import DEFAULT_GATES, read_gates
 from analysis.graph import DEFAULT_GRAPH_RULES, analyse_graph, read_graph_rules
 from analysis.history import DEFAULT_HISTORY
+from analysis.markdown import compare_catalogs, read_markdown
 from analysis.model import Catalog, level_rank
 from analysis.paths import DEFAULT_RUBRIC, REPORTS_DIR, SEED_CATALOG
 from analysis.reporting import ReportError, render_report
@@ -61,6 +68,12 @@ class PlanFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    markdown = "markdown"
+
+
+class ImportFormat(StrEnum):
+    table = "table"
+    json = "json"
 
 
 class Level(StrEnum):
@@ -287,6 +300,54 @@ def report(
             f"plan: {result.plan_csv} and {result.plan_json}\n"
             f"({result.size / 1e6:.1f} MB, {result.seconds:.1f} s; week {result.week})"
         )
+
+    _run(debug, body)
+
+
+@app.command(name="import-markdown")
+def import_markdown(
+    file: Annotated[
+        Path, typer.Argument(help="A markdown assessment (UTF-8).", show_default=False)
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write the catalog here (.yaml, .yml or .csv).",
+            show_default=False,
+        ),
+    ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare",
+            help="A hand-made catalog to compare with, field by field.",
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="The catalog's name (default: the file's stem).")
+    ] = None,
+    fmt: Annotated[
+        ImportFormat, typer.Option("--format", help="Output format.")
+    ] = ImportFormat.table,
+    debug: DebugOption = False,
+) -> None:
+    """A catalog from a markdown assessment: tasks, levels, counts, facts from the words."""
+
+    def body() -> None:
+        options = {"name": name} if name else {}
+        imported = read_markdown(file, **options)
+        agreement = None
+        if against is not None:
+            agreement = compare_catalogs(imported.catalog, read_catalog(against))
+        for note in imported.unread:
+            print(f"assess: {file}:{note.line}: not read: {note.message}", file=sys.stderr)
+        if output is not None:
+            write_catalog(imported.catalog, output)
+            print(f"assess: catalog written to {output}", file=sys.stderr)
+        _emit(format_import(imported, agreement, fmt.value))
 
     _run(debug, body)
 

@@ -192,15 +192,22 @@ class TestCommand:
             assert {"kind", "message", "tasks"} <= set(finding)
         assert "設計のみ" in result.stdout  # UTF-8, not \\u escapes
 
-    def test_markdown_escapes_pipes(self, assess, tmp_path):
+    def test_markdown_is_a_comment_in_the_seeds_structure(self, assess, tmp_path):
         data = tiny_data()
-        data["tasks"][0]["title"] = "A | B 設計"
+        data["tasks"][0]["title"] = "A | B <設計>"
         path = tmp_path / "pipes.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         result = assess("audit", path, "--format", "markdown")
         assert result.exit_code == 0
-        assert "A \\| B 設計" in result.stdout
-        assert result.stdout.startswith("## Audit: Tiny")
+        lines = result.stdout.splitlines()
+        assert lines[0] == "# Tiny (computed)"
+        assert "- `T1` A | B &lt;設計&gt;" in lines  # a list item: pipes need no escape
+        headings = [line for line in lines if line.startswith("### ")]
+        assert headings == [
+            "### 🟢 LOW RISK (開発環境のみ - 1 task)",
+            "### 🟡 MEDIUM RISK (段階的実施推奨 - 1 task)",
+            "### 🔴 HIGH RISK (本番影響大 - 1 task)",
+        ]
 
     def test_strict_exits_1_on_findings_only(self, assess, tmp_path):
         assert assess("audit", "--strict").exit_code == 1
