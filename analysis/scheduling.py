@@ -550,6 +550,18 @@ def solve_schedule(
     makespan = model.NewIntVar(min(lower_bound(problem), horizon), horizon, "makespan")
     for job in active:
         model.Add(makespan >= ends[job.id])
+    # The chosen work over the lanes (and over each resource) bounds the finish from below:
+    # with optional jobs, this is what lets the solver prove a finish time quickly.
+    if any(job.optional for job in active):
+        if problem.lanes:
+            model.Add(makespan * problem.lanes >= sum(j.duration * present[j.id] for j in active))
+        for resource, capacity in problem.capacities.items():
+            users = [j for j in active if j.demands.get(resource, 0)]
+            if users:
+                model.Add(
+                    makespan * capacity
+                    >= sum(j.duration * j.demands[resource] * present[j.id] for j in users)
+                )
     early = [
         phase_of[j.id][k] * k
         for j in active

@@ -70,8 +70,8 @@ TIE_BREAKS = (
 #: Tie-breaks when lanes run in parallel and the budget is wall-clock time.
 TIE_BREAKS_PARALLEL = (
     "highest objective (value, or task count)",
-    "then the earliest finish",
-    "then design and documentation in earlier phases",
+    "then the first optimum the solver proves (fixed seed, one worker: the same every run)",
+    "then, for the work chosen, the earliest finish and design first (the schedule)",
 )
 _SECONDS = 3600
 _VALUE_SCALE = 1000
@@ -516,7 +516,7 @@ def _solve_parallel(
             ),
         ),
         scenario.solver,
-        stages="value" if force else "all",
+        stages="value",  # when the chosen work runs is the timeline's job
     )
     if not result.ok:
         return _Solved(result.status, frozenset(), None, result.solve_seconds, 0.0)
@@ -527,7 +527,7 @@ def _solve_parallel(
         result.value_bound,
         result.solve_seconds,
         float(result.settings.get("deterministic_time_used", 0.0)),
-        "applied" if result.status == "optimal" else "applied as far as the limit allowed",
+        "the solver's first proven optimum" if value_proven else "not applied",
     )
 
 
