@@ -477,11 +477,8 @@ def unit_jobs(
 
 
 def scenario_grid(scenario: Scenario, hours: Iterable[float]) -> float:
-    """The grid step (minutes) for a scenario's time boxes, budget and these durations."""
-    minutes = [h * 60 for h in hours] + [p.hours * 60 for p in scenario.phases]
-    if scenario.budget_hours is not None:
-        minutes.append(scenario.budget_hours * 60)
-    return choose_grid(minutes)
+    """The grid step (minutes) for these durations; boxes and budget are rounded down onto it."""
+    return choose_grid([h * 60 for h in hours])
 
 
 def _solve_parallel(

@@ -119,9 +119,11 @@ class TestHandChecked:
         assert lower_bound(ScheduleProblem(jobs, capacities={"r": 1})) == 10
 
     def test_grid(self):
-        assert choose_grid([7.5, 9, 60]) == 0.5
+        assert choose_grid([7.5, 9, 60]) == 1.5
+        assert choose_grid([7.5, 9.5]) == 0.5
         assert choose_grid([15, 45]) == 15
-        assert choose_grid([1 / 7]) == pytest.approx(1 / 60)
+        assert choose_grid([1 / 7]) == pytest.approx(9 / 60)  # rounded up to whole seconds
+        assert choose_grid([]) == 1.0
 
 
 class TestInfeasible:

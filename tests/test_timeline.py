@@ -33,7 +33,7 @@ class TestSeedSchedule:
     def test_the_optimal_selection_fits_the_seed_phases(self, limits):
         timeline = limits.timeline
         assert timeline.status == "optimal"
-        assert timeline.grid_minutes == 0.5  # 7.5 and 9 minute tasks, exactly
+        assert timeline.grid_minutes == 1.5  # 7.5 and 9 minute tasks, exactly
         assert timeline.makespan_hours == pytest.approx(3.15)  # one lane: the work itself
         boxes = {p.name: p.hours for p in timeline.phases}
         previous = 0.0
