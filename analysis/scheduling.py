@@ -57,7 +57,7 @@ __all__ = [
     "to_grid",
 ]
 
-#: Grid steps tried for plans, in minutes, coarsest first; the last is one second.
+
 def choose_grid(minutes: Iterable[float]) -> float:
     """The coarsest grid step (minutes) on which every given duration is a whole number.
 

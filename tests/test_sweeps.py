@@ -1,0 +1,262 @@
+"""Sweeps: the same table whichever way they run, failures recorded, resume, the frontier."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.paths import SCENARIOS_DIR, SEED_CATALOG
+from analysis.reporting import render_report
+from analysis.sweeps import (
+    AXES,
+    SweepError,
+    combinations,
+    dominated_by,
+    dominates,
+    frontier_points,
+    latest_sweep,
+    pareto_frontier,
+    parse_sweep,
+    place,
+    read_sweep,
+    read_sweep_result,
+    run_sweep,
+    sweep_info,
+)
+
+SMALL = {
+    "name": "small",
+    "base": str(SCENARIOS_DIR / "seed-limits.yaml"),
+    "vary": {"budget_hours": [1, 4], "lanes": [1, 2], "appetite": ["LOW", "MEDIUM"]},
+    "compare_with": [str(SCENARIOS_DIR / "seed-plan.yaml")],
+}
+
+
+def small_sweep(**changes) -> object:
+    return parse_sweep({**SMALL, **changes})
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    return run_sweep(SEED_CATALOG, small_sweep(), workers=1, out=tmp_path_factory.mktemp("serial"))
+
+
+class TestFile:
+    def test_lists_and_ranges(self):
+        sweep = parse_sweep(
+            {"base": "x.yaml", "vary": {"budget_hours": {"from": 1, "to": 2, "step": 0.5}}}
+        )
+        assert sweep.vary["budget_hours"] == (1.0, 1.5, 2.0)
+        assert [c["budget_hours"] for c in combinations(sweep)] == [1.0, 1.5, 2.0]
+
+    def test_the_bundled_sweep_has_200_combinations(self):
+        sweep = read_sweep(Path("data/sweeps/seed-what-ifs.yaml").resolve())
+        assert len(combinations(sweep)) == 200
+        assert sweep.base.resolve() == (SCENARIOS_DIR / "seed-limits.yaml").resolve()
+        assert [p.name for p in sweep.compare_with] == ["seed-plan.yaml"]
+
+    @pytest.mark.parametrize(
+        ("vary", "field", "words"),
+        [
+            ({"appetite": ["LOW", "EXTREME"]}, "vary.appetite", "EXTREME"),
+            ({"lanes": [0]}, "vary.lanes", "whole number"),
+            ({"budget_hours": {"from": 3, "to": 1}}, "vary.budget_hours", "below"),
+            ({"colour": [1]}, "vary.colour", "cannot vary"),
+            ({"effort_factor": [0]}, "vary.effort_factor", "positive"),
+        ],
+    )
+    def test_bad_values_name_the_field(self, vary, field, words):
+        with pytest.raises(SweepError) as caught:
+            parse_sweep({"base": "x.yaml", "vary": vary}, source="s.yaml")
+        assert caught.value.field == field and words in str(caught.value)
+        assert "s.yaml" in str(caught.value)
+
+    def test_unknown_resource_is_refused_before_anything_runs(self, tmp_path):
+        sweep = small_sweep(vary={"capacity.gpu": [1, 2]})
+        with pytest.raises(SweepError, match="no resource 'gpu'"):
+            run_sweep(SEED_CATALOG, sweep, workers=1, out=tmp_path)
+        assert list(tmp_path.iterdir()) == []
+
+    def test_cli_bad_sweep_exits_2_with_one_line(self, assess, tmp_path):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("base: x.yaml\nvary: {lanes: [one]}\n", encoding="utf-8")
+        result = assess("sweep", SEED_CATALOG, bad, "--out", tmp_path / "out")
+        assert result.exit_code == 2
+        assert result.output.count("\n") == 1 and "bad.yaml" in result.output
+        assert "vary.lanes" in result.output
+        assert not (tmp_path / "out").exists()
+
+
+class TestRun:
+    def test_table_shape_and_files(self, serial):
+        table = serial.table
+        assert len(table) == 8 and serial.ran == 8 and serial.failed == 0
+        assert list(table["combination"]) == list(range(8))
+        assert {"budget_hours", "lanes", "appetite", "value", "finish_hours", "p80_hours"} <= set(
+            table.columns
+        )
+        assert pd.read_parquet(serial.parquet).equals(table)
+        assert pd.read_csv(serial.csv).shape == table.shape
+        # more time or a second lane never lowers the best value
+        by = table.set_index(["budget_hours", "lanes", "appetite"])["value"]
+        assert by[(4, 1, "MEDIUM")] >= by[(1, 1, "MEDIUM")]
+        assert by[(1, 2, "LOW")] >= by[(1, 1, "LOW")]
+        assert by[(4, 1, "MEDIUM")] == 70  # the seed optimum, as `assess plan` finds it
+
+    def test_same_table_with_local_workers(self, serial, tmp_path):
+        parallel = run_sweep(SEED_CATALOG, small_sweep(), workers=2, out=tmp_path)
+        pd.testing.assert_frame_equal(parallel.table, serial.table)
+
+    def test_same_table_on_a_dask_cluster(self, serial, tmp_path):
+        distributed = pytest.importorskip("distributed")
+        with distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
+            on_dask = run_sweep(
+                SEED_CATALOG, small_sweep(), scheduler=cluster.scheduler_address, out=tmp_path
+            )
+        pd.testing.assert_frame_equal(on_dask.table, serial.table)
+
+    def test_a_failing_combination_is_recorded_and_the_rest_run(self, monkeypatch, tmp_path):
+        import analysis.scenarios
+
+        real = analysis.scenarios.assess
+
+        def flaky(catalog, scenario, *args, **kwargs):
+            if scenario.lanes == 2 and scenario.budget_hours == 4:
+                raise RuntimeError("disk on fire")
+            return real(catalog, scenario, *args, **kwargs)
+
+        monkeypatch.setattr(analysis.scenarios, "assess", flaky)
+        result = run_sweep(SEED_CATALOG, small_sweep(), workers=1, out=tmp_path)
+        failed = result.table[result.table["status"] == "error"]
+        assert result.failed == 2 and len(failed) == 2
+        assert set(failed["lanes"]) == {2} and set(failed["budget_hours"]) == {4}
+        assert all(failed["error"] == "RuntimeError: disk on fire")
+        assert (result.table["status"] != "error").sum() == 6
+        # the next run retries only the failures
+        monkeypatch.setattr(analysis.scenarios, "assess", real)
+        again = run_sweep(SEED_CATALOG, small_sweep(), workers=1, out=tmp_path)
+        assert (again.ran, again.resumed, again.failed) == (2, 6, 0)
+
+    def test_resume_skips_finished_combinations(self, serial, tmp_path):
+        checkpoint = serial.csv.parent / "progress.jsonl"
+        lines = checkpoint.read_text(encoding="utf-8").splitlines()
+        (tmp_path / "progress.jsonl").write_text(
+            "\n".join(lines[:5]) + "\n" + lines[5][:40],
+            encoding="utf-8",  # cut short
+        )
+        resumed = run_sweep(SEED_CATALOG, small_sweep(), workers=1, out=tmp_path)
+        assert (resumed.ran, resumed.resumed) == (3, 5)
+        pd.testing.assert_frame_equal(resumed.table, serial.table)
+        again = run_sweep(SEED_CATALOG, small_sweep(), workers=1, out=tmp_path)
+        assert (again.ran, again.resumed) == (0, 8)
+
+    def test_changed_inputs_are_not_resumed(self, serial, tmp_path):
+        out = tmp_path / "out"
+        out.mkdir()
+        (out / "progress.jsonl").write_bytes((serial.csv.parent / "progress.jsonl").read_bytes())
+        data = yaml.safe_load(SEED_CATALOG.read_text(encoding="utf-8"))
+        data["tasks"][0]["value"] = 9  # one task's value changed
+        catalog = tmp_path / "cc03-ultra-marathon.yaml"
+        catalog.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        changed = run_sweep(catalog, small_sweep(), workers=1, out=out)
+        assert (changed.ran, changed.resumed) == (8, 0)
+        assert sweep_info(out)["current"] is True
+        catalog.write_text(catalog.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+        assert sweep_info(out)["current"] is False
+
+
+class TestFrontier:
+    def test_the_seed_plan_is_placed(self, serial):
+        (placement,) = place(serial.references, serial.table)
+        assert placement.name == "seed-plan"
+        row = placement.row
+        # the hand-made plan buys more value with HIGH tasks and over-budget hours
+        assert row["value"] > serial.table["value"].max() and row["HIGH"] > 0
+        assert placement.best is None and "no combination beats it" in placement.verdict
+
+    def test_a_worse_plan_is_beaten_and_the_best_named(self, serial):
+        worse = {"value": 10, "finish_hours": 3.5, "hours": 3.5, "risk_score": 500}
+        beaten = dominated_by(worse, serial.table)
+        assert len(beaten) > 0
+        assert all(dominates(tuple(r[list(AXES)]), (10, 3.5, 500)) for _, r in beaten.iterrows())
+
+    def test_points_group_ties(self, serial):
+        points = frontier_points(serial.table)
+        frontier = pareto_frontier(serial.table)
+        assert points["reached_by"].sum() == len(frontier)
+        assert not points.duplicated(list(AXES)).any()
+
+
+def rows(draw_values):
+    return pd.DataFrame(
+        [
+            {
+                "combination": i,
+                "key": str(i),
+                "status": status,
+                "value": v,
+                "finish_hours": f,
+                "risk_score": r,
+            }
+            for i, (status, v, f, r) in enumerate(draw_values)
+        ],
+        columns=["combination", "key", "status", *AXES],
+    )
+
+
+point = st.tuples(
+    st.sampled_from(["optimal", "optimal", "feasible", "infeasible", "error"]),
+    st.integers(0, 8),
+    st.one_of(st.sampled_from([0.5, 1.0, 1.5, 2.0]), st.just(math.nan)),
+    st.integers(0, 6),
+)
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(point, max_size=25))
+def test_frontier_has_no_dominated_point_and_covers_the_rest(values):
+    table = rows(values)
+    frontier = pareto_frontier(table)
+    usable = table[
+        table["status"].isin(["optimal", "feasible"]) & table[list(AXES)].notna().all(axis=1)
+    ]
+    assert set(frontier.index) <= set(usable.index)
+    for i, row in frontier.iterrows():
+        mine = tuple(row[list(AXES)])
+        assert not any(
+            dominates(tuple(other[list(AXES)]), mine) for _, other in usable.iterrows()
+        ), i
+    for i, row in usable.iterrows():
+        if i not in frontier.index:
+            mine = tuple(row[list(AXES)])
+            assert any(dominates(tuple(f[list(AXES)]), mine) for _, f in frontier.iterrows())
+
+
+class TestReport:
+    def test_weekly_report_shows_the_latest_saved_sweep_and_never_runs_one(self, serial, tmp_path):
+        out = tmp_path / "reports"
+        none = render_report(week="2026-W40", out=out, history=None)
+        assert "No sweep saved for this catalog" in none.html.read_text(encoding="utf-8")
+        assert latest_sweep("cc03-ultra-marathon", out) is None  # rendering ran none
+        saved = out / "cc03-ultra-marathon" / "sweeps" / "small"
+        saved.mkdir(parents=True)
+        for file in serial.csv.parent.iterdir():
+            (saved / file.name).write_bytes(file.read_bytes())
+        assert latest_sweep("cc03-ultra-marathon", out) == saved
+        page = render_report(week="2026-W41", out=out, history=None).html.read_text(
+            encoding="utf-8"
+        )
+        assert "Trade-off frontier" in page and "computed from the current inputs" in page
+        assert "seed-plan: value 82" in page
+        table, compared = read_sweep_result(saved)
+        assert len(table) == 8 and list(compared["reference"]) == ["seed-plan"]
+        assert json.loads((saved / "sweep.json").read_text(encoding="utf-8"))["combinations"] == 8
