@@ -18,6 +18,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from analysis.audit import audit_catalog
+from analysis.batch import render_reports
 from analysis.catalog import read_catalog, write_catalog
 from analysis.errors import AnalysisError, InputError
 from analysis.formats import (
@@ -26,6 +27,7 @@ from analysis.formats import (
     format_graph,
     format_import,
     format_plan,
+    format_sweep,
 )
 from analysis.gates import DEFAULT_GATES, read_gates
 from analysis.graph import DEFAULT_GRAPH_RULES, analyse_graph, read_graph_rules
@@ -36,6 +38,7 @@ from analysis.paths import DEFAULT_RUBRIC, REPORTS_DIR, SEED_CATALOG
 from analysis.reporting import ReportError, render_report
 from analysis.scenarios import Assessment, assess_files, compare
 from analysis.scoring import Rubric, read_rubric, score_catalog
+from analysis.sweeps import read_sweep, run_sweep
 
 app = typer.Typer(
     name="assess",
@@ -278,9 +281,45 @@ def report(
     timeout: Annotated[
         int, typer.Option("--timeout", help="Seconds a notebook cell may run.")
     ] = 600,
+    catalog_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--catalog-dir",
+            help="Render one report per catalog in this folder, and an index page.",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="With --catalog-dir: local processes (default: one per core).",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="With --catalog-dir: render on this Dask cluster, e.g. tcp://HOST:8786.",
+            show_default=False,
+        ),
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Render the weekly HTML report (and the plan as CSV and JSON) with papermill."""
+    if catalog_dir is not None:
+        if catalog is not None:
+            print("assess: error: give a CATALOG or --catalog-dir, not both", file=sys.stderr)
+            raise typer.Exit(EXIT_BAD_INPUT)
+        _run(
+            debug,
+            lambda: _batch(
+                catalog_dir, scenarios or [], week, out, history, timeout, workers, scheduler
+            ),
+        )
+        return
 
     def body() -> None:
         def say(message: str) -> None:
@@ -302,6 +341,104 @@ def report(
         )
 
     _run(debug, body)
+
+
+@app.command()
+def sweep(
+    catalog: CatalogArgument,
+    sweep_file: Annotated[
+        Path, typer.Argument(metavar="SWEEP", help="Sweep file (YAML).", show_default=False)
+    ],
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="Local processes (default: one per core).", show_default=False
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Run on this Dask cluster instead, e.g. tcp://HOST:8786.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for the tables (default: reports/<catalog>/sweeps/<sweep>/).",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    rubric: RubricOption = DEFAULT_RUBRIC,
+    rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
+    gates: GatesOption = DEFAULT_GATES,
+    debug: DebugOption = False,
+) -> None:
+    """Run every combination of a sweep; write its table (Parquet, CSV) and print the frontier."""
+
+    def body() -> None:
+        result = run_sweep(
+            catalog,
+            read_sweep(sweep_file),
+            workers=workers,
+            scheduler=scheduler,
+            out=out,
+            progress=not quiet,
+            rubric=rubric,
+            rules=rules,
+            gates=gates,
+        )
+        _emit(format_sweep(result))
+
+    _run(debug, body)
+
+
+def _batch(
+    catalog_dir: Path,
+    scenarios: list[Path],
+    week: str | None,
+    out: Path,
+    history: Path,
+    timeout: int,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    def say(row: dict) -> None:
+        name = Path(row["catalog_file"]).name
+        detail = row.get("html") or row["error"]
+        print(
+            f"assess report: {name}: {row['status']} ({row['seconds']:.1f} s) {detail}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    result = render_reports(
+        catalog_dir,
+        scenarios,
+        week=week,
+        out=out,
+        history=history,
+        timeout=timeout,
+        workers=workers,
+        scheduler=scheduler,
+        progress=say,
+    )
+    for row in result.rows:
+        if row["status"] == "bad input":
+            print(f"assess: error: {row['error']}", file=sys.stderr)
+    _emit(
+        f"index: {result.index}\n"
+        f"{len(result.rows) - len(result.failed)} of {len(result.rows)} report(s) "
+        f"in {result.seconds:.1f} s"
+    )
+    statuses = {row["status"] for row in result.failed}
+    if "bad input" in statuses:
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if statuses:
+        raise typer.Exit(EXIT_RENDER)
 
 
 @app.command(name="import-markdown")

@@ -51,6 +51,7 @@ __all__ = [
     "outcome_coverage_figure",
     "comparison_figure",
     "schedule_figures",
+    "frontier_figure",
 ]
 
 _NEUTRAL = "#90a4ae"
@@ -516,3 +517,110 @@ def schedule_figures(assessment: Assessment) -> list[go.Figure]:
             phase_overflow_figure(assessment.risk),
         ]
     return out
+
+
+def frontier_figure(
+    table: pd.DataFrame, references: pd.DataFrame | None = None, title: str = "Trade-off frontier"
+) -> go.Figure:
+    """A sweep's plans by finish (x) and value (y), risk as colour; the frontier joined up.
+
+    Plans a sweep was compared with (``references``, e.g. the seed's hand-made
+    plan) are stars; one whose schedule does not fit is placed at its hours of
+    work, the earliest it could finish on one lane, and says so.
+    """
+    from analysis.sweeps import AXES, frontier_points, parameters_of, settings_text
+
+    parameters = parameters_of(table)
+    usable = table[table["status"].isin(["optimal", "feasible", "fixed"]).fillna(False)]
+    usable = usable[usable[list(AXES)].notna().all(axis=1)]
+    points = frontier_points(table)
+    risk_range = pd.concat(
+        [usable["risk_score"], references["risk_score"] if references is not None else None]
+    )
+    colour = {
+        "colorscale": [
+            [0, LEVEL_COLOURS["LOW"]],
+            [0.5, LEVEL_COLOURS["MEDIUM"]],
+            [1, LEVEL_COLOURS["HIGH"]],
+        ],
+        "cmin": float(risk_range.min()) if len(risk_range) else 0,
+        "cmax": float(risk_range.max()) if len(risk_range) else 1,
+    }
+
+    def hover(row: pd.Series, label: str) -> str:
+        mix = "/".join(str(row[level]) for level in LEVELS)
+        finish = (
+            "no schedule fits" if pd.isna(row["finish_hours"]) else f"{row['finish_hours']:g} h"
+        )
+        p80 = "" if pd.isna(row.get("p80_hours")) else f"<br>P80 finish {row['p80_hours']:.2f} h"
+        return (
+            f"{label}<br>value {row['value']:g}, finish {finish}, risk {row['risk_score']:g}"
+            f"<br>{row['hours']:g} h of work, {row['tasks']} task(s), L/M/H {mix}{p80}"
+        )
+
+    figure = go.Figure()
+    figure.add_scatter(
+        name="every combination",
+        mode="markers",
+        x=usable["finish_hours"],
+        y=usable["value"],
+        marker={"size": 7, "opacity": 0.45, "color": usable["risk_score"], **colour},
+        hovertext=[
+            hover(row, _text(f"#{row['combination']} {settings_text(row, parameters)}"))
+            for _, row in usable.iterrows()
+        ],
+        hovertemplate="%{hovertext}<extra></extra>",
+    )
+    if len(points):
+        ordered = points.sort_values(["finish_hours", "value"])
+        figure.add_scatter(
+            # No line: with risk as a third axis, neighbours in finish need not be neighbours.
+            name="frontier (nothing beats it on value, finish and risk at once)",
+            mode="markers",
+            x=ordered["finish_hours"],
+            y=ordered["value"],
+            marker={
+                "size": 12,
+                "color": ordered["risk_score"],
+                "line": {"color": "#263238", "width": 1.5},
+                "colorbar": {"title": "risk score"},
+                **colour,
+            },
+            hovertext=[
+                hover(
+                    row,
+                    _text(f"#{row['combination']} {row['settings']}")
+                    + f"<br>reached by {row['reached_by']} combination(s)",
+                )
+                for _, row in ordered.iterrows()
+            ],
+            hovertemplate="%{hovertext}<extra>frontier</extra>",
+        )
+    for _, row in (references if references is not None else pd.DataFrame()).iterrows():
+        placed_at = row["finish_hours"] if not pd.isna(row["finish_hours"]) else row["hours"]
+        name = _text(row["reference"])
+        figure.add_scatter(
+            name=name,
+            mode="markers+text",
+            x=[placed_at],
+            y=[row["value"]],
+            text=[name + ("" if not pd.isna(row["finish_hours"]) else " (no schedule fits)")],
+            textposition="top left",
+            marker={
+                "symbol": "star",
+                "size": 18,
+                "color": [row["risk_score"]],
+                "line": {"color": "black", "width": 1.5},
+                **colour,
+            },
+            hovertext=[hover(row, name + f"<br>{row['violations']} violation(s)")],
+            hovertemplate="%{hovertext}<extra></extra>",
+        )
+    figure.update_layout(
+        title=title,
+        xaxis_title="Finish (hours, wall clock)",
+        yaxis_title="Value",
+        legend={"orientation": "h", "y": -0.2},
+        **_LAYOUT,
+    )
+    return figure

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analysis.history import Changes, changes, previous_snapshot, snapshot_of
-from analysis.model import Finding, hours_text
+from analysis.model import LEVELS, Finding, hours_text
 from analysis.scenarios import MEASURES, measures
 
 if TYPE_CHECKING:
@@ -48,6 +48,9 @@ __all__ = [
     "changes_frame",
     "plan_summary",
     "report_heading",
+    "frontier_frame",
+    "sweep_pivot",
+    "sweep_summary",
 ]
 
 
@@ -335,3 +338,78 @@ def plan_summary(assessment: Assessment) -> pd.DataFrame:
             rows.append(("chance to finish within budget", f"{risk.within_budget:.0%}"))
     rows.append(("violations", len(selection.violations)))
     return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+
+
+def frontier_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """A sweep's frontier, one row per distinct point, best value first."""
+    from analysis.sweeps import frontier_points
+
+    points = frontier_points(table)
+    if points.empty:
+        return pd.DataFrame(columns=["value", "finish (h)", "risk", "first combination"])
+    frame = pd.DataFrame(
+        {
+            "value": points["value"],
+            "finish (h)": points["finish_hours"].round(3),
+            "work (h)": points["hours"].round(3),
+            "tasks": points["tasks"],
+            "LOW / MEDIUM / HIGH": [
+                " / ".join(str(row[level]) for level in LEVELS) for _, row in points.iterrows()
+            ],
+            "risk": points["risk_score"],
+            "P80 finish (h)": points["p80_hours"].round(2),
+            "chance in budget": points["within_budget"].map(
+                lambda p: "-" if pd.isna(p) else f"{p:.0%}"
+            ),
+            "reached by": points["reached_by"],
+            "first combination": [
+                f"#{c} {s}" for c, s in zip(points["combination"], points["settings"], strict=True)
+            ],
+        }
+    )
+    return frame.reset_index(drop=True)
+
+
+def sweep_pivot(
+    table: pd.DataFrame, rows: str | None = None, columns: str | None = None, measure: str = "value"
+) -> pd.DataFrame:
+    """``measure`` by two varied parameters, the others at their first value (blank: no plan).
+
+    Answers "how much more with more time, with two people" at a glance; the
+    defaults are the sweep's first two parameters.
+    """
+    from analysis.sweeps import parameters_of
+
+    parameters = parameters_of(table)
+    rows = rows or parameters[0]
+    columns = columns or (parameters[1] if len(parameters) > 1 else None)
+    kept = table.assign(
+        **{measure: table[measure].where(~table["status"].isin(["infeasible", "error"]))}
+    )
+    for other in parameters:
+        if other not in (rows, columns):
+            kept = kept[kept[other] == table[other].iloc[0]]
+    if columns is None:
+        return kept.set_index(rows)[[measure]]
+    return kept.pivot_table(index=rows, columns=columns, values=measure, aggfunc="first")
+
+
+def sweep_summary(folder: str | os.PathLike, table: pd.DataFrame, compared: pd.DataFrame) -> str:
+    """Markdown: which sweep, whether it is current, what ran, and where compared plans stand."""
+    from analysis.sweeps import parameters_of, place, sweep_info
+
+    info = sweep_info(folder)
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(table["status"].value_counts().items()))
+    varied = ", ".join(f"{p} ({table[p].nunique()} value(s))" for p in parameters_of(table))
+    current = {
+        True: "computed from the current inputs",
+        False: "**computed from inputs that have changed since: run the sweep again**",
+        None: "inputs not recorded",
+    }[info.get("current")]
+    lines = [
+        f"Sweep **{html.escape(str(info.get('name')))}** ({current}): {len(table)} combinations "
+        f"varying {html.escape(varied)}; selections: {statuses}."
+    ]
+    for placement in place(compared, table):
+        lines.append(f"- {html.escape(placement.verdict)}")
+    return "\n".join(lines)

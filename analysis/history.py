@@ -124,7 +124,7 @@ def snapshot_of(assessment: Any) -> dict[str, Any]:
 def _connect(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path)
+        connection = sqlite3.connect(path, timeout=60)  # batch reports write side by side
         connection.execute(_SCHEMA)
     except (OSError, sqlite3.Error) as exc:
         raise HistoryError(f"cannot open the history: {exc}", source=str(path)) from exc

@@ -40,6 +40,7 @@ __all__ = [
     "Report",
     "notebook_parameters",
     "run_notebook",
+    "WarmKernel",
     "to_offline_html",
     "write_outputs",
     "render_report",
@@ -97,13 +98,7 @@ def run_notebook(
     """
     import papermill
 
-    declared = notebook_parameters(notebook)
-    unknown = sorted(set(parameters) - set(declared))
-    if unknown:
-        raise ReportError(
-            f"{Path(notebook).name} has no parameter {', '.join(unknown)} "
-            f"(it declares {', '.join(declared)})"
-        )
+    _check_parameters(notebook, parameters)
     try:
         papermill.execute_notebook(
             str(notebook),
@@ -122,6 +117,91 @@ def run_notebook(
             f"{exc.ename}: {exc.evalue}",
             cell=exc.exec_count,
         ) from exc
+
+
+class WarmKernel:
+    """One ``python3`` kernel kept running for many notebooks, to pay start-up once.
+
+    Papermill starts a kernel per notebook. For a batch of reports this runs
+    each notebook with nbclient on a kernel that stays up: papermill still
+    injects the parameters, the kernel's variables are cleared before each
+    notebook (``%reset -f``), and modules already imported stay imported.
+    """
+
+    def __init__(self) -> None:
+        self._manager = None
+
+    def run(
+        self,
+        notebook: str | os.PathLike,
+        output: str | os.PathLike,
+        parameters: dict[str, object],
+        *,
+        timeout: int = 600,
+    ) -> None:
+        """Like :func:`run_notebook`; the same errors."""
+        import nbformat
+        from jupyter_client.manager import AsyncKernelManager
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError
+        from papermill.iorw import load_notebook_node
+        from papermill.parameterize import parameterize_notebook
+
+        _check_parameters(notebook, parameters)
+        node = parameterize_notebook(
+            load_notebook_node(str(notebook)), parameters, kernel_name="python3", language="python"
+        )
+        reset = nbformat.v4.new_code_cell("get_ipython().run_line_magic('reset', '-f')")
+        node.cells.insert(0, reset)
+        if self._manager is None:
+            self._manager = AsyncKernelManager(kernel_name="python3")
+        client = NotebookClient(
+            node,
+            km=self._manager,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(Path(notebook).parent)}},
+        )
+        try:
+            client.execute()
+        except CellExecutionError as exc:
+            index = next((i for i, c in enumerate(node.cells) if _failed_cell(c)), len(node.cells))
+            cell = node.cells[index] if index < len(node.cells) else None
+            first = next(
+                (line for line in (cell.source if cell else "").splitlines() if line.strip()), ""
+            )
+            raise ReportError(
+                f"{Path(notebook).name}: cell {index} ({first.strip()[:60]}) failed: "
+                f"{exc.ename}: {exc.evalue}",
+                cell=index,
+            ) from exc
+        finally:
+            if client.kc is not None:
+                client.kc.stop_channels()
+        del node.cells[0]
+        nbformat.write(node, output)
+
+    def close(self) -> None:
+        """Shut the kernel down (also done when the process exits)."""
+        if self._manager is not None and self._manager.has_kernel:
+            from jupyter_core.utils import run_sync
+
+            run_sync(self._manager.shutdown_kernel)(now=True)
+        self._manager = None
+
+
+def _failed_cell(cell) -> bool:
+    return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+
+
+def _check_parameters(notebook: str | os.PathLike, parameters: dict[str, object]) -> None:
+    declared = notebook_parameters(notebook)
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise ReportError(
+            f"{Path(notebook).name} has no parameter {', '.join(unknown)} "
+            f"(it declares {', '.join(declared)})"
+        )
 
 
 def to_offline_html(notebook: NotebookNode) -> str:
@@ -200,8 +280,11 @@ def render_report(
     timeout: int = 600,
     progress: Callable[[str], None] | None = None,
     notebook: str | os.PathLike = WEEKLY_NOTEBOOK,
+    kernel: WarmKernel | None = None,
 ) -> Report:
     """Render the weekly report of a catalog and its scenarios; see the module docstring.
+
+    ``kernel``: run the notebook on this already running kernel instead of a new one.
 
     Raises
     ------
@@ -226,10 +309,16 @@ def render_report(
             "history": str(Path(history).resolve()) if history else None,
             "report": True,
             "outputs": str(scratch),
+            "sweeps": str(Path(out or REPORTS_DIR).resolve()),
         }
         executed = scratch / "weekly-report.ipynb"
         say(f"running {Path(notebook).name} (kernel python3)")
-        run_notebook(notebook, executed, parameters, timeout=timeout, progress=progress is not None)
+        if kernel is None:
+            run_notebook(
+                notebook, executed, parameters, timeout=timeout, progress=progress is not None
+            )
+        else:
+            kernel.run(notebook, executed, parameters, timeout=timeout)
         say("converting to offline HTML")
         import nbformat  # imported here: loading it costs most of a second
 

@@ -28,6 +28,7 @@ def test_the_suite_is_there():
         "3.0-plan",
         "4.0-compare",
         "5.0-weekly-report",
+        "6.0-sweep",
     ]
     assert all(re.fullmatch(r"\d+\.\d+-[a-z-]+", name) for name in names)
 

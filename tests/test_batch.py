@@ -1,0 +1,132 @@
+"""Batch reports: one report per catalog, an index page, warm kernels, Dask."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from analysis.batch import find_catalogs, render_reports
+from analysis.errors import InputError
+from analysis.paths import SEED_CATALOG
+from analysis.reporting import ReportError, WarmKernel
+
+
+def team_catalogs(folder: Path) -> Path:
+    """Three catalogs: the seed, a renamed copy with markup in its title, and a bad one."""
+    folder.mkdir()
+    data = yaml.safe_load(SEED_CATALOG.read_text(encoding="utf-8"))
+    (folder / "a-seed.yaml").write_text(SEED_CATALOG.read_text(encoding="utf-8"), encoding="utf-8")
+    data["catalog"].update(name="team-b", title="チームB <script>alert(1)</script>")
+    (folder / "b-team.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    data["catalog"]["name"] = "team-c"
+    data["tasks"][2]["effort"] = -1
+    (folder / "c-bad.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    (folder / "notes.txt").write_text("not a catalog", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    root = tmp_path_factory.mktemp("batch")
+    folder = team_catalogs(root / "catalogs")
+    return render_reports(folder, week="2026-W45", out=root / "out", history=None, workers=1)
+
+
+def test_one_report_per_good_catalog_and_the_bad_one_named(batch):
+    statuses = [(Path(r["catalog_file"]).name, r["status"]) for r in batch.rows]
+    assert statuses == [("a-seed.yaml", "ok"), ("b-team.yaml", "ok"), ("c-bad.yaml", "bad input")]
+    (bad,) = batch.failed
+    assert "c-bad.yaml" in bad["error"] and "effort" in bad["error"]
+    assert re.search(r"task \S+", bad["error"])
+    for row in batch.rows[:2]:
+        assert Path(row["html"]).exists() and row["value"] == 70
+
+
+def test_index_links_every_report_and_escapes_titles(batch):
+    page = batch.index.read_text(encoding="utf-8")
+    assert batch.index.name == "index-2026-W45.html"
+    assert (batch.index.parent / "index.html").read_text(encoding="utf-8") == page
+    links = re.findall(r"href='([^']+)'", page)
+    assert len(links) == 2
+    assert all((batch.index.parent / link).exists() for link in links)
+    assert "<script>alert" not in page and "チームB &lt;script&gt;" in page
+    assert "bad input" in page and "c-bad.yaml" in page
+
+
+def test_cli_exits_2_when_a_catalog_is_bad(assess, tmp_path):
+    folder = team_catalogs(tmp_path / "catalogs")
+    (folder / "a-seed.yaml").unlink()
+    (folder / "b-team.yaml").unlink()
+    result = assess("report", "--catalog-dir", folder, "--out", tmp_path / "out", "--workers", "1")
+    assert result.exit_code == 2
+    assert "c-bad.yaml" in result.output and "effort" in result.output
+
+
+def test_a_folder_without_catalogs_is_bad_input(tmp_path):
+    with pytest.raises(InputError, match="holds no catalog"):
+        find_catalogs(tmp_path)
+    with pytest.raises(InputError, match="is not a folder"):
+        find_catalogs(tmp_path / "missing")
+
+
+def small_notebook(path: Path, source: str) -> Path:
+    cells = [nbformat.v4.new_code_cell("name = None"), nbformat.v4.new_code_cell(source)]
+    cells[0].metadata["tags"] = ["parameters"]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_warm_kernel_forgets_variables_between_notebooks(tmp_path):
+    kernel = WarmKernel()
+    try:
+        first = small_notebook(tmp_path / "first.ipynb", "import os\nleftover = name\nos.getpid()")
+        second = small_notebook(
+            tmp_path / "second.ipynb", "import os\nassert 'leftover' not in globals()\nos.getpid()"
+        )
+        failing = small_notebook(tmp_path / "failing.ipynb", "raise ValueError(name)")
+        kernel.run(first, tmp_path / "out1.ipynb", {"name": "x"})
+        kernel.run(second, tmp_path / "out2.ipynb", {"name": "y"})
+        executed = nbformat.read(tmp_path / "out2.ipynb", as_version=4)
+        assert 'name = "y"' in executed.cells[1].source  # papermill's injected parameters
+        pids = [
+            nbformat.read(tmp_path / out, as_version=4).cells[-1].outputs[0]["data"]["text/plain"]
+            for out in ("out1.ipynb", "out2.ipynb")
+        ]
+        assert pids[0] == pids[1]  # one kernel process for both notebooks
+        with pytest.raises(
+            ReportError, match=r"cell 3 \(raise ValueError\(name\)\).*ValueError: z"
+        ):
+            kernel.run(failing, tmp_path / "out3.ipynb", {"name": "z"})
+        assert not (tmp_path / "out3.ipynb").exists()
+        with pytest.raises(ReportError, match="has no parameter colour"):
+            kernel.run(first, tmp_path / "out4.ipynb", {"colour": "red"})
+    finally:
+        kernel.close()
+
+
+def test_reports_render_on_a_dask_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    folder = team_catalogs(tmp_path / "catalogs")
+    (folder / "c-bad.yaml").unlink()
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        result = render_reports(
+            folder,
+            week="2026-W45",
+            out=tmp_path / "out",
+            history=None,
+            scheduler=cluster.scheduler_address,
+        )
+    assert [r["status"] for r in result.rows] == ["ok", "ok"]
+    assert all(Path(r["html"]).stat().st_size > 1_000_000 for r in result.rows)
