@@ -1,0 +1,69 @@
+"""How fast a sweep runs: the seed what-ifs serially and with local workers.
+
+Runs the bundled sweep (data/sweeps/seed-what-ifs.yaml: 200 combinations of
+budget, lanes, appetite and an estimate multiplier on the seed catalog) from
+scratch, first in this process and then with ``--workers`` local processes,
+each into a fresh folder (no checkpoint to resume from). Prints combinations
+per second for both, the speed-up, the slowest combinations, and whether the
+two tables are identical.
+
+    .venv/bin/python bench/sweep_scale.py [--workers 2] [--sweep FILE] [--catalog FILE]
+
+Target: 200 combinations in under 60 s with 2 workers (2-core machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from analysis.paths import DATA_DIR, SEED_CATALOG
+from analysis.sweeps import read_sweep, run_sweep
+
+
+def timed(catalog: Path, sweep, workers: int, folder: Path):
+    started = time.perf_counter()
+    result = run_sweep(catalog, sweep, workers=workers, out=folder)
+    return result, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sweep", type=Path, default=DATA_DIR / "sweeps" / "seed-what-ifs.yaml")
+    parser.add_argument("--catalog", type=Path, default=SEED_CATALOG)
+    args = parser.parse_args()
+    sweep = read_sweep(args.sweep)
+    with tempfile.TemporaryDirectory() as scratch:
+        serial, serial_s = timed(args.catalog, sweep, 1, Path(scratch) / "serial")
+        parallel, parallel_s = timed(args.catalog, sweep, args.workers, Path(scratch) / "parallel")
+        log = (Path(scratch) / "serial" / "progress.jsonl").read_text(encoding="utf-8")
+        seconds = sorted(
+            ((row["seconds"], row["combination"]) for row in map(json.loads, log.splitlines())),
+            reverse=True,
+        )
+    n = len(serial.table)
+    print(f"sweep {sweep.name}: {n} combinations of {', '.join(sweep.vary)}")
+    print(f"serial:             {serial_s:6.1f} s  {n / serial_s:6.2f} combinations/s")
+    label = f"{args.workers} workers:"
+    print(f"{label:20s}{parallel_s:6.1f} s  {n / parallel_s:6.2f} combinations/s")
+    print(f"speed-up:           {serial_s / parallel_s:6.2f}x")
+    total = sum(s for s, _ in seconds)
+    top = seconds[:5]
+    print(
+        "slowest combinations (serial): "
+        + ", ".join(f"#{c} {s:.1f} s" for s, c in top)
+        + f" ({sum(s for s, _ in top) / total:.0%} of all solve time)"
+    )
+    identical = serial.table.equals(parallel.table)
+    print(f"tables identical:   {'yes' if identical else 'NO'}")
+    print(f"failed:             {serial.failed} serial, {parallel.failed} parallel")
+    verdict = "met" if n >= 200 and parallel_s < 60 else "NOT met"
+    print(f"target (200 combinations < 60 s with 2 workers): {verdict}")
+
+
+if __name__ == "__main__":
+    main()
