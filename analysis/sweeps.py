@@ -242,9 +242,23 @@ def combination_key(parameters: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- one combination
 
 
+def _stamp(*paths: str | None) -> tuple:
+    """When and how big each file is: part of the cache keys, so an edited file is read again."""
+    stamps = []
+    for path in paths:
+        try:
+            found = resolve(path).stat() if path else None
+        except OSError:
+            found = None
+        stamps.append((found.st_mtime_ns, found.st_size) if found else None)
+    return tuple(stamps)
+
+
 @functools.lru_cache(maxsize=8)
-def _inputs(catalog: str, rubric: str | None, rules: str | None, gates: str | None):
-    """Inputs read once per process (workers run many combinations)."""
+def _inputs(
+    catalog: str, rubric: str | None, rules: str | None, gates: str | None, stamp: tuple = ()
+):
+    """Inputs read once per process (workers run many combinations) while they are unchanged."""
     from analysis.catalog import read_catalog
     from analysis.gates import DEFAULT_GATES, read_gates
     from analysis.graph import DEFAULT_GRAPH_RULES, read_graph_rules
@@ -261,7 +275,7 @@ def _inputs(catalog: str, rubric: str | None, rules: str | None, gates: str | No
 
 
 @functools.lru_cache(maxsize=8)
-def _base(path: str):
+def _base(path: str, stamp: tuple = ()):
     from analysis.scenarios import read_scenario
 
     return read_scenario(resolve(path))
@@ -286,10 +300,9 @@ def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
         **parameters,
     }
     try:
-        catalog, scoring, graph_rules, gates = _inputs(
-            job["catalog"], job.get("rubric"), job.get("rules"), job.get("gates")
-        )
-        scenario = _base(job["base"])
+        files = (job["catalog"], job.get("rubric"), job.get("rules"), job.get("gates"))
+        catalog, scoring, graph_rules, gates = _inputs(*files, stamp=_stamp(*files))
+        scenario = _base(job["base"], _stamp(job["base"]))
         changes = {
             k: parameters[k]
             for k in ("budget_hours", "task_cap", "appetite", "lanes")
@@ -594,7 +607,7 @@ def _references(catalog: str, sweep: Sweep, extra: Mapping[str, Any]) -> pd.Data
         row = run_combination(
             {"catalog": catalog, "base": str(path), "parameters": {}, "combination": i, **extra}
         )
-        rows.append({"reference": _base(str(path)).name, **row})
+        rows.append({"reference": _base(str(path), _stamp(str(path))).name, **row})
     table = _table(rows, [])
     table.insert(0, "reference", pd.Series([r["reference"] for r in rows], dtype="string"))
     return table.drop(columns=["combination", "key"])

@@ -260,3 +260,16 @@ class TestReport:
         table, compared = read_sweep_result(saved)
         assert len(table) == 8 and list(compared["reference"]) == ["seed-plan"]
         assert json.loads((saved / "sweep.json").read_text(encoding="utf-8"))["combinations"] == 8
+
+
+def test_an_edited_catalog_is_read_again_in_the_same_process(tmp_path):
+    data = yaml.safe_load(SEED_CATALOG.read_text(encoding="utf-8"))
+    catalog = tmp_path / "cc03-ultra-marathon.yaml"
+    catalog.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    sweep = small_sweep(vary={"budget_hours": [4]}, compare_with=[])
+    before = run_sweep(catalog, sweep, workers=1, out=tmp_path / "a").table
+    for task in data["tasks"]:
+        task["value"] = 1  # every task worth the same
+    catalog.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    after = run_sweep(catalog, sweep, workers=1, out=tmp_path / "a").table
+    assert before["value"].iloc[0] == 70 and after["value"].iloc[0] == after["tasks"].iloc[0]
