@@ -13,6 +13,7 @@ the cell that failed. The week's snapshot goes to the history last.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -143,7 +144,7 @@ class WarmKernel:
         import nbformat
         from jupyter_client.manager import AsyncKernelManager
         from nbclient import NotebookClient
-        from nbclient.exceptions import CellExecutionError
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
         from papermill.iorw import load_notebook_node
         from papermill.parameterize import parameterize_notebook
 
@@ -175,6 +176,9 @@ class WarmKernel:
                 f"{exc.ename}: {exc.evalue}",
                 cell=index,
             ) from exc
+        except (CellTimeoutError, DeadKernelError) as exc:
+            self.close()  # the next notebook gets a fresh kernel
+            raise ReportError(f"{Path(notebook).name}: {type(exc).__name__}: {exc}") from exc
         finally:
             if client.kc is not None:
                 client.kc.stop_channels()
@@ -183,11 +187,12 @@ class WarmKernel:
 
     def close(self) -> None:
         """Shut the kernel down (also done when the process exits)."""
-        if self._manager is not None and self._manager.has_kernel:
+        manager, self._manager = self._manager, None
+        if manager is not None and manager.has_kernel:
             from jupyter_core.utils import run_sync
 
-            run_sync(self._manager.shutdown_kernel)(now=True)
-        self._manager = None
+            with contextlib.suppress(RuntimeError):  # already gone
+                run_sync(manager.shutdown_kernel)(now=True)
 
 
 def _failed_cell(cell) -> bool:

@@ -130,3 +130,16 @@ def test_reports_render_on_a_dask_cluster(tmp_path):
         )
     assert [r["status"] for r in result.rows] == ["ok", "ok"]
     assert all(Path(r["html"]).stat().st_size > 1_000_000 for r in result.rows)
+
+
+def test_warm_kernel_recovers_after_a_timeout(tmp_path):
+    kernel = WarmKernel()
+    try:
+        slow = small_notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(30)")
+        with pytest.raises(ReportError, match="CellTimeoutError"):
+            kernel.run(slow, tmp_path / "out1.ipynb", {}, timeout=2)
+        quick = small_notebook(tmp_path / "quick.ipynb", "1 + 1")
+        kernel.run(quick, tmp_path / "out2.ipynb", {})
+        assert (tmp_path / "out2.ipynb").exists()
+    finally:
+        kernel.close()
