@@ -47,7 +47,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.errors import InputError
+from analysis.errors import AnalysisError, InputError
 from analysis.model import LEVELS
 from analysis.paths import REPORTS_DIR, resolve
 from analysis.records import (
@@ -409,7 +409,11 @@ def execute(
     if scheduler:
         from distributed import Client, as_completed
 
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise AnalysisError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+        with client:
             futures = client.map(function, jobs, pure=False)
             for future in as_completed(futures):
                 done(future.result())
