@@ -569,7 +569,6 @@ def solve_schedule(
         elif free and fixed < minimum:
             model.Add(sum(free) >= minimum - fixed)
     _break_symmetry(model, problem, starts, present)
-    _redundant_energy(model, problem, active, present, horizon)
     if problem.cap is not None:
         chosen_count = [present[j.id] for j in jobs if j.optional]
         fixed = sum(v for v in chosen_count if isinstance(v, int))
@@ -581,18 +580,7 @@ def solve_schedule(
     makespan = model.NewIntVar(min(floor, horizon), horizon, "makespan")
     for job in active:
         model.Add(makespan >= ends[job.id])
-    # The chosen work over the lanes (and over each resource) bounds the finish from below:
-    # with optional jobs, this is what lets the solver prove a finish time quickly.
-    if any(job.optional for job in active):
-        if problem.lanes:
-            model.Add(makespan * problem.lanes >= sum(j.duration * present[j.id] for j in active))
-        for resource, capacity in problem.capacities.items():
-            users = [j for j in active if j.demands.get(resource, 0)]
-            if users:
-                model.Add(
-                    makespan * capacity
-                    >= sum(j.duration * j.demands[resource] * present[j.id] for j in users)
-                )
+    _redundant_energy(model, problem, active, present, makespan)
     early = [
         phase_of[j.id][k] * k
         for j in active
@@ -749,22 +737,23 @@ def _break_symmetry(model, problem: ScheduleProblem, starts, present) -> None:
                 model.Add(starts[first.id] <= starts[second.id])
 
 
-def _redundant_energy(model, problem: ScheduleProblem, active, present, horizon: int) -> None:
-    """Work of the chosen jobs fits the lanes and each resource over the horizon.
+def _redundant_energy(model, problem: ScheduleProblem, active, present, makespan) -> None:
+    """Work of the chosen jobs fits the lanes and each resource until the finish.
 
     Implied by the cumulative constraints, but stated linearly it gives the
-    solver a far better bound on how much optional work can fit.
+    solver a far better bound on how much optional work can fit (the finish is
+    at most the horizon) and, once the work is chosen, on how early it can end.
     """
     if not any(job.optional for job in active):
         return
     if problem.lanes:
-        model.Add(sum(j.duration * present[j.id] for j in active) <= problem.lanes * horizon)
+        model.Add(sum(j.duration * present[j.id] for j in active) <= problem.lanes * makespan)
     for resource, capacity in problem.capacities.items():
         users = [j for j in active if j.demands.get(resource, 0)]
         if users:
             model.Add(
                 sum(j.duration * j.demands[resource] * present[j.id] for j in users)
-                <= capacity * horizon
+                <= capacity * makespan
             )
 
 
