@@ -528,11 +528,10 @@ def frontier_figure(
     plan) are stars; one whose schedule does not fit is placed at its hours of
     work, the earliest it could finish on one lane, and says so.
     """
-    from analysis.sweeps import AXES, frontier_points, parameters_of, settings_text
+    from analysis.sweeps import frontier_points, parameters_of, plans, settings_text
 
     parameters = parameters_of(table)
-    usable = table[table["status"].isin(["optimal", "feasible", "fixed"]).fillna(False)]
-    usable = usable[usable[list(AXES)].notna().all(axis=1)]
+    usable = plans(table)
     points = frontier_points(table)
     risk_range = pd.concat(
         [usable["risk_score"], references["risk_score"] if references is not None else None]

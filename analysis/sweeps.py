@@ -45,6 +45,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError, InputError
@@ -77,6 +78,7 @@ __all__ = [
     "execute",
     "run_sweep",
     "AXES",
+    "plans",
     "dominates",
     "pareto_frontier",
     "dominated_by",
@@ -648,7 +650,7 @@ def _table(rows: Iterable[dict[str, Any]], parameters: list[str]) -> pd.DataFram
 AXES = ("value", "finish_hours", "risk_score")
 
 
-def _points(table: pd.DataFrame) -> pd.DataFrame:
+def plans(table: pd.DataFrame) -> pd.DataFrame:
     """Rows that are plans one could run: a selection, and a schedule that fits if one was asked."""
     usable = ~table["status"].isin(["error", "infeasible", "unknown"]).fillna(True)
     for axis in AXES:
@@ -668,10 +670,18 @@ def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
     )
 
 
+def _beating(values: np.ndarray, point: Sequence[float]) -> np.ndarray:
+    """Which rows of ``values`` (value, finish, risk) dominate ``point``, as a mask."""
+    value, finish, risk = point
+    at_least = (values[:, 0] >= value) & (values[:, 1] <= finish) & (values[:, 2] <= risk)
+    better = (values[:, 0] > value) | (values[:, 1] < finish) | (values[:, 2] < risk)
+    return at_least & better
+
+
 def pareto_frontier(table: pd.DataFrame) -> pd.DataFrame:
     """The rows no other row beats on value (more), finish (earlier) and risk (less) at once.
 
-    Only plans one could run take part (see :func:`dominated_by`); rows tied on
+    Only plans one could run take part (see :func:`plans`); rows tied on
     all three axes are all kept. Sorted by value (highest first), then finish.
 
     >>> t = pd.DataFrame({"value": [5, 5, 3, 6], "finish_hours": [2, 3, 1, 4],
@@ -679,16 +689,13 @@ def pareto_frontier(table: pd.DataFrame) -> pd.DataFrame:
     >>> list(pareto_frontier(t).index)
     [3, 0, 2]
     """
-    points = _points(table)
+    points = plans(table)
     values = points[list(AXES)].to_numpy(dtype=float)
-    keep = []
-    for i, point in enumerate(values):
-        better = (
-            (values[:, 0] >= point[0]) & (values[:, 1] <= point[1]) & (values[:, 2] <= point[2])
-        )
-        strictly = (values[:, 0] > point[0]) | (values[:, 1] < point[1]) | (values[:, 2] < point[2])
-        if not (better & strictly).any():
-            keep.append(points.index[i])
+    keep = [
+        index
+        for index, point in zip(points.index, values, strict=True)
+        if not _beating(values, point).any()
+    ]
     frontier = table.loc[keep]
     return frontier.sort_values(
         ["value", "finish_hours", "risk_score"], ascending=[False, True, True], kind="stable"
@@ -705,13 +712,8 @@ def dominated_by(point: Mapping[str, Any], table: pd.DataFrame) -> pd.DataFrame:
     if finish is None or pd.isna(finish):
         finish = point["hours"]
     mine = (float(point["value"]), float(finish), float(point["risk_score"]))
-    points = _points(table)
-    hits = [
-        index
-        for index, row in zip(points.index, points[list(AXES)].to_numpy(dtype=float), strict=True)
-        if dominates(tuple(row), mine)
-    ]
-    return table.loc[hits]
+    points = plans(table)
+    return table.loc[points.index[_beating(points[list(AXES)].to_numpy(dtype=float), mine)]]
 
 
 def parameters_of(table: pd.DataFrame) -> list[str]:
