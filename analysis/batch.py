@@ -1,7 +1,7 @@
 """Batch reports: one weekly report per catalog in a folder, and an index page.
 
-:func:`render_reports` checks every catalog first, then renders the good ones
-through the same executors as sweeps: local worker processes (the default),
+:func:`render_reports` renders every catalog's report through the same
+executors as sweeps: local worker processes (the default),
 this process alone, or an existing Dask cluster. Each worker keeps one
 ``python3`` kernel running for all the reports it renders
 (:class:`analysis.reporting.WarmKernel`), so kernel start-up and the
@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from analysis.catalog import CATALOG_SUFFIXES
 from analysis.errors import AnalysisError, InputError
 from analysis.history import check_week, iso_week
 from analysis.paths import REPORTS_DIR
 from analysis.records import write_text_atomic
 
-__all__ = ["CATALOG_SUFFIXES", "find_catalogs", "render_job", "BatchResult", "render_reports"]
-
-CATALOG_SUFFIXES = (".yaml", ".yml", ".csv")
+__all__ = ["find_catalogs", "render_job", "BatchResult", "render_reports"]
 
 
 def find_catalogs(folder: str | os.PathLike) -> list[Path]:
@@ -96,6 +95,8 @@ def render_job(job: Mapping[str, Any]) -> dict[str, Any]:
             violations=len(plan["violations"]),
             size=report.size,
         )
+    except InputError as exc:  # checked before any kernel runs
+        row.update(status="bad input", error=str(exc))
     except AnalysisError as exc:
         row.update(status="failed", error=str(exc))
     except Exception as exc:  # recorded, and the batch goes on
@@ -142,7 +143,6 @@ def render_reports(
         When the folder is missing or holds no catalog (a bad catalog or
         scenario is reported on the index page instead, and the rest go on).
     """
-    from analysis.scenarios import check_files
     from analysis.sweeps import default_workers, execute
 
     started = time.perf_counter()
@@ -150,29 +150,18 @@ def render_reports(
     out = Path(out or REPORTS_DIR)
     catalogs = find_catalogs(catalog_dir)
     rows: dict[str, dict[str, Any]] = {}
-    jobs = []
-    for catalog in catalogs:
-        try:
-            check_files(catalog, [str(s) for s in scenarios])
-        except InputError as exc:
-            rows[str(catalog.resolve())] = {
-                "catalog_file": str(catalog.resolve()),
-                "status": "bad input",
-                "error": str(exc),
-                "seconds": 0.0,
-            }
-            continue
-        jobs.append(
-            {
-                "catalog": str(catalog.resolve()),
-                "scenarios": [str(Path(s).resolve()) for s in scenarios],
-                "week": week,
-                "out": str(out.resolve()),
-                "history": str(Path(history).resolve()) if history else None,
-                "timeout": timeout,
-                "warm": warm,
-            }
-        )
+    jobs = [
+        {
+            "catalog": str(catalog.resolve()),
+            "scenarios": [str(Path(s).resolve()) for s in scenarios],
+            "week": week,
+            "out": str(out.resolve()),
+            "history": str(Path(history).resolve()) if history else None,
+            "timeout": timeout,
+            "warm": warm,
+        }
+        for catalog in catalogs
+    ]
 
     def done(row: dict[str, Any]) -> None:
         rows[row["catalog_file"]] = row
@@ -182,7 +171,7 @@ def render_reports(
     execute(
         render_job,
         jobs,
-        default_workers() if workers is None else min(workers, max(1, len(jobs))),
+        min(default_workers() if workers is None else workers, len(jobs)),
         scheduler,
         done,
     )

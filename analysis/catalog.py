@@ -132,6 +132,8 @@ EVIDENCE_FIELDS = (
 _PRIORITY_PATTERN = re.compile(r"^P[0-9]$")
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 _FORMATS = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
+#: File name endings read as catalogs.
+CATALOG_SUFFIXES = tuple(_FORMATS)
 
 
 # --------------------------------------------------------------------------- parse (pure)

@@ -407,6 +407,8 @@ def _batch(
     scheduler: str | None,
 ) -> None:
     def say(row: dict) -> None:
+        if row["status"] == "bad input":
+            return  # said once, at the end
         name = Path(row["catalog_file"]).name
         detail = row.get("html") or row["error"]
         print(
