@@ -112,12 +112,7 @@ def run_notebook(
             request_save_on_cell_execute=False,
         )
     except papermill.PapermillExecutionError as exc:
-        first = next((line for line in exc.source.splitlines() if line.strip()), "")
-        raise ReportError(
-            f"{Path(notebook).name}: cell {exc.exec_count} ({first.strip()[:60]}) failed: "
-            f"{exc.ename}: {exc.evalue}",
-            cell=exc.exec_count,
-        ) from exc
+        raise _cell_failed(notebook, exc.exec_count, exc.source, exc.ename, exc.evalue) from exc
 
 
 class WarmKernel:
@@ -167,15 +162,8 @@ class WarmKernel:
             client.execute()
         except CellExecutionError as exc:
             index = next((i for i, c in enumerate(node.cells) if _failed_cell(c)), len(node.cells))
-            cell = node.cells[index] if index < len(node.cells) else None
-            first = next(
-                (line for line in (cell.source if cell else "").splitlines() if line.strip()), ""
-            )
-            raise ReportError(
-                f"{Path(notebook).name}: cell {index} ({first.strip()[:60]}) failed: "
-                f"{exc.ename}: {exc.evalue}",
-                cell=index,
-            ) from exc
+            source = node.cells[index].source if index < len(node.cells) else ""
+            raise _cell_failed(notebook, index, source, exc.ename, exc.evalue) from exc
         except (CellTimeoutError, DeadKernelError) as exc:
             self.close()  # the next notebook gets a fresh kernel
             raise ReportError(f"{Path(notebook).name}: {type(exc).__name__}: {exc}") from exc
@@ -193,6 +181,17 @@ class WarmKernel:
 
             with contextlib.suppress(RuntimeError):  # already gone
                 run_sync(manager.shutdown_kernel)(now=True)
+
+
+def _cell_failed(
+    notebook: str | os.PathLike, cell: int | None, source: str, ename: str, evalue: str
+) -> ReportError:
+    """The error for a notebook cell that raised: the cell, its first line, the exception."""
+    first = next((line for line in source.splitlines() if line.strip()), "")
+    return ReportError(
+        f"{Path(notebook).name}: cell {cell} ({first.strip()[:60]}) failed: {ename}: {evalue}",
+        cell=cell,
+    )
 
 
 def _failed_cell(cell) -> bool:
