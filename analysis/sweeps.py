@@ -505,8 +505,9 @@ def run_sweep(
     }
     sources = [catalog_path, sweep.base.resolve(), *inputs.values()]
     fingerprint = _fingerprint(sources)
-    references = _references(str(catalog_path), sweep, {k: str(v) for k, v in inputs.items()})
-    jobs = _jobs(str(catalog_path), sweep, {k: str(v) for k, v in inputs.items()})
+    files = {k: str(v) for k, v in inputs.items()}
+    references = _references(str(catalog_path), sweep, files)
+    jobs = _jobs(str(catalog_path), sweep, files)
     folder.mkdir(parents=True, exist_ok=True)
     checkpoint = folder / "progress.jsonl"
     finished: dict[str, dict[str, Any]] = {}
