@@ -10,21 +10,12 @@ import yaml
 
 from analysis.catalog import parse_catalog
 from analysis.errors import CatalogError, RubricError
-from analysis.model import LEVELS
+from analysis.model import LEVELS, Vocabulary
 from analysis.paths import DEFAULT_RUBRIC
 from analysis.scoring import parse_rubric, read_rubric, score_task
 from tests.conftest import tiny_data
 
-ACTIVITIES = (
-    "design",
-    "document",
-    "template",
-    "configure",
-    "implement",
-    "deploy",
-    "experiment",
-    "migrate",
-)
+ACTIVITIES = Vocabulary().activity
 PAPER = ("design", "document", "template")
 CHANGES = tuple(a for a in ACTIVITIES if a not in PAPER)
 

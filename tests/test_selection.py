@@ -6,6 +6,7 @@ import pytest
 
 from analysis.catalog import parse_catalog
 from analysis.graph import read_graph_rules
+from analysis.model import Vocabulary
 from analysis.scenarios import assess, parse_scenario
 
 
@@ -32,16 +33,7 @@ def catalog_of(*tasks):
                 **task,
             }
         )
-    activities = (
-        "design",
-        "document",
-        "template",
-        "configure",
-        "implement",
-        "deploy",
-        "experiment",
-        "migrate",
-    )
+    activities = Vocabulary().activity
     return parse_catalog(
         {"defaults": {"effort_hours": dict.fromkeys(activities, 1)}, "tasks": records}
     )

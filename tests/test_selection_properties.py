@@ -50,7 +50,7 @@ from hypothesis import strategies as st
 from analysis.catalog import parse_catalog
 from analysis.errors import DependencyCycleError
 from analysis.graph import read_graph_rules
-from analysis.model import Catalog, level_rank
+from analysis.model import Catalog, Vocabulary, level_rank
 from analysis.scenarios import Assessment, assess, parse_scenario
 from analysis.scoring import read_rubric, score_catalog
 from analysis.selection import TIE_BREAKS, Selection
@@ -58,17 +58,7 @@ from analysis.selection import TIE_BREAKS, Selection
 RUBRIC = read_rubric()
 GRAPH_RULES = read_graph_rules()
 
-ACTIVITIES = (
-    "design",
-    "document",
-    "template",
-    "configure",
-    "implement",
-    "deploy",
-    "experiment",
-    "migrate",
-    "unknown",
-)
+ACTIVITIES = (*Vocabulary().activity, "unknown")
 #: Weighted towards environments outside production, so that more tasks are within appetite.
 ENVIRONMENTS = ("none", "dev", "verification") * 2 + ("staging", "production", "unknown")
 AREAS = ("network", "data", "architecture", "security", "compute", "ci", "observability", "cost")
