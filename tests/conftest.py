@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from analysis.catalog import parse_catalog, read_catalog
 from analysis.cli import app
+from analysis.graph import GraphRules, read_graph_rules
 from analysis.model import Catalog
 from analysis.paths import SEED_CATALOG
 from analysis.scoring import Rubric, read_rubric
@@ -72,6 +73,11 @@ def tiny_data() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def rubric() -> Rubric:
     return read_rubric()
+
+
+@pytest.fixture(scope="session")
+def graph_rules() -> GraphRules:
+    return read_graph_rules()
 
 
 @pytest.fixture(scope="session")

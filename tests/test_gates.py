@@ -14,23 +14,18 @@ from analysis.audit import audit_catalog
 from analysis.catalog import parse_catalog
 from analysis.errors import ScenarioError
 from analysis.gates import DEFAULT_GATES, GateError, check_gates, parse_gates, read_gates
-from analysis.graph import build_graph, read_graph_rules
-from analysis.paths import DATA_DIR
+from analysis.graph import build_graph
+from analysis.paths import SCENARIOS_DIR
 from analysis.scenarios import assess, parse_scenario, read_scenario
 from analysis.scoring import score_catalog
 
-LIMITS = DATA_DIR / "scenarios" / "seed-limits.yaml"
+LIMITS = SCENARIOS_DIR / "seed-limits.yaml"
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 
 
 @pytest.fixture(scope="module")
 def gates():
     return read_gates()
-
-
-@pytest.fixture(scope="module")
-def graph_rules():
-    return read_graph_rules()
 
 
 def catalog_of(*tasks):

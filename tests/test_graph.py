@@ -26,16 +26,10 @@ from analysis.graph import (
     find_overlaps,
     generations,
     parse_graph_rules,
-    read_graph_rules,
     reduce_for_drawing,
     title_keywords,
 )
 from analysis.scoring import score_catalog
-
-
-@pytest.fixture(scope="module")
-def graph_rules():
-    return read_graph_rules()
 
 
 def catalog_of(*tasks, **defaults):

@@ -11,18 +11,12 @@ import pytest
 import yaml
 
 from analysis.errors import ScenarioError
-from analysis.graph import read_graph_rules
-from analysis.paths import DATA_DIR
+from analysis.paths import SCENARIOS_DIR
 from analysis.scenarios import assess, check_scenario, compare, parse_scenario, read_scenario
 
-SCENARIOS = DATA_DIR / "scenarios"
+SCENARIOS = SCENARIOS_DIR
 LIMITS = SCENARIOS / "seed-limits.yaml"
 PLAN = SCENARIOS / "seed-plan.yaml"
-
-
-@pytest.fixture(scope="module")
-def graph_rules():
-    return read_graph_rules()
 
 
 @pytest.fixture(scope="module")

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from analysis.catalog import parse_catalog
-from analysis.graph import read_graph_rules
 from analysis.model import Vocabulary
 from analysis.scenarios import assess, parse_scenario
-
-
-@pytest.fixture(scope="module")
-def graph_rules():
-    return read_graph_rules()
-
 
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 

@@ -10,18 +10,12 @@ from dataclasses import replace
 import pytest
 
 from analysis.catalog import parse_catalog
-from analysis.graph import read_graph_rules
 from analysis.model import RiskSettings
-from analysis.paths import DATA_DIR
+from analysis.paths import SCENARIOS_DIR
 from analysis.scenarios import assess, compare, parse_scenario, read_scenario
 from analysis.timeline import gantt_rows, schedule_risk
 
-SCENARIOS = DATA_DIR / "scenarios"
-
-
-@pytest.fixture(scope="module")
-def graph_rules():
-    return read_graph_rules()
+SCENARIOS = SCENARIOS_DIR
 
 
 @pytest.fixture(scope="module")
