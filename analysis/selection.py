@@ -29,12 +29,14 @@ from typing import Any
 import networkx as nx
 from ortools.sat.python import cp_model
 
+from analysis.catalog import EFFORT_KEYS
 from analysis.gates import Gate, GateBreak, check_gates
 from analysis.graph import GraphFacts, blocked_by
 from analysis.model import (
     LEVELS,
     UNKNOWN,
     Catalog,
+    Effort,
     Finding,
     PlanItem,
     Scenario,
@@ -861,19 +863,22 @@ def _explain(
 # --------------------------------------------------------------------------- hand-made plans
 
 
-def _item_hours(catalog: Catalog, task_ids: tuple[str, ...], activities: tuple[str, ...]) -> float:
+def item_estimate(catalog: Catalog, tasks: tuple[str, ...], activities: tuple[str, ...]) -> Effort:
+    """Three-point effort of a plan item: its tasks' own estimates where the activity matches.
+
+    Every other activity the item names takes the catalog's default for it.
+    """
     defaults = catalog.defaults.effort_hours
     fallback = max(defaults.values(), default=0.0)
-    if not task_ids:
-        return sum(defaults.get(a, fallback) for a in activities)
-    total = 0.0
-    for task_id in task_ids:
-        task = catalog.task_by_id[task_id]
+    parts = []
+    for task_id in tasks or (None,):
+        task = catalog.task_by_id[task_id] if task_id else None
         for activity in activities:
-            total += (
-                task.effort.hours if activity == task.activity else defaults.get(activity, fallback)
-            )
-    return total
+            if task is not None and activity == task.activity:
+                parts.append(task.effort)
+            else:
+                parts.append(Effort.point(defaults.get(activity, fallback)))
+    return Effort(*(sum(getattr(p, k) for p in parts) for k in EFFORT_KEYS))
 
 
 def check_plan(
@@ -896,7 +901,7 @@ def check_plan(
     if scenario.plan is None:
         raise ValueError(f"scenario '{scenario.name}' has no plan items")
     items = scenario.plan
-    item_hours = [_item_hours(catalog, item.tasks, item.activities) for item in items]
+    item_hours = [item_estimate(catalog, item.tasks, item.activities).hours for item in items]
     checker = _PlanChecker(catalog, scores, facts, scenario, rubric)
     for index, item in enumerate(items):
         checker.check_item(index, item, item_hours[index])

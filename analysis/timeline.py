@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from analysis.catalog import EFFORT_KEYS
 from analysis.graph import GraphFacts
 from analysis.model import UNKNOWN, Catalog, Effort, Phase, RiskSettings, Scenario, hours_text
 from analysis.scheduling import (
@@ -29,7 +30,7 @@ from analysis.scheduling import (
     to_grid,
 )
 from analysis.scoring import Score
-from analysis.selection import Selection, scenario_grid, unit_jobs
+from analysis.selection import Selection, item_estimate, scenario_grid, unit_jobs
 
 __all__ = [
     "Slot",
@@ -78,23 +79,6 @@ class Timeline:
         return self.status in ("optimal", "feasible")
 
 
-def _item_estimate(catalog: Catalog, tasks: tuple[str, ...], activities: tuple[str, ...]) -> Effort:
-    """Three-point effort of a plan item: its tasks' own estimates where the activity matches."""
-    defaults = catalog.defaults.effort_hours
-    fallback = max(defaults.values(), default=0.0)
-    parts = []
-    for task_id in tasks or (None,):
-        task = catalog.task_by_id[task_id] if task_id else None
-        for activity in activities:
-            if task is not None and activity == task.activity:
-                parts.append(task.effort)
-            else:
-                parts.append(Effort.point(defaults.get(activity, fallback)))
-    return Effort(
-        *(sum(getattr(p, k) for p in parts) for k in ("optimistic", "likely", "pessimistic"))
-    )
-
-
 def _plan_jobs(
     catalog: Catalog, facts: GraphFacts, scenario: Scenario, grid: float
 ) -> tuple[list[Job], dict[str, tuple[str, ...]], dict[str, str], dict[str, Effort]]:
@@ -108,7 +92,7 @@ def _plan_jobs(
     jobs, tasks_of, labels, estimates = [], {}, {}, {}
     for index, item in enumerate(items):
         job_id = f"item-{index + 1}"
-        estimate = _item_estimate(catalog, item.tasks, item.activities)
+        estimate = item_estimate(catalog, item.tasks, item.activities)
         predecessors = sorted(
             {
                 item_of[pred]
@@ -193,7 +177,7 @@ def schedule_selection(
             u.id: Effort(
                 *(
                     max(getattr(catalog.task_by_id[t].effort, k) for t in u.tasks)
-                    for k in ("optimistic", "likely", "pessimistic")
+                    for k in EFFORT_KEYS
                 )
             )
             for u in selection.units
