@@ -67,8 +67,10 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):
     yield data
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise CatalogError("a key must be a plain value, not a list or a mapping", line=line)
+        key = loader.construct_object(key_node, deep=True)
         if key in data.key_lines:
             raise CatalogError(
                 f"duplicate key (first at line {data.key_lines[key]})",

@@ -356,6 +356,10 @@ class TestBadInput:
             assess, write(tmp_path, text), "field 'environment'", "duplicate key (first at line"
         )
 
+    def test_complex_yaml_key(self, assess, tmp_path):
+        text = dump(tiny_data()).replace("  environment: dev\n", "  ? [environment]\n  : dev\n", 1)
+        run_bad(assess, write(tmp_path, text), "a key must be a plain value")
+
     def test_task_of_an_undeclared_issue(self, assess, tmp_path):
         data = tiny_data()
         data["tasks"][1]["issue"] = 2
