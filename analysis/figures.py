@@ -55,13 +55,30 @@ __all__ = [
 ]
 
 _NEUTRAL = "#90a4ae"
-_LAYOUT = {"template": "plotly_white", "font": {"family": "sans-serif"}}
+_LAYOUT = {"font": {"family": "sans-serif"}}
+_GRID = "#EBF0F8"
+_AXIS = {"gridcolor": _GRID, "linecolor": _GRID, "zerolinecolor": _GRID}
+#: The house look, plotly_white's white plot and light grid, as plain layout
+#: properties on plotly's default template.
+_STYLE = {"plot_bgcolor": "white", "xaxis": _AXIS, "yaxis": _AXIS}
 _REPORT_CONFIG = {"displaylogo": False, "responsive": True}
 
 
 def report_html(figure: go.Figure) -> str:
     """A chart as an HTML fragment that expects plotly.js on the page (no CDN, no MathJax)."""
     return figure.to_html(include_plotlyjs=False, full_html=False, config=_REPORT_CONFIG)
+
+
+def _new_figure(*args, **kwargs) -> go.Figure:
+    """A ``go.Figure`` in the house look.
+
+    Not ``template="plotly_white"``: plotly copies and checks a template named
+    in a layout on every figure (about 12 ms each, 0.1 s for the first), while
+    these few properties cost about 1 ms.
+    """
+    figure = go.Figure(*args, **kwargs)
+    figure.update_layout(_STYLE)
+    return figure
 
 
 def use_report_renderer() -> None:
@@ -108,7 +125,7 @@ def risk_mix_figure(audit: Audit) -> go.Figure:
     """Tasks per issue, stacked by computed level."""
     catalog = audit.catalog
     issues = list(catalog.issue_by_number)
-    figure = go.Figure()
+    figure = _new_figure()
     for level in LEVELS:
         counts, hovers = [], []
         for number in issues:
@@ -168,7 +185,7 @@ def risk_sunburst_figure(audit: Audit) -> go.Figure:
                 hovers.append(
                     f"<b>{_text(task.title)}</b><br>{_wrap(audit.scores[task.id].main_reason)}"
                 )
-    figure = go.Figure(
+    figure = _new_figure(
         go.Sunburst(
             ids=ids,
             labels=labels,
@@ -196,7 +213,7 @@ def declared_vs_computed_figure(audit: Audit) -> go.Figure:
         [", ".join(_text(t) for t in counts[(d, c)]) or "none" for c in LEVELS]
         for d in declared_levels
     ]
-    figure = go.Figure(
+    figure = _new_figure(
         go.Heatmap(
             z=z,
             x=list(LEVELS),
@@ -238,7 +255,7 @@ def dependency_figure(facts: GraphFacts, connected_only: bool = True) -> go.Figu
                 drawn.nodes[node]["layer"] = layer
     position = nx.multipartite_layout(drawn, subset_key="layer") if len(drawn) else {}
     on_path = set(zip(facts.critical_path, facts.critical_path[1:], strict=False))
-    figure = go.Figure()
+    figure = _new_figure()
     for provenance, dash in (("declared", "solid"), ("inferred", "dash")):
         xs, ys = [], []
         for u, v, data in graph.edges(data=True):
@@ -321,7 +338,7 @@ def dependency_figure(facts: GraphFacts, connected_only: bool = True) -> go.Figu
 
 def gantt_figure(rows: pd.DataFrame, title: str = "Plan by phase and lane") -> go.Figure:
     """Gantt bars from :func:`analysis.timeline.gantt_rows`: one bar per scheduled piece."""
-    figure = go.Figure()
+    figure = _new_figure()
     if rows.empty:
         figure.update_layout(title=f"{title}: nothing scheduled", **_LAYOUT)
         return figure
@@ -377,7 +394,7 @@ def finish_risk_figure(risk: ScheduleRisk, budget_hours: float | None = None) ->
     """Planned finish and its P50 / P80 / P95 under uncertain efforts, against the budget."""
     names = ["planned", "P50", "P80", "P95"]
     values = [risk.planned, risk.p50, risk.p80, risk.p95]
-    figure = go.Figure(
+    figure = _new_figure(
         go.Bar(
             x=values,
             y=names,
@@ -405,7 +422,7 @@ def phase_overflow_figure(risk: ScheduleRisk) -> go.Figure:
     """Each phase's chance to run longer than its time box."""
     phases = list(risk.phase_overflow)
     chances = [risk.phase_overflow[p] for p in phases]
-    figure = go.Figure(
+    figure = _new_figure(
         go.Bar(
             x=phases,
             y=chances,
@@ -427,7 +444,7 @@ def phase_overflow_figure(risk: ScheduleRisk) -> go.Figure:
 def outcome_coverage_figure(outcomes: Sequence[OutcomeCoverage]) -> go.Figure:
     """Per outcome area: open tasks selected and left, with the document's targets."""
     areas = [row.area for row in outcomes]
-    figure = go.Figure()
+    figure = _new_figure()
     figure.add_bar(
         name="selected",
         y=areas,
@@ -462,7 +479,7 @@ def outcome_coverage_figure(outcomes: Sequence[OutcomeCoverage]) -> go.Figure:
 def comparison_figure(assessments: Sequence[Assessment]) -> go.Figure:
     """Measures of two or more selections side by side (value, tasks, hours, finish, ...)."""
     shown = ["value", "tasks", "hours", "finish", "violations"]
-    figure = go.Figure()
+    figure = _new_figure()
     for assessment in assessments:
         figures = measures(assessment)
         name = _text(assessment.scenario.name)
@@ -493,7 +510,7 @@ def schedule_figures(assessment: Assessment) -> list[go.Figure]:
     if timeline is None:
         return []
     if not timeline.ok:
-        figure = go.Figure()
+        figure = _new_figure()
         figure.update_layout(title="No schedule fits", **_LAYOUT)
         for index, reason in enumerate(timeline.explanations):
             figure.add_annotation(
@@ -557,7 +574,7 @@ def frontier_figure(
             f"<br>{row['hours']:g} h of work, {row['tasks']} task(s), L/M/H {mix}{p80}"
         )
 
-    figure = go.Figure()
+    figure = _new_figure()
     figure.add_scatter(
         name="every combination",
         mode="markers",
