@@ -29,13 +29,14 @@ import networkx as nx
 
 from analysis.errors import InputError
 from analysis.model import (
+    FACTS,
     LEVELS,
     SAFEGUARDS,
-    UNKNOWN,
     Catalog,
     Finding,
     Scenario,
     Task,
+    facts_match,
 )
 from analysis.paths import RUBRICS_DIR
 from analysis.records import (
@@ -90,18 +91,11 @@ class Gate:
 
     def applies(self, task: Task, level: str | None = None) -> bool:
         """Whether the gate concerns ``task`` (unknown facts match)."""
-        for key, values in self.applies_to.items():
-            if key == "level":
-                if level is not None and level not in values:
-                    return False
-            elif key == "touches_any":
-                if UNKNOWN not in task.touches and not set(task.touches) & set(values):
-                    return False
-            else:
-                value = getattr(task, key)
-                if value != UNKNOWN and value not in values:
-                    return False
-        return True
+        levels = self.applies_to.get("level")
+        if levels is not None and level is not None and level not in levels:
+            return False
+        when = {key: values for key, values in self.applies_to.items() if key != "level"}
+        return facts_match(when, {f: task.fact(f) for f in FACTS}, unknown_matches=True)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -49,6 +49,7 @@ __all__ = [
     "Scenario",
     "level_rank",
     "hours_text",
+    "facts_match",
 ]
 
 #: Risk levels, lowest first. The JSON key for a task's computed level is ``risk``.
@@ -94,6 +95,38 @@ def hours_text(hours: float) -> str:
     if abs(hours) < 1:
         return f"{round(hours * 60, 1):g} min"
     return f"{round(hours, 2):g} h"
+
+
+def facts_match(
+    when: Mapping[str, Sequence[str]], facts: Mapping[str, Any], *, unknown_matches: bool
+) -> bool:
+    """Whether ``facts`` meet every condition in ``when``.
+
+    A key names a fact whose value must be one of the listed values, or is
+    ``touches_any`` / ``touches_none``: the touched areas meet / miss the list.
+    With ``unknown_matches`` an ``unknown`` fact meets any condition, so that a
+    gap never exempts a task from a gate or a shared resource; without it
+    ``unknown`` is a value like any other (the rubric's rules see facts whose
+    unknowns are already resolved).
+
+    >>> facts = {"activity": "deploy", "environment": UNKNOWN, "touches": ("network",)}
+    >>> facts_match({"environment": ["production"]}, facts, unknown_matches=True)
+    True
+    >>> facts_match({"environment": ["production"]}, facts, unknown_matches=False)
+    False
+    >>> facts_match({"touches_none": ["data"]}, facts, unknown_matches=False)
+    True
+    """
+    for key, values in when.items():
+        if key in ("touches_any", "touches_none"):
+            touched = set(facts["touches"])
+            if unknown_matches and UNKNOWN in touched:
+                continue
+            if bool(touched & set(values)) != (key == "touches_any"):
+                return False
+        elif not (unknown_matches and facts[key] == UNKNOWN) and facts[key] not in values:
+            return False
+    return True
 
 
 def level_rank(level: str) -> int:
@@ -398,15 +431,9 @@ class Resource:
         return self.uses_facts(task.activity, task.environment, task.touches)
 
     def uses_facts(self, activity: str, environment: str, touches: tuple[str, ...]) -> bool:
-        """Whether work with these facts takes this resource (unknown touches: every area)."""
-        facts = {"activity": activity, "environment": environment}
-        for key, values in self.used_by.items():
-            if key == "touches_any":
-                if UNKNOWN not in touches and not set(touches) & set(values):
-                    return False
-            elif facts[key] not in values:
-                return False
-        return True
+        """Whether work with these facts takes this resource (an unknown fact: it does)."""
+        facts = {"activity": activity, "environment": environment, "touches": touches}
+        return facts_match(self.used_by, facts, unknown_matches=True)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from analysis.model import (
     Catalog,
     Task,
     Vocabulary,
+    facts_match,
     level_rank,
 )
 from analysis.paths import DEFAULT_RUBRIC
@@ -81,16 +82,8 @@ class Rule:
     when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def matches(self, facts: Mapping[str, Any]) -> bool:
-        for key, values in self.when.items():
-            if key == "touches_any":
-                if not set(facts["touches"]) & set(values):
-                    return False
-            elif key == "touches_none":
-                if set(facts["touches"]) & set(values):
-                    return False
-            elif facts[key] not in values:
-                return False
-        return True
+        """Whether resolved facts (no ``unknown`` left) meet every condition."""
+        return facts_match(self.when, facts, unknown_matches=False)
 
 
 @dataclass(frozen=True)
