@@ -664,6 +664,12 @@ def solve_schedule(
             preference = "applied"
         elif solution is not None:
             preference = "as far as the limit allowed"
+    if solution is None and relaxed is None:
+        # No stage ran: nothing optional, and only the value stage was asked for.
+        solver, status = run(makespan, maximise=False)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return _failed(status, problem, started, settings, linearization)
+        proven = status == cp_model.OPTIMAL
     if solution is None:  # only when the preference stage found nothing in its share
         start = dict(relaxed.start)
         end = dict(relaxed.end)

@@ -108,6 +108,22 @@ class TestHandChecked:
         assert (two.chosen, two.value) == (("A", "B", "C"), 12)
         check_schedule(ScheduleProblem(jobs, lanes=2, horizon=8), two)
 
+    def test_only_the_value_stage_with_nothing_optional(self):
+        """The joint selection asks for the value stage only; with nothing optional it
+        still returns a schedule (it once read a relaxed solution that did not exist)."""
+        jobs = (Job("A", 2), Job("B", 3, ("A",)), Job("C", 4))
+        problem = ScheduleProblem(jobs, lanes=2)
+        result = solve_schedule(problem, stages="value")
+        assert result.status == "optimal" and result.makespan == 5
+        check_schedule(problem, result)
+        dropped = (Job("A", 2, optional=True, value=1), Job("B", 3, optional=True, value=1))
+        nothing_fits = solve_schedule(ScheduleProblem(dropped, lanes=2, horizon=1), stages="value")
+        assert (nothing_fits.status, nothing_fits.chosen, nothing_fits.makespan) == (
+            "optimal",
+            (),
+            0,
+        )
+
     def test_a_cap_on_optional_jobs(self):
         jobs = tuple(Job(n, 1, optional=True, value=v) for n, v in (("A", 1), ("B", 3), ("C", 2)))
         result = solve_schedule(ScheduleProblem(jobs, lanes=3, cap=2))

@@ -187,3 +187,10 @@ def test_no_schedule_without_phases_lanes_or_resources(seed_catalog, rubric, gra
     assert result.timeline is None and result.risk is None
     lanes = assess(seed_catalog, replace(scenario, lanes=2), rubric, graph_rules)
     assert lanes.timeline is not None and lanes.timeline.ok
+
+
+def test_two_lanes_and_a_budget_below_every_task(seed_catalog, rubric, graph_rules):
+    scenario = parse_scenario({"appetite": "HIGH", "budget_hours": 0.1, "lanes": 2})
+    result = assess(seed_catalog, scenario, rubric, graph_rules)
+    assert result.timeline is not None and result.timeline.ok
+    assert result.timeline.slots == () and result.timeline.makespan_hours == 0
