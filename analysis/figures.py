@@ -245,15 +245,21 @@ def dependency_figure(facts: GraphFacts, connected_only: bool = True) -> go.Figu
     graph = facts.graph
     loose = [n for n in graph if graph.degree(n) == 0] if connected_only else []
     if loose and len(loose) < len(graph):
-        graph = graph.subgraph(n for n in graph if n not in set(loose))
+        # Built in catalog order: a subgraph view may iterate a set (order by hash seed).
+        kept = set(graph) - set(loose)
+        whole, graph = graph, nx.DiGraph()
+        graph.add_nodes_from((n, whole.nodes[n]) for n in whole if n in kept)
+        graph.add_edges_from((u, v, d) for u, v, d in whole.edges(data=True) if u in kept)
     else:
         loose = []
-    drawn = graph.copy()
-    for layer, wave in enumerate(facts.generations):
-        for node in wave:
-            if node in drawn:
-                drawn.nodes[node]["layer"] = layer
-    position = nx.multipartite_layout(drawn, subset_key="layer") if len(drawn) else {}
+    # Waves as ordered lists: grouping by a node attribute would go through a set.
+    order = {node: index for index, node in enumerate(graph)}
+    waves = {
+        layer: sorted((n for n in wave if n in order), key=order.__getitem__)
+        for layer, wave in enumerate(facts.generations)
+    }
+    waves = {layer: wave for layer, wave in waves.items() if wave}
+    position = nx.multipartite_layout(graph, subset_key=waves) if len(graph) else {}
     on_path = set(zip(facts.critical_path, facts.critical_path[1:], strict=False))
     figure = _new_figure()
     for provenance, dash in (("declared", "solid"), ("inferred", "dash")):
