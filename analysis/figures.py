@@ -308,6 +308,7 @@ def dependency_figure(facts: GraphFacts, connected_only: bool = True) -> go.Figu
             hovers.append(
                 f"<b>{_text(node)}</b> {level}<br>{_text(data['title'])}<br>"
                 f"{_text(data['activity'])} in {_text(data['environment'])}, {data['hours']:g} h"
+                + (f"<br>{_wrap(data['reason'])}" if data.get("reason") else "")
                 + state
             )
         figure.add_scatter(

@@ -419,10 +419,11 @@ def build_graph(
 ) -> nx.DiGraph:
     """The dependency graph: one node per task, edges from prerequisite to dependent.
 
-    Node attributes: ``title``, ``issue``, ``level``, ``activity``,
-    ``environment``, ``status``, ``hours`` (planning effort) and ``remaining``
-    (0 once done or cancelled). Edge attributes: ``provenance`` (``declared``
-    or ``inferred``) and ``rules`` (ids of the rules that infer it, if any).
+    Node attributes: ``title``, ``issue``, ``level``, ``reason`` (the level's
+    main reason), ``activity``, ``environment``, ``status``, ``hours`` (planning
+    effort) and ``remaining`` (0 once done or cancelled). Edge attributes:
+    ``provenance`` (``declared`` or ``inferred``) and ``rules`` (ids of the
+    rules that infer it, if any).
 
     Raises
     ------
@@ -439,6 +440,7 @@ def build_graph(
             title=task.title,
             issue=task.issue,
             level=scores[task.id].level,
+            reason=scores[task.id].main_reason,
             activity=task.activity,
             environment=task.environment,
             status=task.status,
