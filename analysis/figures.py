@@ -27,7 +27,7 @@ import networkx as nx
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.model import LEVEL_COLOURS, LEVELS
+from analysis.model import LEVEL_COLOURS, LEVELS, level_rank
 from analysis.scenarios import measures
 
 if TYPE_CHECKING:
@@ -350,12 +350,25 @@ def gantt_figure(rows: pd.DataFrame, title: str = "Plan by phase and lane") -> g
         figure.update_layout(title=f"{title}: nothing scheduled", **_LAYOUT)
         return figure
     pieces = rows.drop_duplicates("job").copy()
+    # A piece of work covering several tasks is as risky as the riskiest of them.
+    riskiest = (
+        rows.dropna(subset=["level"])
+        .groupby("job")["level"]
+        .agg(lambda levels: max(levels, key=level_rank))
+    )
+    pieces["level"] = pieces["job"].map(riskiest)
     pieces["row"] = [
         f"{phase or '-'} · lane {'-' if pd.isna(lane) else int(lane) + 1}"
         for phase, lane in zip(pieces["phase"], pieces["lane"], strict=True)
     ]
     order = list(dict.fromkeys(pieces.sort_values(["start", "lane"])["row"]))
-    covered = rows.groupby("job")["task"].apply(lambda t: ", ".join(str(x) for x in t if x))
+    covered = rows.groupby("job")[["task", "level"]].apply(
+        lambda part: ", ".join(
+            f"{task} {level}" if isinstance(level, str) else str(task)
+            for task, level in zip(part["task"], part["level"], strict=True)
+            if task
+        )
+    )
     for level in [*LEVELS, None]:
         part = pieces[pieces["level"] == level] if level else pieces[pieces["level"].isna()]
         if part.empty:
@@ -546,7 +559,7 @@ def schedule_figures(assessment: Assessment) -> list[go.Figure]:
 def frontier_figure(
     table: pd.DataFrame, references: pd.DataFrame | None = None, title: str = "Trade-off frontier"
 ) -> go.Figure:
-    """A sweep's plans by finish (x) and value (y), risk as colour; the frontier joined up.
+    """A sweep's plans by finish (x) and value (y), risk as colour; the frontier outlined.
 
     Plans a sweep was compared with (``references``, e.g. the seed's hand-made
     plan) are stars; one whose schedule does not fit is placed at its hours of
