@@ -1,0 +1,693 @@
+"""Figures: titles, axis labels, one colour per level, reasons on hover, escaped catalog text."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from analysis import figures
+from analysis.catalog import parse_catalog
+from analysis.figures import (
+    comparison_figure,
+    declared_vs_computed_figure,
+    dependency_figure,
+    finish_risk_figure,
+    frontier_figure,
+    gantt_figure,
+    outcome_coverage_figure,
+    phase_overflow_figure,
+    report_html,
+    risk_mix_figure,
+    risk_sunburst_figure,
+    schedule_figures,
+)
+from analysis.model import LEVEL_COLOURS, LEVELS
+from analysis.paths import ROOT, SCENARIOS_DIR
+from analysis.scenarios import Assessment, assess, parse_scenario, read_scenario
+from analysis.sweeps import COLUMNS
+from analysis.timeline import gantt_rows
+from tests.conftest import tiny_data
+
+EVIL = "<script>alert(1)</script>"
+EVIL_SHOWN = "&lt;script&gt;alert(1)&lt;/script&gt;"
+ISSUE_TITLE = "Issue <b>& more"
+ISSUE_SHOWN = "Issue &lt;b&gt;&amp; more"
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the figures are built from: a scheduled selection, a plan, a sweep."""
+
+    limits: Assessment  # scheduled, with schedule risk
+    plan: Assessment  # no schedule fits
+    sweep: pd.DataFrame
+    references: pd.DataFrame
+
+
+SWEEP_PARAMETERS = ["lanes", "appetite"]
+
+#: (status, value, finish_hours, risk_score) per combination, in combination order.
+SWEEP_ROWS = [
+    ("optimal", 10, 2.0, 5),  # 0: frontier
+    ("optimal", 10, 3.0, 5),  # 1: beaten by 0 (later)
+    ("optimal", 8, 1.0, 5),  # 2: frontier (earliest at value 8)
+    ("feasible", 12, 4.0, 9),  # 3: frontier (most value)
+    ("feasible", 10, 2.0, 5),  # 4: the same point as 0
+    ("infeasible", 20, 1.0, 0),  # 5: not a plan (would beat every other row)
+    ("error", math.nan, math.nan, math.nan),  # 6: not a plan
+    ("optimal", 9, math.nan, 1),  # 7: no schedule fits, not a plan
+    ("optimal", 7, 1.0, 3),  # 8: frontier (least risk)
+    ("optimal", 7, 1.5, 3),  # 9: beaten by 8 (later)
+    ("optimal", 6, 1.0, 4),  # 10: beaten by 8 (less value, more risk)
+]
+PLAN_ROWS = [0, 1, 2, 3, 4, 8, 9, 10]
+#: The Pareto-optimal points (finish, value, risk), by finish then value.
+PARETO = [(1.0, 7, 3), (1.0, 8, 5), (2.0, 10, 5), (4.0, 12, 9)]
+
+
+def sweep_table(rows: list[tuple[str, float, float, float]]) -> pd.DataFrame:
+    """A sweep table in the shape :func:`analysis.sweeps.run_sweep` writes."""
+    records = [
+        {
+            "combination": combination,
+            "key": f"k{combination}",
+            "lanes": 1 + combination % 2,
+            "appetite": "MEDIUM",
+            "status": status,
+            "schedule": "infeasible" if math.isnan(finish) else "optimal",
+            "value": value,
+            "hours": 3.0,
+            "tasks": 4,
+            "units": 4,
+            "LOW": 2,
+            "MEDIUM": 1,
+            "HIGH": 1,
+            "risk_score": risk,
+            "finish_hours": finish,
+            "p80_hours": finish + 0.5,
+            "p80_spread": 0.5,
+            "within_budget": 1.0,
+            "violations": 0,
+            "error": "boom" if status == "error" else None,
+        }
+        for combination, (status, value, finish, risk) in enumerate(rows)
+    ]
+    return pd.DataFrame(records, columns=["combination", "key", *SWEEP_PARAMETERS, *COLUMNS[2:]])
+
+
+def reference_table(name: str) -> pd.DataFrame:
+    """One compared plan whose schedule does not fit (placed at its 4.5 h of work)."""
+    row = {
+        "reference": name,
+        "status": "fixed",
+        "schedule": "infeasible",
+        "value": 11,
+        "hours": 4.5,
+        "tasks": 5,
+        "units": 5,
+        "LOW": 2,
+        "MEDIUM": 2,
+        "HIGH": 1,
+        "risk_score": 6,
+        "finish_hours": math.nan,
+        "p80_hours": math.nan,
+        "p80_spread": math.nan,
+        "within_budget": math.nan,
+        "violations": 3,
+        "error": None,
+    }
+    return pd.DataFrame([row], columns=["reference", *COLUMNS[2:]])
+
+
+@pytest.fixture(scope="module")
+def seed(seed_catalog, rubric, graph_rules) -> Inputs:
+    limits = assess(
+        seed_catalog, read_scenario(SCENARIOS_DIR / "seed-limits.yaml"), rubric, graph_rules
+    )
+    plan = assess(
+        seed_catalog, read_scenario(SCENARIOS_DIR / "seed-plan.yaml"), rubric, graph_rules
+    )
+    return Inputs(limits, plan, sweep_table(SWEEP_ROWS), reference_table("seed-plan"))
+
+
+@pytest.fixture(scope="module")
+def evil(rubric, graph_rules) -> Inputs:
+    """The tiny catalog with markup in a task title, an issue title and a target."""
+    data = tiny_data()
+    data["issues"][0]["title"] = ISSUE_TITLE
+    data["tasks"][1]["title"] = EVIL  # T2, MEDIUM: selected and scheduled
+    data["tasks"][1]["outcomes"] = ["security"]
+    data["targets"] = [{"area": "security", "target": f"Zero trust {EVIL}"}]
+    catalog = parse_catalog(data, vocabulary=rubric.vocabulary)
+    scheduled = parse_scenario(
+        {"name": "evil", "appetite": "MEDIUM", "lanes": 2, "phases": [{"name": "P1", "hours": 4}]}
+    )
+    unfit = parse_scenario(
+        {
+            "name": "evil-plan",
+            "appetite": "HIGH",
+            "budget_hours": 0.5,
+            "phases": [{"name": "P1", "hours": 0.25}],
+            "plan": [
+                {"item": EVIL, "phase": "P1", "activity": "implement", "tasks": ["T2"]},
+                {"item": "rollout", "phase": "P1", "activity": "deploy", "tasks": ["T3"]},
+            ],
+        }
+    )
+    limits = assess(catalog, scheduled, rubric, graph_rules)
+    plan = assess(catalog, unfit, rubric, graph_rules)
+    assert limits.timeline.ok and limits.risk is not None and "T2" in limits.selection.selected
+    assert not plan.timeline.ok
+    return Inputs(limits, plan, sweep_table(SWEEP_ROWS), reference_table(EVIL))
+
+
+def rows_of(assessment: Assessment) -> pd.DataFrame:
+    return gantt_rows(assessment.timeline, assessment.catalog, assessment.audit.scores)
+
+
+#: One figure per public function (and per case of it), built from :class:`Inputs`.
+BUILDERS: dict[str, Callable[[Inputs], go.Figure]] = {
+    "risk_mix": lambda i: risk_mix_figure(i.limits.audit),
+    "risk_sunburst": lambda i: risk_sunburst_figure(i.limits.audit),
+    "declared_vs_computed": lambda i: declared_vs_computed_figure(i.limits.audit),
+    "dependency": lambda i: dependency_figure(i.limits.graph),
+    "dependency_all_tasks": lambda i: dependency_figure(i.limits.graph, connected_only=False),
+    "gantt": lambda i: gantt_figure(rows_of(i.limits)),
+    "finish_risk": lambda i: finish_risk_figure(i.limits.risk, i.limits.scenario.budget_hours),
+    "phase_overflow": lambda i: phase_overflow_figure(i.limits.risk),
+    "outcome_coverage": lambda i: outcome_coverage_figure(i.limits.outcomes),
+    "comparison": lambda i: comparison_figure([i.limits, i.plan]),
+    "schedule_figures_gantt": lambda i: schedule_figures(i.limits)[0],
+    "schedule_figures_no_fit": lambda i: schedule_figures(i.plan)[0],
+    "frontier": lambda i: frontier_figure(i.sweep, i.references),
+}
+
+#: Axes without a title, and why (read from figures.py; checked in TestAxisExceptions).
+NO_AXIS_TITLE = {
+    "risk_sunburst": {"x", "y"},  # not a cartesian chart
+    "schedule_figures_no_fit": {"x", "y"},  # text only, both axes hidden
+    "dependency": {"y"},  # y is only the layout's spread within a wave, ticks hidden
+    "dependency_all_tasks": {"y"},
+    "finish_risk": {"y"},  # categories planned / P50 / P80 / P95 label themselves
+}
+
+#: Figures that show the catalog's (or plan's) text, so the escaped form must be there.
+SHOWS_EVIL = {
+    "risk_mix",
+    "risk_sunburst",
+    "dependency",
+    "dependency_all_tasks",
+    "gantt",
+    "outcome_coverage",
+    "schedule_figures_gantt",
+    "schedule_figures_no_fit",
+    "frontier",
+}
+
+
+def strings(node: Any) -> Iterator[str]:
+    """Every string in a decoded figure (data and layout)."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from strings(value)
+
+
+def texts(figure: go.Figure) -> list[str]:
+    return list(strings(json.loads(figure.to_json())))
+
+
+def unescape_json(page: str) -> str:
+    r"""The page with JSON's ``\uXXXX`` escapes decoded (plotly writes ``<`` as ``\u003c``)."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m[1], 16)), page)
+
+
+def one_line(text: str) -> str:
+    """Hover text with line breaks and runs of spaces as single spaces."""
+    return " ".join(text.replace("<br>", " ").split())
+
+
+def assert_house_look(figure: go.Figure, name: str = "") -> None:
+    """plotly_white's white plot and light grid, set on the figure itself."""
+    white = pio.templates["plotly_white"].layout
+    layout = figure.layout
+    assert layout.plot_bgcolor == white.plot_bgcolor == "white", name
+    for axis in ("xaxis", "yaxis"):
+        for part in ("gridcolor", "linecolor", "zerolinecolor"):
+            assert layout[axis][part] == white[axis][part], (name, axis, part)
+
+
+def trace(figure: go.Figure, name: str) -> Any:
+    (found,) = [t for t in figure.data if t.name == name]
+    return found
+
+
+def level_traces(figure: go.Figure) -> list[Any]:
+    return [t for t in figure.data if t.name in LEVELS]
+
+
+# --------------------------------------------------------------------------- every figure
+
+
+class TestEveryFigure:
+    @pytest.mark.parametrize("name", BUILDERS)
+    def test_a_figure_with_a_title(self, seed, name):
+        figure = BUILDERS[name](seed)
+        assert isinstance(figure, go.Figure)
+        assert figure.layout.title.text and figure.layout.title.text.strip()
+
+    @pytest.mark.parametrize("name", BUILDERS)
+    def test_axis_titles(self, seed, name):
+        figure = BUILDERS[name](seed)
+        exempt = NO_AXIS_TITLE.get(name, set())
+        for axis in {"x", "y"} - exempt:
+            title = figure.layout[f"{axis}axis"].title.text
+            assert title and title.strip(), f"{name}: no {axis} axis title"
+
+    @pytest.mark.parametrize("name", BUILDERS)
+    def test_in_the_house_look(self, seed, name):
+        assert_house_look(BUILDERS[name](seed), name)
+
+    @pytest.mark.parametrize("name", BUILDERS)
+    def test_the_same_figure_twice(self, seed, name):
+        assert BUILDERS[name](seed).to_json() == BUILDERS[name](seed).to_json()
+
+    def test_every_public_figure_function_is_covered(self):
+        public = {n for n in figures.__all__ if n.endswith(("_figure", "_figures"))}
+        covered = {f"{n}_figure" for n in BUILDERS} | {"schedule_figures"}
+        assert public <= covered
+
+
+class TestAxisExceptions:
+    """The charts left without an axis title are the ones that need none."""
+
+    def test_sunburst_is_not_cartesian(self, seed):
+        figure = risk_sunburst_figure(seed.limits.audit)
+        assert [t.type for t in figure.data] == ["sunburst"]
+
+    def test_dependency_y_is_layout_only(self, seed):
+        axis = dependency_figure(seed.limits.graph).layout.yaxis
+        assert axis.showticklabels is False and axis.showgrid is False
+
+    def test_finish_risk_categories_name_themselves(self, seed):
+        figure = finish_risk_figure(seed.limits.risk)
+        assert list(figure.data[0].y) == ["planned", "P50", "P80", "P95"]
+
+    def test_no_schedule_fits_hides_both_axes(self, seed):
+        figure = schedule_figures(seed.plan)[0]
+        assert figure.layout.xaxis.visible is False and figure.layout.yaxis.visible is False
+
+
+# --------------------------------------------------------------------------- colour per level
+
+
+class TestLevelColours:
+    def test_three_distinct_colours(self):
+        assert set(LEVEL_COLOURS) == set(LEVELS)
+        assert len(set(LEVEL_COLOURS.values())) == len(LEVELS)
+        assert figures.LEVEL_COLOURS is LEVEL_COLOURS
+
+    def test_risk_mix_one_trace_per_level_in_its_colour(self, seed):
+        audit = seed.limits.audit
+        figure = risk_mix_figure(audit)
+        assert [t.name for t in figure.data] == list(LEVELS)
+        for level_trace in figure.data:
+            assert level_trace.marker.color == LEVEL_COLOURS[level_trace.name]
+        counts = {t.name: sum(t.y) for t in figure.data}
+        assert counts == audit.level_counts()
+
+    def test_risk_mix_counts_per_issue(self, seed):
+        audit = seed.limits.audit
+        figure = risk_mix_figure(audit)
+        for level_trace in figure.data:
+            for label, count in zip(level_trace.x, level_trace.y, strict=True):
+                tasks = audit.catalog.tasks_of(int(label.removeprefix("#")))
+                expected = sum(audit.scores[t.id].level == level_trace.name for t in tasks)
+                assert count == expected, (label, level_trace.name)
+
+    def test_sunburst_levels_and_tasks_in_their_colour(self, seed):
+        audit = seed.limits.audit
+        sunburst = risk_sunburst_figure(audit).data[0]
+        drawn_tasks = []
+        for segment, colour in zip(sunburst.ids, sunburst.marker.colors, strict=True):
+            parts = segment.split("/")
+            if len(parts) == 1:  # an issue: neutral, not a level's colour
+                assert colour not in LEVEL_COLOURS.values()
+                continue
+            level = parts[1]
+            assert colour == LEVEL_COLOURS[level], segment
+            if len(parts) == 3:
+                assert audit.scores[parts[2]].level == level, segment
+                drawn_tasks.append(parts[2])
+        assert sorted(drawn_tasks) == sorted(t.id for t in audit.catalog.tasks)
+
+    def test_dependency_nodes_in_their_level_colour(self, seed):
+        facts, scores = seed.limits.graph, seed.limits.audit.scores
+        figure = dependency_figure(facts)
+        assert [t.name for t in level_traces(figure)] == list(LEVELS)
+        drawn = []
+        for level_trace in level_traces(figure):
+            assert level_trace.marker.color == LEVEL_COLOURS[level_trace.name]
+            for node in level_trace.text:
+                assert scores[node].level == level_trace.name, node
+                drawn.append(node)
+        connected = [n for n in facts.graph if facts.graph.degree(n)]
+        assert sorted(drawn) == sorted(connected)
+
+    def test_dependency_all_tasks_draws_every_task(self, seed):
+        figure = dependency_figure(seed.limits.graph, connected_only=False)
+        drawn = [n for t in level_traces(figure) for n in t.text]
+        assert sorted(drawn) == sorted(t.id for t in seed.limits.catalog.tasks)
+        assert "not drawn" not in figure.layout.title.text
+
+    def test_gantt_bars_in_their_tasks_level_colour(self, seed):
+        rows = rows_of(seed.limits)
+        scores = seed.limits.audit.scores
+        figure = gantt_figure(rows)
+        bars = 0
+        for level_trace in figure.data:
+            assert level_trace.name in LEVELS
+            assert level_trace.marker.color == LEVEL_COLOURS[level_trace.name]
+            for start in level_trace.base:
+                tasks = rows.loc[rows["start"] == start, "task"]
+                assert len(tasks) and all(scores[t].level == level_trace.name for t in tasks)
+                bars += 1
+        assert bars == rows["job"].nunique()
+
+    def test_a_plan_item_with_a_high_task_is_not_drawn_low(self, rubric, graph_rules):
+        catalog = parse_catalog(tiny_data(), vocabulary=rubric.vocabulary)
+        scenario = parse_scenario(
+            {
+                "name": "mixed",
+                "appetite": "HIGH",
+                "budget_hours": 10,
+                "phases": [{"name": "P1", "hours": 10}],
+                "plan": [
+                    {"item": "both", "phase": "P1", "activity": "design", "tasks": ["T1", "T3"]}
+                ],
+            }
+        )
+        assessment = assess(catalog, scenario, rubric, graph_rules)
+        levels = {assessment.audit.scores[t].level for t in ("T1", "T3")}
+        assert levels == {"LOW", "HIGH"}
+        figure = gantt_figure(rows_of(assessment))
+        assert [(t.name, t.marker.color) for t in figure.data] == [("HIGH", LEVEL_COLOURS["HIGH"])]
+
+    def test_frontier_colour_scale_runs_through_the_level_colours(self, seed):
+        figure = frontier_figure(seed.sweep, seed.references)
+        scale = [
+            (0.0, LEVEL_COLOURS["LOW"]),
+            (0.5, LEVEL_COLOURS["MEDIUM"]),
+            (1.0, LEVEL_COLOURS["HIGH"]),
+        ]
+        for scatter in figure.data:
+            assert [tuple(step) for step in scatter.marker.colorscale] == scale, scatter.name
+
+
+# --------------------------------------------------------------------------- hover reasons
+
+
+class TestHoverReasons:
+    @pytest.mark.parametrize(
+        ("task", "fragment"),
+        [
+            ("384-T01", "paper-only"),
+            ("347-service-mesh", "outside-production"),
+            ("384-T05", "environment unknown: scored as production"),
+            ("347-zero-trust-network", "production-core"),
+        ],
+    )
+    def test_sunburst_task_hover_gives_title_and_main_reason(self, seed, task, fragment):
+        audit = seed.limits.audit
+        record, score = audit.catalog.task_by_id[task], audit.scores[task]
+        sunburst = risk_sunburst_figure(audit).data[0]
+        hover = sunburst.hovertext[
+            list(sunburst.ids).index(f"issue-{record.issue}/{score.level}/{task}")
+        ]
+        assert f"<b>{html.escape(record.title, quote=False)}</b>" in hover
+        assert fragment in score.main_reason
+        assert one_line(html.escape(score.main_reason, quote=False)) in one_line(hover)
+
+    def test_sunburst_issue_hover_gives_the_issue_title(self, seed):
+        catalog = seed.limits.catalog
+        sunburst = risk_sunburst_figure(seed.limits.audit).data[0]
+        hover = dict(zip(sunburst.ids, sunburst.hovertext, strict=True))
+        for number, issue in catalog.issue_by_number.items():
+            shown = html.escape(issue.title, quote=False) if issue.title else f"#{number}"
+            assert hover[f"issue-{number}"] == shown
+
+    def test_dependency_hover_gives_facts_and_exclusion(self, seed):
+        figure = dependency_figure(seed.limits.graph)
+        high = trace(figure, "HIGH")
+        index = list(high.text).index("347-zero-trust-network")
+        hover = high.hovertext[index]
+        assert "Zero Trust Network (本番ネットワーク変更)" in hover
+        assert "in production" in hover and "<i>excluded</i>" in hover
+        assert high.marker.symbol[index] == "x"
+
+    def test_dependency_hover_names_the_blocking_chain(self, rubric, graph_rules):
+        catalog = parse_catalog(tiny_data(), vocabulary=rubric.vocabulary)
+        scenario = parse_scenario({"appetite": "MEDIUM", "exclude": ["T1"]})
+        facts = assess(catalog, scenario, rubric, graph_rules).graph
+        medium = trace(dependency_figure(facts), "MEDIUM")
+        assert list(medium.text) == ["T2"]
+        assert "blocked: T1 → T2" in medium.hovertext[0]
+        assert list(medium.marker.symbol) == ["circle-open"]
+
+    @pytest.mark.parametrize("task", ["384-T16", "347-service-mesh", "347-zero-trust-network"])
+    def test_dependency_hover_gives_the_main_reason(self, seed, task):
+        score = seed.limits.audit.scores[task]
+        level_trace = trace(dependency_figure(seed.limits.graph), score.level)
+        hover = level_trace.hovertext[list(level_trace.text).index(task)]
+        assert one_line(html.escape(score.main_reason, quote=False)) in one_line(hover)
+
+    def test_risk_mix_hover_lists_the_tasks(self, seed):
+        high = trace(risk_mix_figure(seed.limits.audit), "HIGH")
+        hover = high.hovertext[list(high.x).index("#347")]
+        assert "347-zero-trust-network: Zero Trust Network (本番ネットワーク変更)" in hover.split(
+            "<br>"
+        )
+        assert "347-helm-charts" not in hover  # LOW
+
+    def test_gantt_hover_lists_every_task_a_piece_covers(self, seed):
+        figure = gantt_figure(rows_of(seed.limits))
+        low = trace(figure, "LOW")
+        (hover,) = [h for h in low.hovertext if h.startswith("<b>Disaster Recovery Planning")]
+        assert "384-T17 LOW, 381-T11 LOW, 348-disaster-recovery-plan LOW" in hover
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+class TestEscaping:
+    @pytest.mark.parametrize("name", BUILDERS)
+    def test_catalog_text_is_escaped_in_the_figure(self, evil, name):
+        shown = texts(BUILDERS[name](evil))
+        assert not [s for s in shown if "<script>alert(1)" in s]
+        assert not [s for s in shown if ISSUE_TITLE in s]
+        assert not [s for s in shown if "&amp;lt;" in s]  # escaped once, not twice
+        if name in SHOWS_EVIL:
+            assert [s for s in shown if EVIL_SHOWN in s]
+
+    @pytest.mark.parametrize("name", BUILDERS)
+    def test_catalog_text_is_escaped_in_the_html(self, evil, name):
+        page = unescape_json(report_html(BUILDERS[name](evil)))
+        assert "<script>alert(1)" not in page
+        if name in SHOWS_EVIL:
+            assert EVIL_SHOWN in page
+
+    def test_issue_title_is_escaped(self, evil):
+        shown = texts(risk_sunburst_figure(evil.limits.audit))
+        assert ISSUE_SHOWN in shown
+
+    def test_report_html_is_a_fragment_without_plotly_js(self, seed):
+        page = report_html(risk_mix_figure(seed.limits.audit))
+        assert "<html" not in page and "cdn.plot.ly" not in page
+        assert '"displaylogo": false' in page or '"displaylogo":false' in page
+
+
+# --------------------------------------------------------------------------- template
+
+
+class TestTemplate:
+    """The house look is the figure's own; plotly's global default template is left alone."""
+
+    def test_the_default_template_is_left_alone(self, seed, monkeypatch):
+        monkeypatch.setattr(pio.templates, "default", "seaborn")
+        assert go.Figure().layout.template.layout.plot_bgcolor != "white"  # seaborn's grey
+        built = {name: build(seed) for name, build in BUILDERS.items()}
+        assert pio.templates.default == "seaborn"
+        for name, figure in built.items():
+            assert_house_look(figure, name)
+
+    def test_the_default_is_unchanged_when_the_figure_fails(self, monkeypatch):
+        monkeypatch.setattr(pio.templates, "default", "seaborn")
+        with pytest.raises((TypeError, ValueError)):
+            figures._new_figure(bogus=1)
+        assert pio.templates.default == "seaborn"
+
+
+# --------------------------------------------------------------------------- edge inputs
+
+
+class TestScheduleEdges:
+    def test_schedule_figures_of_a_schedule(self, seed):
+        limits = seed.limits
+        out = schedule_figures(limits)
+        expected = [
+            gantt_figure(rows_of(limits), "Plan of seed-limits by phase and lane"),
+            finish_risk_figure(limits.risk, limits.scenario.budget_hours),
+            phase_overflow_figure(limits.risk),
+        ]
+        assert [f.to_json() for f in out] == [f.to_json() for f in expected]
+
+    def test_finish_risk_draws_the_budget(self, seed):
+        risk = seed.limits.risk
+        with_budget = finish_risk_figure(risk, 4)
+        assert [s.x0 for s in with_budget.layout.shapes] == [4]
+        assert [a.text for a in with_budget.layout.annotations] == ["budget"]
+        assert "within budget" in with_budget.layout.title.text
+        assert not finish_risk_figure(risk).layout.shapes
+
+    def test_no_schedule_fits_says_why(self, seed):
+        timeline = seed.plan.timeline
+        (figure,) = schedule_figures(seed.plan)
+        assert figure.layout.title.text == "No schedule fits"
+        assert not figure.data
+        notes = [one_line(a.text) for a in figure.layout.annotations]
+        assert notes == [one_line(html.escape(e, quote=False)) for e in timeline.explanations]
+        assert any("more than the 4 h available" in n for n in notes)
+
+    def test_nothing_scheduled_is_said_in_the_title(self, rubric, graph_rules):
+        catalog = parse_catalog(tiny_data(), vocabulary=rubric.vocabulary)
+        scenario = parse_scenario(
+            {"name": "nothing", "appetite": "MEDIUM", "task_cap": 0, "lanes": 2}
+        )
+        assessment = assess(catalog, scenario, rubric, graph_rules)
+        assert assessment.timeline.ok and not assessment.timeline.slots
+        gantt = schedule_figures(assessment)[0]
+        assert gantt.layout.title.text == "Plan of nothing by phase and lane: nothing scheduled"
+        assert not gantt.data
+
+    def test_empty_gantt_rows(self, seed):
+        empty = rows_of(seed.limits).iloc[0:0]
+        figure = gantt_figure(empty, "My plan")
+        assert figure.layout.title.text == "My plan: nothing scheduled" and not figure.data
+
+    def test_no_timeline_no_figures(self, rubric, graph_rules):
+        catalog = parse_catalog(tiny_data(), vocabulary=rubric.vocabulary)
+        assessment = assess(catalog, parse_scenario({"appetite": "MEDIUM"}), rubric, graph_rules)
+        assert assessment.timeline is None
+        assert schedule_figures(assessment) == []
+
+
+class TestFrontier:
+    def test_every_plan_and_only_plans(self, seed):
+        every = trace(frontier_figure(seed.sweep), "every combination")
+        plans = seed.sweep.loc[PLAN_ROWS]
+        assert list(every.x) == list(plans["finish_hours"])
+        assert list(every.y) == list(plans["value"])
+        assert list(every.marker.color) == list(plans["risk_score"])
+
+    def test_the_frontier_is_exactly_the_pareto_optimal_points(self, seed):
+        figure = frontier_figure(seed.sweep)
+        (frontier,) = [t for t in figure.data if t.name.startswith("frontier")]
+        points = list(zip(frontier.x, frontier.y, frontier.marker.color, strict=True))
+        assert points == PARETO
+        tied = frontier.hovertext[PARETO.index((2.0, 10, 5))]
+        assert (
+            tied.startswith("#0 lanes=1 appetite=MEDIUM") and "reached by 2 combination(s)" in tied
+        )
+
+    def test_colour_range_from_plans_and_references(self, seed):
+        alone = frontier_figure(seed.sweep).data[0].marker
+        assert (alone.cmin, alone.cmax) == (3, 9)  # the infeasible row's risk 0 is no plan
+        compared = frontier_figure(seed.sweep, reference_table("r")).data[0].marker
+        assert (compared.cmin, compared.cmax) == (3, 9)
+        low = reference_table("r").assign(risk_score=1)
+        assert frontier_figure(seed.sweep, low).data[0].marker.cmin == 1
+
+    def test_a_reference_without_a_schedule_is_placed_at_its_hours(self, seed):
+        star = trace(frontier_figure(seed.sweep, seed.references), "seed-plan")
+        assert (list(star.x), list(star.y)) == ([4.5], [11])
+        assert list(star.text) == ["seed-plan (no schedule fits)"]
+        assert star.marker.symbol == "star"
+        assert "3 violation(s)" in star.hovertext[0] and "no schedule fits" in star.hovertext[0]
+
+    def test_a_sweep_without_plans(self, seed):
+        table = sweep_table([("infeasible", 5, 1.0, 1), ("error", math.nan, math.nan, math.nan)])
+        figure = frontier_figure(table, title="Nothing runs")
+        assert figure.layout.title.text == "Nothing runs"
+        assert [t.name for t in figure.data] == ["every combination"]
+        assert len(figure.data[0].x) == 0
+
+
+# --------------------------------------------------------------------------- across processes
+
+_HASHES = """
+import hashlib, json
+from analysis.scenarios import assess_files, default_scenarios
+from analysis import figures as f
+limits, plan = assess_files(None, default_scenarios(None))
+built = {
+    "risk_mix": f.risk_mix_figure(limits.audit),
+    "risk_sunburst": f.risk_sunburst_figure(limits.audit),
+    "declared_vs_computed": f.declared_vs_computed_figure(limits.audit),
+    "dependency": f.dependency_figure(limits.graph),
+    "dependency_all_tasks": f.dependency_figure(limits.graph, connected_only=False),
+    "outcome_coverage": f.outcome_coverage_figure(limits.outcomes),
+    "comparison": f.comparison_figure([limits, plan]),
+    "schedule": f.schedule_figures(limits)[0],
+    "no_fit": f.schedule_figures(plan)[0],
+}
+print(json.dumps({k: hashlib.sha256(v.to_json().encode()).hexdigest() for k, v in built.items()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def hashes_by_seed() -> list[dict[str, str]]:
+    """Each seed figure's hash, built in two processes with different string hashing."""
+    out = []
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run(
+            [sys.executable, "-c", _HASHES],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        out.append(json.loads(done.stdout))
+    return out
+
+
+class TestAcrossProcesses:
+    def test_figures_do_not_depend_on_string_hashing(self, hashes_by_seed):
+        first, second = hashes_by_seed
+        stable = [k for k in first if not k.startswith("dependency")]
+        assert {k: first[k] for k in stable} == {k: second[k] for k in stable}
+
+    def test_dependency_figure_does_not_depend_on_string_hashing(self, hashes_by_seed):
+        first, second = hashes_by_seed
+        assert first["dependency"] == second["dependency"]
+        assert first["dependency_all_tasks"] == second["dependency_all_tasks"]
