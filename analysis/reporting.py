@@ -237,10 +237,24 @@ def to_offline_html(notebook: NotebookNode) -> str:
         for cell in notebook.cells
         for output in cell.get("outputs", [])
     )
+    for cell in notebook.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
     body, _ = exporter.from_notebook_node(
         notebook, resources={"plotly_js": get_plotlyjs() if charts else ""}
     )
-    return _MATHJAX_TAG.sub("", body)
+    return _stable_chart_ids(_MATHJAX_TAG.sub("", body))
+
+
+#: The random id plotly gives each chart's element (a UUID4).
+_CHART_ID = re.compile(r'class="plotly-graph-div" id="([0-9a-f-]{36})"')
+
+
+def _stable_chart_ids(page: str) -> str:
+    """Charts numbered in page order instead of random ids: the same inputs, the same bytes."""
+    for number, chart in enumerate(dict.fromkeys(_CHART_ID.findall(page)), start=1):
+        page = page.replace(chart, f"chart-{number}")
+    return page
 
 
 def write_outputs(assessments: Sequence[Assessment], folder: str | os.PathLike | None) -> None:
