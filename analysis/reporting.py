@@ -325,8 +325,9 @@ def render_report(
     with tempfile.TemporaryDirectory(prefix="assess-report-") as scratch:
         scratch = Path(scratch)
         parameters: dict[str, object] = {
-            "catalog": str(resolve(catalog)) if catalog else None,
-            "scenarios": scenario_paths,
+            # Absolute: the kernel runs in notebooks/, not where the paths were given.
+            "catalog": str(resolve(catalog).resolve()) if catalog else None,
+            "scenarios": [str(Path(p).resolve()) for p in scenario_paths],
             "week": week,
             "history": str(Path(history).resolve()) if history else None,
             "report": True,

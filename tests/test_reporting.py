@@ -13,7 +13,7 @@ import yaml
 
 from analysis.catalog import read_catalog
 from analysis.history import previous_snapshot
-from analysis.paths import SEED_CATALOG
+from analysis.paths import ROOT, SEED_CATALOG
 from analysis.reporting import WEEKLY_NOTEBOOK, ReportError, render_report, run_notebook
 
 CHROMIUM = "/usr/bin/chromium"
@@ -141,11 +141,14 @@ def edited_seed(tmp_path: Path, edit) -> Path:
     return path
 
 
-def test_two_weeks_give_the_right_deltas(tmp_path):
+def test_two_weeks_give_the_right_deltas(tmp_path, monkeypatch):
     out, history = tmp_path / "out", tmp_path / "history.sqlite"
     first = edited_seed(tmp_path, lambda data: None)
     scenario = "data/scenarios/seed-limits.yaml"
-    render_report(first, [scenario], week="2026-W47", out=out, history=history)
+    # Paths relative to where the user stands (the kernel runs elsewhere, in notebooks/).
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "limits.yaml").write_bytes((ROOT / scenario).read_bytes())
+    render_report(first.name, ["limits.yaml"], week="2026-W47", out=out, history=history)
 
     def next_week(data):
         tasks = {t["id"]: t for t in data["tasks"]}
