@@ -20,6 +20,7 @@ import csv
 import io
 import itertools
 import json
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,7 +29,14 @@ import pandas as pd
 
 from analysis.audit import Audit
 from analysis.graph import GraphFacts, reduce_for_drawing
-from analysis.markdown import Agreement, Imported, audit_markdown, plan_markdown
+from analysis.markdown import (
+    Agreement,
+    Imported,
+    audit_markdown,
+    escape_markdown,
+    markdown_code,
+    plan_markdown,
+)
 from analysis.model import LEVEL_COLOURS, LEVELS, Catalog, Finding, hours_text
 from analysis.scenarios import MEASURES, Assessment, Comparison, measures
 from analysis.selection import Totals
@@ -52,6 +60,9 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain aligned table; the last column is not padded."""
     cells = [[str(h).upper() for h in headers]] + [
@@ -65,15 +76,13 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _md_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A GitHub markdown table; pipes in cells are escaped."""
+    """A GitHub markdown table; cells escaped by :func:`~analysis.markdown.escape_markdown`."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+    lines += [
+        "| " + " | ".join("" if c is None else escape_markdown(c) for c in row) + " |"
+        for row in rows
+    ]
     return "\n".join(lines)
 
 
@@ -267,7 +276,13 @@ def _finding_data(finding: Finding) -> dict[str, Any]:
 
 
 def _dot_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    r"""A DOT string that Graphviz shows verbatim (it reads ``\`` escapes and HTML entities).
+
+    >>> print(_dot_quote('Tom &amp; "Jerry" C:\\new\nnext'))
+    "Tom &amp;amp; \"Jerry\" C:\\new\nnext"
+    """
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+    return '"' + _LINE_BREAK.sub("\\\\n", text) + '"'
 
 
 def graph_to_dot(facts: GraphFacts, catalog: Catalog) -> str:
@@ -787,19 +802,21 @@ def format_comparison(comparison: Comparison, fmt: str) -> str:
     ]
     if fmt == "markdown":
         parts = [
-            f"## Compare: {_md_cell(name_a)} vs {_md_cell(name_b)}",
+            f"## Compare: {escape_markdown(name_a)} vs {escape_markdown(name_b)}",
             "",
             markdown_table(["measure", "A", "B", "better"], rows),
             "",
         ]
         for heading, tasks in sections:
             parts += [f"### {heading}", ""]
-            parts += [f"- `{t}` {_md_cell(title[t])}" for t in tasks] or ["None."]
+            parts += [f"- {markdown_code(t)} {escape_markdown(title[t])}" for t in tasks] or [
+                "None."
+            ]
             parts.append("")
         for label, side in (("A", a), ("B", b)):
             parts += [f"### Violations of {label} ({len(side.selection.violations)})", ""]
             parts += [
-                f"- **{v.kind}**: {_md_cell(v.message)}" for v in side.selection.violations
+                f"- **{v.kind}**: {escape_markdown(v.message)}" for v in side.selection.violations
             ] or ["None."]
             parts.append("")
         return "\n".join(parts).rstrip() + "\n"

@@ -15,7 +15,6 @@ Examples
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analysis.history import Changes, changes, previous_snapshot, snapshot_of
+from analysis.markdown import escape_markdown, markdown_code
 from analysis.model import LEVELS, Finding, hours_text
 from analysis.scenarios import MEASURES, measures
 
@@ -296,12 +296,12 @@ def report_heading(assessment: Assessment, week: str) -> str:
     """One markdown paragraph that says what the report is about (catalog text escaped)."""
     catalog, audit = assessment.catalog, assessment.audit
     mix = ", ".join(f"{n} {level}" for level, n in audit.level_counts().items())
-    title = html.escape(catalog.title or catalog.name)
-    source = f" Source: `{html.escape(catalog.source)}`." if catalog.source else ""
+    title = escape_markdown(catalog.title or catalog.name)
+    source = f" Source: {markdown_code(catalog.source)}." if catalog.source else ""
     return (
         f"**{title}** — week **{week}**. {len(catalog)} tasks ({mix}); "
         f"{len(audit.findings)} finding(s) about the catalog; scenario "
-        f"**{html.escape(assessment.scenario.name)}**: {assessment.selection.status}.{source}"
+        f"**{escape_markdown(assessment.scenario.name)}**: {assessment.selection.status}.{source}"
     )
 
 
@@ -407,9 +407,9 @@ def sweep_summary(folder: str | os.PathLike, table: pd.DataFrame, compared: pd.D
         None: "inputs not recorded",
     }[info.get("current")]
     lines = [
-        f"Sweep **{html.escape(str(info.get('name')))}** ({current}): {len(table)} combinations "
-        f"varying {html.escape(varied)}; selections: {statuses}."
+        f"Sweep **{escape_markdown(info.get('name'))}** ({current}): {len(table)} combinations "
+        f"varying {escape_markdown(varied)}; selections: {statuses}."
     ]
     for placement in place(compared, table):
-        lines.append(f"- {html.escape(placement.verdict)}")
+        lines.append(f"- {escape_markdown(placement.verdict)}")
     return "\n".join(lines)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import html.entities
 import os
 import re
 import unicodedata
@@ -74,17 +75,23 @@ _ACTIVITY_ORDER = (
     "deploy",
     "migrate",
 )
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _BOLD = re.compile(r"^\*\*(.+?)\*\*\s*:?\s*(.*)$")
 _ITEM = re.compile(r"^(\s*)(?:[-*+]|(\d+)[.)])\s+(.*)$")
 _CHECKBOX = re.compile(r"^\[([ xX])\]\s+(.*)$")
 _TASK_RANGE = re.compile(r"^(?:task|タスク)\s*(\d+)\s*[-–~〜]\s*(\d+)\s*[:：]\s*(.+)$", re.I)
 _TASK_ONE = re.compile(r"^(?:task|タスク)\s*(\d+)\s*[:：]\s*(.+)$", re.I)
-_EXPLICIT_ID = re.compile(r"^`([^`\s,;]+)`\s*[:：]?\s*(.+)$")
+_EXPLICIT_ID = re.compile(r"^(`+) ?([^\s,;]+?) ?\1(?!`)(?:[:：]\s*|\s+)(.+)$")
 _ISSUE = re.compile(r"issue\s*#\s*(\d+)", re.I)
 _COUNT = re.compile(r"(\d+)\s*(?:タスク|tasks?\b)", re.I)
 _PRIORITY = re.compile(r"(?<![A-Za-z0-9])P([0-9])(?![0-9])")
 _HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(時間|hours?|h\b|分|min(?:utes?)?\b)", re.I)
+_INLINE = re.compile(
+    r"(?P<code>`+)|\\(?P<escaped>[!-/:-@\[-`{-~])|<br\s*/?>"
+    r"|&(?:#(?P<dec>[0-9]{1,7})|#[xX](?P<hex>[0-9a-fA-F]{1,6})|(?P<name>[A-Za-z][A-Za-z0-9]{0,31}));",
+    re.I,
+)
+_COMPUTED = " (computed)"  # what audit_markdown adds to the catalog's title
 _LEVEL_EMOJI = {"🟢": "LOW", "🟡": "MEDIUM", "🔴": "HIGH"}
 _LEVEL_WORDS = {"低リスク": "LOW", "中リスク": "MEDIUM", "高リスク": "HIGH"}
 _SECTIONS = (
@@ -278,6 +285,41 @@ def _section(text: str) -> str:
     return "other"
 
 
+def _plain_text(text: str) -> str:
+    r"""Inline markdown as its reader sees it: escapes, character references and ``<br>`` resolved.
+
+    Undoes :func:`escape_markdown`. Code spans are kept as written, backticks
+    included (their backslashes and ``&`` are literal).
+
+    >>> print(_plain_text(r"Tom &amp; \*Jerry\* &#32;`a\*b`<br>C:\path \\"))
+    Tom & *Jerry*  `a\*b`
+    C:\path \
+    """
+    out, pos = [], 0
+    while match := _INLINE.search(text, pos):
+        out.append(text[pos : match.start()])
+        pos = match.end()
+        if match["code"]:
+            fence = re.compile(f"(?<!`){match['code']}(?!`)").search(text, pos)
+            if fence:  # a code span: verbatim up to its closing fence
+                out.append(text[match.start() : fence.end()])
+                pos = fence.end()
+            else:
+                out.append(match["code"])
+        elif match["escaped"]:
+            out.append(match["escaped"])
+        elif match["dec"] or match["hex"]:
+            code = int(match["dec"]) if match["dec"] else int(match["hex"], 16)
+            valid = 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+            out.append(chr(code) if valid else "\ufffd")
+        elif match["name"]:
+            out.append(html.entities.html5.get(match["name"] + ";", match.group(0)))
+        else:
+            out.append("\n")  # <br>
+    out.append(text[pos:])
+    return "".join(out)
+
+
 class _Reader:
     """Reads the file line by line, keeping what each heading says is current."""
 
@@ -310,7 +352,7 @@ class _Reader:
 
     def heading(self, number: int, depth: int, text: str) -> None:
         if depth == 1 and self.title is None:
-            self.title = re.sub(r"^[^\w(（]+", "", text).strip() or text
+            self.title = _plain_text(text.removesuffix(_COMPUTED))
             return
         self.marker(number, text, heading_depth=depth)
 
@@ -367,14 +409,15 @@ class _Reader:
         issue = _ISSUE.search(plain)
         if issue:
             entry = self.issue_entry(int(issue.group(1)))
-            rest = plain[issue.end() :].lstrip(":： ")
+            rest = re.sub(r"^\s*[:：]?\s*", "", plain[issue.end() :])
             title = re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", rest).strip()
             if title:
-                entry["title"] = title
-            count = _count(plain)
+                entry["title"] = _plain_text(title)
+            note = re.search(r"[(（]([^()（）]*)[)）]\s*$", rest)
+            count = _count(note.group(1)) if note else None
+            count = _count(plain) if count is None else count
             if count is not None:
                 entry.setdefault("declared", {})["total"] = count
-            note = re.search(r"[(（]([^()（）]*)[)）]\s*$", rest)
             if note:
                 entry["note"] = f"Issue #{issue.group(1)} ({note.group(1)})"
             return
@@ -403,7 +446,7 @@ class _Reader:
         ranged = _TASK_RANGE.match(text)
         single = _TASK_ONE.match(text)
         if explicit:
-            self.add_task(number, explicit.group(1), issue, explicit.group(2).strip(), status)
+            self.add_task(number, explicit.group(2), issue, explicit.group(3).strip(), status)
         elif ranged:
             first, last = int(ranged.group(1)), int(ranged.group(2))
             parts = [p.strip() for p in re.split(r"[,、]\s*", ranged.group(3)) if p.strip()]
@@ -441,7 +484,7 @@ class _Reader:
         ordinal: int | None = None,
         inherited: tuple[str, str] | None = None,
     ) -> None:
-        title = html.unescape(title)  # what a reader of the rendered comment sees
+        title = _plain_text(title)  # what a reader of the rendered comment sees
         if ordinal is not None:
             task_id = f"{issue}-T{ordinal:02d}"
         elif task_id is None:
@@ -718,11 +761,55 @@ def _tasks(count: int) -> str:
     return f"{count} task" if count == 1 else f"{count} tasks"
 
 
-def _md(text: object) -> str:
-    """Catalog text safe in a GitHub comment: no HTML, no accidental markup."""
-    return (
-        str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+#: Characters with a meaning in (GitHub) markdown inline text: escaped with a backslash.
+_MD_PUNCTUATION = re.compile(r"[\\`*_\[\]|~#$]")
+_MD_LINE_START = re.compile(r"^([-+]|\d{1,9}(?=[.)]))(?=[.)]?(?:[ \t]|$))")  # a list marker
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def escape_markdown(text: object) -> str:
+    r"""Text shown verbatim wherever markdown puts it: a line, a heading, a table cell.
+
+    HTML specials become entities; markdown punctuation (emphasis, code, links,
+    tables, strikethrough, headings, math) gets a backslash; a list
+    marker at the start is escaped; line breaks become ``<br>``; leading and
+    trailing white space, which markdown would drop, becomes character
+    references. :func:`parse_markdown` reads all of it back to the same text.
+
+    >>> escape_markdown("Tom & *Jerry* | <b>[x](y)</b>")
+    'Tom &amp; \\*Jerry\\* \\| &lt;b&gt;\\[x\\](y)&lt;/b&gt;'
+    >>> escape_markdown("1. line\nnext ")
+    '1\\. line<br>next&#32;'
+    """
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_PUNCTUATION.sub(lambda m: "\\" + m.group(0), text)
+    text = _MD_LINE_START.sub(  # a list marker loses its meaning: \- x, 1\. x
+        lambda m: m.group(1) + "\\" if m.group(1).isdigit() else "\\" + m.group(1), text, count=1
     )
+    text = _LINE_BREAK.sub("<br>", text)
+    head = len(text) - len(text.lstrip())
+    tail = len(text.rstrip())
+    if head == len(text):
+        return "".join(f"&#{ord(ch)};" for ch in text)
+    return (
+        "".join(f"&#{ord(ch)};" for ch in text[:head])
+        + text[head:tail]
+        + "".join(f"&#{ord(ch)};" for ch in text[tail:])
+    )
+
+
+def markdown_code(text: object) -> str:
+    """Text as an inline code span, verbatim (ids and names): fenced past its own backticks.
+
+    >>> markdown_code("384-T01"), markdown_code("a`b")
+    ('`384-T01`', '``a`b``')
+    """
+    text = _LINE_BREAK.sub(" ", str(text))
+    runs = [len(run) for run in re.findall(r"`+", text)]
+    fence = "`" * next(n for n in range(1, len(runs) + 2) if n not in runs)
+    edges = text[:1] + text[-1:]
+    pad = " " if "`" in edges or (edges == "  " and text.strip()) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def audit_markdown(audit: Audit) -> str:
@@ -736,20 +823,25 @@ def audit_markdown(audit: Audit) -> str:
             match = re.search(r"[(（]([^()（）]*)[)）]\s*$", rule.reason)
             notes[rule.level] = match.group(1) if match else rule.id
     counts = audit.level_counts()
-    lines = [f"# {_md(catalog.title or catalog.name)} (computed)", "", "## 📋 Scope", ""]
+    lines = [
+        f"# {escape_markdown(catalog.title or catalog.name)} (computed)",
+        "",
+        "## 📋 Scope",
+        "",
+    ]
     for number, issue in catalog.issue_by_number.items():
-        title = f": {_md(issue.title)}" if issue.title else ""
+        title = f": {escape_markdown(issue.title)}" if issue.title else ""
         lines.append(f"- **Issue #{number}**{title} ({_tasks(len(catalog.tasks_of(number)))})")
     lines += [
         f"- **Total**: {len(catalog)} tasks",
         "",
-        f"## 🚨 Production impact (rubric `{_md(audit.rubric.name)}`)",
+        f"## 🚨 Production impact (rubric {markdown_code(audit.rubric.name)})",
         "",
     ]
     for level in LEVELS:
         note = notes.get(level)
         lines += [
-            f"### {_EMOJI[level]} {level} RISK ({_md(note) + ' - ' if note else ''}"
+            f"### {_EMOJI[level]} {level} RISK ({escape_markdown(note) + ' - ' if note else ''}"
             f"{_tasks(counts[level])})",
             "",
         ]
@@ -762,11 +854,11 @@ def audit_markdown(audit: Audit) -> str:
                 declared = ""
                 if task.declared_risk and task.declared_risk != level:
                     declared = f"declared {task.declared_risk}; "
-                lines.append(f"- `{task.id}` {_md(task.title)}")
-                lines.append(f"  - {declared}{_md(scores[task.id].main_reason)}")
+                lines.append(f"- {markdown_code(task.id)} {escape_markdown(task.title)}")
+                lines.append(f"  - {declared}{escape_markdown(scores[task.id].main_reason)}")
             lines.append("")
     lines += [f"## 🔎 Findings ({len(audit.findings)})", ""]
-    lines += [f"- **{f.kind}**: {_md(f.message)}" for f in audit.findings] or ["None."]
+    lines += [f"- **{f.kind}**: {escape_markdown(f.message)}" for f in audit.findings] or ["None."]
     mix = ", ".join(f"{counts[level]} {level}" for level in LEVELS)
     lines += ["", f"**Result**: {len(catalog)} tasks ({mix}); {len(audit.findings)} finding(s)."]
     return "\n".join(lines) + "\n"
@@ -778,7 +870,8 @@ def plan_markdown(assessment: Assessment) -> str:
     scores = assessment.audit.scores
     totals = selection.totals
     lines = [
-        f"# {_md(catalog.title or catalog.name)}: plan `{_md(scenario.name)}` ({selection.status})",
+        f"# {escape_markdown(catalog.title or catalog.name)}: plan {markdown_code(scenario.name)} "
+        f"({selection.status})",
         "",
     ]
     budget = "no budget" if scenario.budget_hours is None else hours_text(scenario.budget_hours)
@@ -794,51 +887,60 @@ def plan_markdown(assessment: Assessment) -> str:
                 continue
             phase = boxes[name]
             work = sum(s.end_hours - s.start_hours for s in slots)
-            title = f": {_md(phase.title)}" if phase.title else ""
+            title = f": {escape_markdown(phase.title)}" if phase.title else ""
             tasks = sum(len(s.tasks) for s in slots)
             lines += [
-                f"### Phase {_md(name)}{title} ({hours_text(phase.hours)} - {tasks} tasks, "
-                f"{hours_text(work)} of work)",
+                f"### Phase {escape_markdown(name)}{title} ({hours_text(phase.hours)} - "
+                f"{tasks} tasks, {hours_text(work)} of work)",
                 "",
             ]
             number = 0
             for slot in slots:
                 for task in slot.tasks:
                     number += 1
-                    same = f" (same work as `{slot.tasks[0]}`)" if task != slot.tasks[0] else ""
+                    same = (
+                        f" (same work as {markdown_code(slot.tasks[0])})"
+                        if task != slot.tasks[0]
+                        else ""
+                    )
                     lines.append(
-                        f"{number}. `{task}` {_md(catalog.task_by_id[task].title)} "
+                        f"{number}. {markdown_code(task)} "
+                        f"{escape_markdown(catalog.task_by_id[task].title)} "
                         f"({scores[task].level}){same}"
                     )
             lines.append("")
     else:
         if timeline is not None and not timeline.ok:
-            lines += [f"No schedule fits: {_md(reason)}" for reason in timeline.explanations]
+            lines += [
+                f"No schedule fits: {escape_markdown(reason)}" for reason in timeline.explanations
+            ]
             lines.append("")
         for index, task in enumerate(selection.selected, start=1):
             lines.append(
-                f"{index}. `{task}` {_md(catalog.task_by_id[task].title)} ({scores[task].level})"
+                f"{index}. {markdown_code(task)} {escape_markdown(catalog.task_by_id[task].title)} "
+                f"({scores[task].level})"
             )
         lines.append("")
     lines += [f"## ⛔ Left out ({len(selection.left_out)})", ""]
     lines += [
-        f"- `{i.task}` {_md(catalog.task_by_id[i.task].title)}: {_md(i.reason)}"
+        f"- {markdown_code(i.task)} {escape_markdown(catalog.task_by_id[i.task].title)}: "
+        f"{escape_markdown(i.reason)}"
         for i in selection.left_out
     ] or ["None."]
     lines += ["", "## ✅ Safety criteria", ""]
     broken = {v.details.get("gate"): v for v in selection.violations if v.kind == "gate"}
     for gate in assessment.gates:
         if gate.id in broken:
-            state = f"❌ {_md(broken[gate.id].message.split('): ', 1)[-1])}"
+            state = f"❌ {escape_markdown(broken[gate.id].message.split('): ', 1)[-1])}"
         elif assessment.enforcing(gate):
-            state = f"✅ enforced by {', '.join(assessment.enforcing(gate))}"
+            state = f"✅ enforced by {escape_markdown(', '.join(assessment.enforcing(gate)))}"
         else:
             state = "✅ kept"
-        lines.append(f"- **{_md(gate.wording)}** ({gate.mode}): {state}")
+        lines.append(f"- **{escape_markdown(gate.wording)}** ({gate.mode}): {state}")
     others = [v for v in selection.violations if v.kind != "gate"]
     if others:
         lines += ["", f"## ⚠️ Violations ({len(others)})", ""]
-        lines += [f"- **{v.kind}**: {_md(v.message)}" for v in others]
+        lines += [f"- **{v.kind}**: {escape_markdown(v.message)}" for v in others]
     mix = ", ".join(f"{n} {level}" for level, n in totals.risk.items())
     finish = ""
     if timeline is not None and timeline.ok:

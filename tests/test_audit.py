@@ -201,7 +201,7 @@ class TestCommand:
         assert result.exit_code == 0
         lines = result.stdout.splitlines()
         assert lines[0] == "# Tiny (computed)"
-        assert "- `T1` A | B &lt;設計&gt;" in lines  # a list item: pipes need no escape
+        assert "- `T1` A \\| B &lt;設計&gt;" in lines  # escaped alike everywhere
         headings = [line for line in lines if line.startswith("### ")]
         assert headings == [
             "### 🟢 LOW RISK (開発環境のみ - 1 task)",

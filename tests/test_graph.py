@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+from xml.etree import ElementTree
 
 import networkx as nx
 import pytest
@@ -401,6 +402,41 @@ class TestCommand:
         svg = subprocess.run([dot, "-Tsvg", str(path)], capture_output=True, timeout=60)
         assert svg.returncode == 0, svg.stderr.decode()
         assert "Service Mesh実装".encode() in svg.stdout
+
+    def test_dot_labels_show_catalog_text_verbatim(self, assess, tmp_path):
+        titles = {
+            "A": "Tom &amp; Jerry & <b>",
+            "B": 'say "hi" \\ C:\\new\\l \\N',
+            "C": "line one\nline two",
+        }
+        data = {
+            "catalog": {"name": "a&b", "title": "x"},
+            "defaults": {"effort_hours": {"design": 1}},
+            "tasks": [
+                {"id": i, "issue": 1, "title": t, "activity": "design", "environment": "none"}
+                for i, t in titles.items()
+            ],
+        }
+        path = tmp_path / "text.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        result = assess("graph", path, "--format", "dot")
+        assert result.exit_code == 0
+        dot = shutil.which("dot")
+        if dot is None:
+            if os.environ.get("ASSESS_REQUIRE_TOOLS"):
+                pytest.fail("Graphviz 'dot' is required here (ASSESS_REQUIRE_TOOLS is set)")
+            pytest.skip("Graphviz is not installed")
+        svg = subprocess.run(
+            [dot, "-Tsvg"], input=result.stdout.encode(), capture_output=True, timeout=60
+        )
+        assert svg.returncode == 0, svg.stderr.decode()
+        root = ElementTree.fromstring(svg.stdout)
+        nodes = {}
+        for group in root.iter("{http://www.w3.org/2000/svg}g"):
+            if group.get("class") == "node":
+                texts = [t.text for t in group.iter("{http://www.w3.org/2000/svg}text")]
+                nodes[texts[0].split(" ")[0]] = "\n".join(texts[1:])
+        assert nodes == titles
 
     def test_inferred_cycle_is_one_line_naming_the_file(self, assess, tmp_path):
         path = tmp_path / "cyclic.yaml"

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from analysis.audit import audit_catalog
-from analysis.catalog import read_catalog
+from analysis.catalog import parse_catalog, read_catalog
+from analysis.frames import report_heading
 from analysis.markdown import (
     MarkdownError,
     audit_markdown,
     compare_catalogs,
+    escape_markdown,
+    markdown_code,
     parse_markdown,
     read_markdown,
 )
 from analysis.paths import ROOT, SEED_CATALOG
+from analysis.scenarios import assess as assess_scenario
+from analysis.scenarios import parse_scenario
+from tests.conftest import tiny_data
 
 SEED_TEXT = ROOT.parent / "shared" / "seed" / "000_ad59c3a8ddd5b8a3.txt"
 
@@ -261,3 +272,203 @@ def test_example_in_readme_runs(tmp_path):
     with pytest.raises(MarkdownError):
         read_markdown(tmp_path / "missing.md")
     assert read_markdown(path).catalog.tasks[0].id == "1-T01"
+
+
+# --------------------------------------------------------------------------- escaping
+
+#: Raw HTML on, as on GitHub, with its tables and strikethrough.
+RENDER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "Tom &amp; Jerry & <b>bold</b> &copy; &#38;",
+    "| pipe | `code` *star* _u_ [link](http://x) ![img](y.png) <http://x>",
+    "~~strike~~ $x^2$ # not a heading ##",
+    "C:\\new\\table\\l \\* \\",
+    "- not a list",
+    "1. not a list either",
+    "line one\nline two",
+    "  spaces around  ",
+    "🚀 絵文字カタログ 🔥 👨‍👩‍👧 ｶﾀｶﾅ半角 全角ＡＢＣ",
+    "<br> and &lt;br&gt;",
+    "**bold** __bold__ `` a ` b ``",
+]
+
+
+class _Shown(HTMLParser):
+    """What a reader sees of rendered HTML: its text, and the tags around it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "br":
+            self.text.append("\n")
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def shown(markdown: str) -> tuple[str, list[str]]:
+    """The text up to ⟧ (from ⟦ if any) once ``markdown`` is rendered, and every tag."""
+    parser = _Shown()
+    parser.feed(RENDER.render(markdown))
+    text = "".join(parser.text)
+    return text[text.find("⟦") + 1 : text.index("⟧")], parser.tags
+
+
+PLACES = {
+    "list item": "- `T1` ⟦{}⟧ (LOW)",
+    "line start": "{}⟧",
+    "heading": "# ⟦{}⟧ (computed)",
+    "table cell": "| a | b |\n|---|---|\n| ⟦{}⟧ | x |",
+}
+
+
+class TestEscaping:
+    @pytest.mark.parametrize("place", PLACES)
+    @pytest.mark.parametrize("title", HOSTILE)
+    def test_catalog_text_renders_verbatim_and_as_text_only(self, title, place):
+        template = PLACES[place]
+        text, tags = shown(template.format(escape_markdown(title)))
+        assert text == title
+        _, plain_tags = shown(template.format("x"))
+        assert [tag for tag in tags if tag != "br"] == plain_tags  # no markup from the text
+        assert tags.count("br") == title.count("\n")
+
+    def test_code_spans_show_ids_verbatim(self):
+        for value in ("384-T01", "a`b", "`x``", "a&amp;<b>"):
+            text, tags = shown(f"- ⟦{markdown_code(value)}⟧")
+            assert text == value and tags == ["ul", "li", "code"]
+
+    def test_every_markdown_output_escapes_alike(self, assess, tmp_path):
+        title = "<script>alert(1)</script> *star* | `tick`"
+        escaped = escape_markdown(title)
+        data = {
+            "catalog": {"title": "Tom &amp; Jerry"},
+            "defaults": {"effort_hours": {"design": 1}},
+            "tasks": [
+                {
+                    "id": "H-1",
+                    "issue": 1,
+                    "title": title,
+                    "activity": "design",
+                    "environment": "none",
+                }
+            ],
+        }
+        catalog = tmp_path / "html.yaml"
+        catalog.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        scenario = tmp_path / "a.yaml"
+        scenario.write_text("appetite: HIGH\n", encoding="utf-8")
+        other = tmp_path / "b.yaml"
+        other.write_text("appetite: LOW\n", encoding="utf-8")
+        outputs = {
+            "audit": assess("audit", catalog, "--format", "markdown"),
+            "plan": assess("plan", catalog, "--scenario", scenario, "--format", "markdown"),
+            "compare": assess(
+                "compare",
+                catalog,
+                "--scenario",
+                scenario,
+                "--scenario",
+                other,
+                "--format",
+                "markdown",
+            ),
+        }
+        for command, result in outputs.items():
+            assert result.exit_code == 0, (command, result.stderr)
+            assert f"`H-1` {escaped}" in result.stdout, command
+            assert "<script>" not in result.stdout, command
+        assert outputs["audit"].stdout.startswith("# Tom &amp;amp; Jerry (computed)\n")
+        assert outputs["plan"].stdout.startswith("# Tom &amp;amp; Jerry: plan `a` (optimal)\n")
+
+    def test_the_weekly_report_heading_escapes_alike(self, rubric, graph_rules):
+        data = tiny_data()
+        data["catalog"].update(title="*Q3* <b>plan</b> | `x`", source="https://x/?a=1&b=<2>")
+        scenario = parse_scenario({"name": "s&p_1", "appetite": "MEDIUM"})
+        plan = assess_scenario(parse_catalog(data), scenario, rubric, graph_rules)
+        heading = report_heading(plan, "2026-W48")
+        assert heading.startswith(f"**{escape_markdown(data['catalog']['title'])}** — week")
+        parser = _Shown()
+        parser.feed(RENDER.render(heading))
+        text = "".join(parser.text)
+        assert text.startswith("*Q3* <b>plan</b> | `x` — week 2026-W48.")
+        assert "scenario s&p_1: optimal. Source: https://x/?a=1&b=<2>." in text
+        assert parser.tags == ["p", "strong", "strong", "strong", "code"]
+
+
+# --------------------------------------------------------------------------- round trip
+
+_TOKENS = [
+    *"aZ09 \t\n",
+    *"\\`*_[](){}<>&#|~$!-+.=:;\"'@",
+    "設計",
+    "本番",
+    "カタログ",
+    "ｶﾀｶﾅ",
+    "全角ＡＢＣ",
+    "（注）",
+    "🚀",
+    "🔥",
+    "👨‍👩‍👧",
+    "&amp;",
+    "&lt;b&gt;",
+    "&#32;",
+    "<br>",
+    "**",
+    " (computed)",
+    " (3 tasks)",
+    "Task 1: ",
+    "Issue #2",
+    "合計: 6タスク",
+    "🔴 HIGH RISK",
+    "1. ",
+    "- ",
+]
+titles = st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=10).map("".join)
+titles = titles.filter(lambda text: text.strip())
+
+
+class TestRoundTrip:
+    @settings(deadline=None, max_examples=200)
+    @given(title=titles, issue_title=titles, task_titles=st.lists(titles, min_size=1, max_size=3))
+    def test_titles_come_back_verbatim(self, rubric, title, issue_title, task_titles):
+        catalog = parse_catalog(
+            {
+                "catalog": {"name": "round-trip", "title": title},
+                "defaults": {"effort_hours": {"design": 1}},
+                "issues": [{"number": 1, "title": issue_title}],
+                "tasks": [
+                    {
+                        "id": f"T{n}",
+                        "issue": 1,
+                        "title": text,
+                        "activity": "design",
+                        "environment": "none",
+                    }
+                    for n, text in enumerate(task_titles, start=1)
+                ],
+            }
+        )
+        back = parse_markdown(audit_markdown(audit_catalog(catalog, rubric)))
+        assert back.catalog.title == title
+        assert back.catalog.issue_by_number[1].title == issue_title
+        assert back.catalog.issue_by_number[1].declared.total == len(task_titles)
+        assert [(t.id, t.title) for t in back.catalog] == [(t.id, t.title) for t in catalog]
+        assert back.catalog.declared.total == len(task_titles)
+        assert back.unread == ()
+
+    @pytest.mark.parametrize(
+        "title",
+        ["🚀 絵文字カタログ 🔥", "&lt;b&gt;bold&lt;/b&gt; & <i>catalog</i>", "C# (computed)"],
+    )
+    def test_catalog_titles_of_the_qa_repros(self, rubric, title):
+        data = tiny_data()
+        data["catalog"]["title"] = title
+        audit = audit_catalog(parse_catalog(data), rubric)
+        assert parse_markdown(audit_markdown(audit)).catalog.title == title
