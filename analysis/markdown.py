@@ -86,6 +86,7 @@ _ISSUE = re.compile(r"issue\s*#\s*(\d+)", re.I)
 _COUNT = re.compile(r"(\d+)\s*(?:タスク|tasks?\b)", re.I)
 _PRIORITY = re.compile(r"(?<![A-Za-z0-9])P([0-9])(?![0-9])")
 _HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(時間|hours?|h\b|分|min(?:utes?)?\b)", re.I)
+_TOTAL = re.compile(r"^(?:合計|総計|total)\s*[:：]?\s*(\d+)\s*(?:タスク|tasks?\b)", re.I)
 _INLINE = re.compile(
     r"(?P<code>`+)|\\(?P<escaped>[!-/:-@\[-`{-~])|<br\s*/?>"
     r"|&(?:#(?P<dec>[0-9]{1,7})|#[xX](?P<hex>[0-9a-fA-F]{1,6})|(?P<name>[A-Za-z][A-Za-z0-9]{0,31}));",
@@ -341,6 +342,7 @@ class _Reader:
         self.plan_lines: list[tuple[int, str, str | None, str | None]] = []
         self.phases: list[tuple[str, float | None, int | None]] = []
         self.headings_with_level = 0
+        self.total_line: int | None = None
 
     def note(self, line: int, kind: str, message: str) -> None:
         self.notes.append(ImportNote(line, kind, message))
@@ -393,6 +395,8 @@ class _Reader:
     def item(self, number: int, indent: str, ordinal: str | None, text: str) -> None:
         if len(indent.expandtabs(4)) >= 2:
             return  # a detail under the line above
+        if self.total(number, text):
+            return
         if self.section == "scope":
             self.scope_item(number, text)
         elif self.section == "levels" and self.level:
@@ -423,9 +427,34 @@ class _Reader:
             return
         count = _count(plain)
         if count is not None and re.search(r"合計|total", plain, re.I):
-            self.declared["total"] = count
+            self.declare_total(number, count)
             return
         self.note(number, "unread", f"a scope line that names no issue and no total: {text[:60]}")
+
+    def total(self, number: int, text: str) -> bool:
+        """A summary line (``**合計**: 42タスク``, ``Total: 5 tasks``): never a task.
+
+        Outside a plan it declares the assessment's total, wherever it stands; in a
+        plan it sums the plan's lines, and is only passed over.
+        """
+        match = _TOTAL.match(re.sub(r"\*\*|__", "", text).strip())
+        if not match:
+            return False
+        if self.section != "plan":
+            self.declare_total(number, int(match.group(1)))
+        return True
+
+    def declare_total(self, number: int, count: int) -> None:
+        first = self.total_line
+        if first is None:
+            self.declared["total"], self.total_line = count, number
+        elif self.declared.get("total") != count:
+            self.note(
+                number,
+                "repeat",
+                f"a second total ({count}) differs from the one at line {first} "
+                f"({self.declared.get('total')}): the first is kept",
+            )
 
     def task_item(self, number: int, text: str) -> None:
         status = "todo"
@@ -596,7 +625,7 @@ def parse_markdown(
         if bold:
             if re.search(r"評価結果|result", bold.group(1), re.I):
                 reader.result(bold.group(2))
-            else:
+            elif not reader.total(number, line.strip()):
                 reader.marker(number, bold.group(1))
             continue
     if not reader.headings_with_level:

@@ -472,3 +472,51 @@ class TestRoundTrip:
         data["catalog"]["title"] = title
         audit = audit_catalog(parse_catalog(data), rubric)
         assert parse_markdown(audit_markdown(audit)).catalog.title == title
+
+
+# --------------------------------------------------------------------------- totals
+
+TOTAL_AT_END = """\
+### 🟢 LOW RISK (2タスク)
+**Issue #501**
+- Task 1: ログ基盤設計
+- Task 2: ダッシュボード設計
+
+### 🔴 HIGH RISK (1タスク)
+**Issue #502**
+- Task 1: 本番DBマイグレーション
+
+{total}
+"""
+
+
+class TestTotals:
+    @pytest.mark.parametrize(
+        "total", ["- **合計**: 3タスク", "**合計**: 3タスク", "- Total: 3 tasks"]
+    )
+    def test_a_total_line_after_the_last_list_is_the_declared_total(self, total):
+        result = parse_markdown(TOTAL_AT_END.format(total=total))
+        assert [t.id for t in result.catalog] == ["501-T01", "501-T02", "502-T01"]
+        assert result.catalog.declared.total == 3
+        assert result.unread == ()
+
+    def test_at_the_top_and_at_the_end_alike(self):
+        top = parse_markdown("## 📋 対象\n- **合計**: 3タスク\n\n" + TOTAL_AT_END.format(total=""))
+        end = parse_markdown(TOTAL_AT_END.format(total="- **合計**: 3タスク"))
+        assert top.catalog == end.catalog
+
+    def test_a_second_total_that_disagrees_is_noted(self):
+        text = "## 📋 対象\n- **合計**: 3タスク\n\n" + TOTAL_AT_END.format(total="- 合計: 4タスク")
+        result = parse_markdown(text)
+        assert result.catalog.declared.total == 3
+        assert [n.message for n in result.notes if n.kind == "repeat"] == [
+            "a second total (4) differs from the one at line 2 (3): the first is kept"
+        ]
+
+    def test_a_total_in_a_plan_counts_the_plan_not_the_assessment(self):
+        text = TOTAL_AT_END.format(
+            total="## 🎯 実行戦略\n### Phase 1 (1時間)\n1. ログ基盤設計\n- 合計: 9タスク"
+        )
+        result = parse_markdown(text)
+        assert result.catalog.declared.total is None
+        assert [link.text for link in result.links] == ["ログ基盤設計"]
