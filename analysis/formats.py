@@ -46,6 +46,7 @@ from analysis.timeline import ScheduleRisk, Timeline
 __all__ = [
     "display_width",
     "format_table",
+    "one_line",
     "markdown_table",
     "audit_to_data",
     "format_audit",
@@ -63,10 +64,19 @@ def display_width(text: str) -> int:
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
+def one_line(text: Any) -> str:
+    r"""Text on one terminal line: each line break shown as `` ⏎ ``.
+
+    >>> one_line("line one\nline two")
+    'line one ⏎ line two'
+    """
+    return _LINE_BREAK.sub(" ⏎ ", str(text))
+
+
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain aligned table; the last column is not padded."""
+    """A plain aligned table; the last column is not padded; a line break shows as ``⏎``."""
     cells = [[str(h).upper() for h in headers]] + [
-        ["" if c is None else str(c) for c in r] for r in rows
+        ["" if c is None else one_line(c) for c in r] for r in rows
     ]
     widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
     lines = []
@@ -176,7 +186,7 @@ def _headline(audit: Audit) -> str:
     catalog = audit.catalog
     mix = ", ".join(f"{n} {level}" for level, n in audit.level_counts().items())
     return (
-        f"{catalog.title or catalog.name}: {len(catalog)} tasks ({mix}) "
+        f"{one_line(catalog.title or catalog.name)}: {len(catalog)} tasks ({mix}) "
         f"scored with rubric '{audit.rubric.name}'; {len(audit.findings)} finding(s)"
     )
 
@@ -197,7 +207,7 @@ def format_audit(audit: Audit, fmt: str) -> str:
             "",
             f"Findings ({len(audit.findings)}):",
         ]
-        parts += [f"  [{f.kind}] {f.message}" for f in audit.findings] or ["  none"]
+        parts += [f"  [{f.kind}] {one_line(f.message)}" for f in audit.findings] or ["  none"]
         return "\n".join(parts)
     raise ValueError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
 
@@ -347,7 +357,7 @@ def format_graph(facts: GraphFacts, catalog: Catalog, fmt: str) -> str:
     declared = sum(e[2] == "declared" for e in edges)
     wave = {task: i for i, group in enumerate(facts.generations) for task in group}
     parts = [
-        f"{catalog.title or catalog.name}: {len(catalog)} tasks, {len(edges)} edges "
+        f"{one_line(catalog.title or catalog.name)}: {len(catalog)} tasks, {len(edges)} edges "
         f"({declared} declared, {len(edges) - declared} inferred by "
         f"{', '.join(graph.graph.get('rules', ())) or 'no rule'}), {len(facts.clusters)} "
         f"overlap clusters, {len(facts.generations)} waves",
@@ -393,7 +403,7 @@ def format_graph(facts: GraphFacts, catalog: Catalog, fmt: str) -> str:
     parts += ["", f"Critical path ({facts.critical_hours:g} h): {path}", ""]
     findings = facts.findings()
     parts.append(f"Findings ({len(findings)}):")
-    parts += [f"  [{f.kind}] {f.message}" for f in findings] or ["  none"]
+    parts += [f"  [{f.kind}] {one_line(f.message)}" for f in findings] or ["  none"]
     return "\n".join(parts)
 
 
@@ -549,7 +559,8 @@ def _plan_headline(assessment: Assessment) -> list[str]:
     )
     cap = "" if scenario.task_cap is None else f" (cap {scenario.task_cap})"
     mix = ", ".join(f"{n} {level}" for level, n in totals.risk.items())
-    head = f"Scenario '{scenario.name}' on {assessment.catalog.title or assessment.catalog.name}"
+    named = one_line(assessment.catalog.title or assessment.catalog.name)
+    head = f"Scenario '{scenario.name}' on {named}"
     lines = [
         f"{head}: {selection.status}",
         f"  {totals.tasks} tasks in {totals.units} units{cap}, "
@@ -619,7 +630,7 @@ def format_plan(assessment: Assessment, fmt: str) -> str:
     rows = [[i.task, scores[i.task].level, i.kind, i.reason] for i in selection.left_out]
     parts.append(format_table(["id", "risk", "kind", "reason"], rows) if rows else "  none")
     parts += ["", f"Violations ({len(selection.violations)}):"]
-    parts += [f"  [{v.kind}] {v.message}" for v in selection.violations] or ["  none"]
+    parts += [f"  [{v.kind}] {one_line(v.message)}" for v in selection.violations] or ["  none"]
     parts += _gate_and_outcome_lines(assessment)
     parts += _timeline_lines(assessment)
     return "\n".join(parts)
@@ -825,11 +836,13 @@ def format_comparison(comparison: Comparison, fmt: str) -> str:
     parts = [name_a, name_b, "", format_table(["measure", "A", "B", "better"], rows), ""]
     for heading, tasks in sections:
         parts.append(f"{heading}:")
-        parts += [f"  {t}  {title[t]}" for t in tasks] or ["  none"]
+        parts += [f"  {t}  {one_line(title[t])}" for t in tasks] or ["  none"]
         parts.append("")
     for label, side in (("A", a), ("B", b)):
         parts.append(f"Violations of {label} ({len(side.selection.violations)}):")
-        parts += [f"  [{v.kind}] {v.message}" for v in side.selection.violations] or ["  none"]
+        parts += [f"  [{v.kind}] {one_line(v.message)}" for v in side.selection.violations] or [
+            "  none"
+        ]
         parts.append("")
     return "\n".join(parts).rstrip()
 
@@ -904,7 +917,8 @@ def format_import(imported: Imported, agreement: Agreement | None, fmt: str) -> 
         f"#{number}: {len(catalog.tasks_of(number))}" for number in catalog.issue_by_number
     )
     parts = [
-        f"{catalog.title or catalog.name}: {len(catalog)} tasks ({per_issue}); declared total "
+        f"{one_line(catalog.title or catalog.name)}: {len(catalog)} tasks ({per_issue}); "
+        "declared total "
         f"{declared.total if declared.total is not None else '-'}, by level "
         + (", ".join(f"{k} {v}" for k, v in declared.by_level.items()) or "-"),
     ]

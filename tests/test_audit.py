@@ -209,6 +209,23 @@ class TestCommand:
             "### 🔴 HIGH RISK (本番影響大 - 1 task)",
         ]
 
+    def test_a_line_break_in_a_title_stays_in_its_row(self, assess, tmp_path, rubric):
+        data = tiny_data()
+        data["tasks"][0]["title"] = "line one\nline two\r\nthree"
+        path = tmp_path / "breaks.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        lines = assess("audit", path).stdout.splitlines()
+        header = next(line for line in lines if line.startswith("ID "))
+        rows = lines[lines.index(header) + 1 : lines.index(header) + 4]
+        assert [row.split()[0] for row in rows] == ["T1", "T2", "T3"]
+        assert "line one ⏎ line two ⏎ three" in rows[0]
+        column = display_width(header[: header.index("MAIN REASON")])
+        scores = audit_catalog(parse_catalog(data), rubric).scores
+        for row, task in zip(rows, ("T1", "T2", "T3"), strict=True):
+            assert display_width(row[: row.index(scores[task].main_reason)]) == column, row
+        data_out = json.loads(assess("audit", path, "--format", "json").stdout)
+        assert data_out["tasks"][0]["title"] == "line one\nline two\r\nthree"  # JSON: verbatim
+
     def test_strict_exits_1_on_findings_only(self, assess, tmp_path):
         assert assess("audit", "--strict").exit_code == 1
         path = tmp_path / "clean.yaml"
