@@ -45,6 +45,7 @@ __all__ = [
     "measures_frame",
     "gates_frame",
     "changes_since",
+    "changes_summary",
     "changes_frame",
     "plan_summary",
     "report_heading",
@@ -257,14 +258,8 @@ def changes_since(
     delta = changes(snapshot, snapshot_of(assessment))
     titles = {t.id: t.title for t in assessment.catalog.tasks}
     titles.update({t: v["title"] for t, v in snapshot["tasks"].items() if t not in titles})
-    summary = (
-        f"Since {earlier}: {len(delta.new)} new, {len(delta.done)} done, "
-        f"{len(delta.level_changed)} level change(s), {len(delta.joined_selection)} now "
-        f"selected, {len(delta.left_selection)} no longer selected."
-        if delta.any
-        else f"Nothing changed since {earlier}."
-    )
-    return summary, changes_frame(delta, titles)
+    frame = changes_frame(delta, titles)
+    return changes_summary(frame, earlier), frame
 
 
 _NO_CHANGE = Changes((), (), (), (), (), (), ())
@@ -290,6 +285,28 @@ def changes_frame(delta: Changes, titles: dict[str, str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["change", "task", "detail"])
     frame.insert(2, "title", [titles.get(t, "") for t in frame["task"]])
     return frame
+
+
+#: How the summary words a kind of change of :func:`changes_frame` ("{n} {kind}" otherwise).
+_CHANGE_COUNTS = {
+    "new task": "{} new",
+    "status": "{} status change(s)",
+    "level": "{} level change(s)",
+}
+
+
+def changes_summary(frame: pd.DataFrame, earlier: str) -> str:
+    """One sentence that counts every kind of change the table of changes lists.
+
+    >>> frame = pd.DataFrame({"change": ["new task", "removed", "removed"]})
+    >>> changes_summary(frame, "2026-W41")
+    'Since 2026-W41: 1 new, 2 removed.'
+    >>> changes_summary(frame.iloc[:0], "2026-W41")
+    'Nothing changed since 2026-W41.'
+    """
+    counts = frame["change"].value_counts(sort=False)  # in the table's order
+    parts = [_CHANGE_COUNTS.get(kind, "{} " + kind).format(n) for kind, n in counts.items()]
+    return f"Since {earlier}: {', '.join(parts)}." if parts else f"Nothing changed since {earlier}."
 
 
 def report_heading(assessment: Assessment, week: str) -> str:
