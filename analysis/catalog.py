@@ -70,6 +70,7 @@ from analysis.records import (
     dump_yaml,
     load_yaml_text,
     located,
+    number_text_hint,
     optional_text,
     read_text,
     write_text_atomic,
@@ -243,7 +244,7 @@ def _parse_defaults(raw: Any, source: str, vocabulary: Vocabulary) -> Defaults:
     effort = {}
     for activity, hours in effort_raw.items():
         field = f"effort_hours.{activity}"
-        check_choice(activity, vocabulary.activity, where, field)
+        check_choice(activity, (*vocabulary.activity, UNKNOWN), where, field)
         effort[activity] = check_number(hours, where, field, positive=True)
     by_priority_raw = raw.get("value_by_priority") or {}
     check_mapping(by_priority_raw, where, "value_by_priority")
@@ -340,12 +341,13 @@ def _parse_task(
 
 def _parse_effort(raw: Any, activity: str, defaults: Defaults, where: Where) -> tuple[Effort, str]:
     if raw is None:
-        if activity == UNKNOWN and defaults.effort_hours:
+        if activity == UNKNOWN and UNKNOWN not in defaults.effort_hours and defaults.effort_hours:
             # The activity is unknown: assume the longest default, never a shorter one.
             return Effort.point(max(defaults.effort_hours.values())), "default"
         if activity not in defaults.effort_hours:
             raise where.fail(
-                f"missing, and the catalog has no default effort for activity '{activity}'",
+                "the task gives no effort, and the catalog gives no defaults.effort_hours "
+                f"for its activity '{activity}'",
                 "effort",
             )
         return Effort.point(defaults.effort_hours[activity]), "default"
@@ -365,7 +367,8 @@ def _parse_effort(raw: Any, activity: str, defaults: Defaults, where: Where) -> 
         return Effort(*points), "task"
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         raise where.fail(
-            f"expected hours or {{optimistic, likely, pessimistic}}, got {describe(raw)}",
+            "expected hours or {optimistic, likely, pessimistic}, got "
+            f"{describe(raw)}{number_text_hint(raw)}",
             "effort",
         )
     return Effort.point(check_number(raw, where, "effort", positive=True)), "task"

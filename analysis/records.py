@@ -220,9 +220,36 @@ def check_whole(value: Any, where: Where, field: str, minimum: int) -> int:
     return value
 
 
+def number_text_hint(value: Any) -> str:
+    """For text that reads as a number, how to write it so that YAML reads a number.
+
+    PyYAML follows YAML 1.1: an exponent needs a decimal point and a sign.
+
+    >>> number_text_hint("1e3"), number_text_hint("1.5"), number_text_hint("2h")
+    (' (YAML reads 1e3 as text: write 1000 or 1.0e+3)', ' (write it without quotes)', '')
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        number = float(text)
+    except ValueError:
+        return ""
+    if not math.isfinite(number):
+        return ""
+    exponent = re.fullmatch(r"([-+]?[0-9_.]+)[eE]([-+]?)([0-9]+)", text)
+    if not exponent:
+        return " (write it without quotes)"
+    mantissa, sign, power = exponent.groups()
+    dotted = f"{mantissa if '.' in mantissa else mantissa + '.0'}e{sign or '+'}{power}"
+    plain = f"{number:.15g}"
+    spelled = dotted if "e" in plain else f"{plain} or {dotted}"
+    return f" (YAML reads {text} as text: write {spelled})"
+
+
 def check_number(value: Any, where: Where, field: str, *, positive: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise where.fail(f"expected a number, got {describe(value)}", field)
+        raise where.fail(
+            f"expected a number, got {describe(value)}{number_text_hint(value)}", field
+        )
     if not math.isfinite(value):
         raise where.fail(f"must be a finite number, got {value}", field)
     if positive and value <= 0:

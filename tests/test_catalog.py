@@ -64,6 +64,21 @@ class TestParse:
         data["tasks"][0]["activity"] = "unknown"
         assert parse_catalog(data).tasks[0].effort.hours == 2.0
 
+    def test_a_default_effort_for_unknown_activity(self):
+        data = tiny_data()
+        data["defaults"]["effort_hours"]["unknown"] = 5
+        data["tasks"][0]["activity"] = "unknown"
+        catalog = parse_catalog(data)
+        task = catalog.tasks[0]
+        assert (task.effort.hours, task.effort_source) == (5.0, "default")
+        for fmt in ("yaml", "csv"):
+            assert parse_catalog_text(format_catalog(catalog, fmt), fmt) == catalog
+
+    def test_exponents_yaml_reads_as_numbers(self):
+        text = dump(tiny_data()).replace("value: 5", "value: 5.0e+1")
+        assert "value: 5.0e+1" in text
+        assert parse_catalog_text(text, "yaml").task_by_id["T3"].value == 50
+
     def test_issues_are_implied_when_none_declared(self):
         data = tiny_data()
         del data["issues"]
@@ -239,6 +254,44 @@ class TestBadInput:
             "field 'enviroment'",
             "did you mean 'environment'",
         )
+
+    def test_no_effort_and_no_default_for_the_activity(self, assess, tmp_path):
+        data = tiny_data()
+        del data["defaults"]
+        text = dump(data)
+        run_bad(
+            assess,
+            write(tmp_path, text),
+            f"bad.yaml:{line_of(text, 'id: T1')}:",
+            "task T1",
+            "field 'effort'",
+            "the task gives no effort, and the catalog gives no defaults.effort_hours for its "
+            "activity 'design'",
+        )
+
+    @pytest.mark.parametrize(
+        ("written", "field", "expected"),
+        [
+            (
+                "effort: 1e3",
+                "effort",
+                "got text '1e3' (YAML reads 1e3 as text: write 1000 or 1.0e+3)",
+            ),
+            (
+                "value: 2E-1",
+                "value",
+                "got text '2E-1' (YAML reads 2E-1 as text: write 0.2 or 2.0e-1)",
+            ),
+            ("effort: '1.5'", "effort", "got text '1.5' (write it without quotes)"),
+        ],
+    )
+    def test_a_number_yaml_reads_as_text_says_how_to_write_it(
+        self, assess, tmp_path, written, field, expected
+    ):
+        data = tiny_data()
+        del data["tasks"][2]["effort"]
+        text = dump(data).replace("value: 5", written)
+        run_bad(assess, write(tmp_path, text), "task T3", f"field '{field}'", expected)
 
     def test_missing_required_field(self, assess, tmp_path):
         data = tiny_data()
