@@ -31,7 +31,7 @@ from analysis.formats import (
 )
 from analysis.gates import DEFAULT_GATES, read_gates
 from analysis.graph import DEFAULT_GRAPH_RULES, analyse_graph, read_graph_rules
-from analysis.history import DEFAULT_HISTORY
+from analysis.history import DEFAULT_HISTORY, check_week
 from analysis.markdown import compare_catalogs, read_markdown
 from analysis.model import Catalog, level_rank
 from analysis.paths import DEFAULT_RUBRIC, REPORTS_DIR, SEED_CATALOG
@@ -126,6 +126,14 @@ def _run(debug: bool, body: Callable[[], T]) -> T:
         traceback.print_exc()
         print(f"assess: internal error (please report): {exc!r}", file=sys.stderr)
         raise typer.Exit(EXIT_BUG) from None
+
+
+def _option(option: str, check: Callable[[], T]) -> T:
+    """``check()``, its bad input named after the command-line option it came from."""
+    try:
+        return check()
+    except InputError as exc:
+        raise InputError(exc.problem, source=exc.source, record=f"option {option}") from exc
 
 
 def _emit(text: str) -> None:
@@ -309,19 +317,27 @@ def report(
     debug: DebugOption = False,
 ) -> None:
     """Render the weekly HTML report (and the plan as CSV and JSON) with papermill."""
+
+    def options() -> None:
+        """The options checked before any input is read or any kernel starts."""
+        if week is not None:
+            _option("--week", lambda: check_week(week))
+
     if catalog_dir is not None:
         if catalog is not None:
             print("assess: error: give a CATALOG or --catalog-dir, not both", file=sys.stderr)
             raise typer.Exit(EXIT_BAD_INPUT)
-        _run(
-            debug,
-            lambda: _batch(
-                catalog_dir, scenarios or [], week, out, history, timeout, workers, scheduler
-            ),
-        )
+
+        def batch() -> None:
+            options()
+            _batch(catalog_dir, scenarios or [], week, out, history, timeout, workers, scheduler)
+
+        _run(debug, batch)
         return
 
     def body() -> None:
+        options()
+
         def say(message: str) -> None:
             print(f"assess report: {message}", file=sys.stderr, flush=True)
 

@@ -83,13 +83,21 @@ def check_week(week: str) -> str:
     ------
     HistoryError
         When it is not.
+
+    >>> check_week("2026-W48")
+    '2026-W48'
+    >>> check_week("0000-W01")
+    Traceback (most recent call last):
+    ...
+    analysis.history.HistoryError: field 'week': '0000-W01' is not an ISO week such as 2026-W48
     """
     match = _WEEK.match(week)
     if match:
         year, number = int(match.group(1)), int(match.group(2))
-        last = dt.date(year, 12, 28).isocalendar()[1]
-        if 1 <= number <= last:
-            return week
+        if dt.MINYEAR <= year <= dt.MAXYEAR:  # no week of year 0
+            last = dt.date(year, 12, 28).isocalendar()[1]
+            if 1 <= number <= last:
+                return week
     raise HistoryError(f"'{week}' is not an ISO week such as 2026-W48", field="week")
 
 

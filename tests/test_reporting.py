@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from analysis.catalog import read_catalog
-from analysis.history import previous_snapshot
+from analysis.history import HistoryError, check_week, previous_snapshot
 from analysis.paths import ROOT, SEED_CATALOG
 from analysis.reporting import WEEKLY_NOTEBOOK, ReportError, render_report, run_notebook
 
@@ -241,3 +241,20 @@ def test_catalog_text_is_escaped(tmp_path):
     seen = open_in_browser(report.html)
     assert seen["dialogs"] == [] and seen["errors"] == []
     assert "<script>alert(1)</script>" in seen["text"]  # shown as text
+
+
+@pytest.mark.parametrize("week", ["0000-W01", "2026-W54", "2021-W53"])
+def test_a_week_that_is_not_an_iso_week_is_bad_input(week):
+    with pytest.raises(HistoryError, match=f"'{week}' is not an ISO week"):
+        check_week(week)
+
+
+@pytest.mark.parametrize("mode", ["catalog", "catalog-dir"])
+def test_cli_names_the_week_option(assess, tmp_path, mode):
+    given = [SEED_CATALOG] if mode == "catalog" else ["--catalog-dir", SEED_CATALOG.parent]
+    result = assess("report", *given, "--week", "0000-W01", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "assess: error: option --week: '0000-W01' is not an ISO week such as 2026-W48\n"
+    )
+    assert list(tmp_path.iterdir()) == []
