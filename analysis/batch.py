@@ -27,7 +27,7 @@ from analysis.catalog import CATALOG_SUFFIXES
 from analysis.errors import AnalysisError, InputError
 from analysis.history import check_week, iso_week
 from analysis.paths import REPORTS_DIR
-from analysis.records import write_text_atomic
+from analysis.records import check_folder, write_text_atomic
 
 __all__ = ["find_catalogs", "render_job", "BatchResult", "render_reports"]
 
@@ -140,14 +140,15 @@ def render_reports(
     Raises
     ------
     InputError
-        When the folder is missing or holds no catalog (a bad catalog or
-        scenario is reported on the index page instead, and the rest go on).
+        When the folder is missing or holds no catalog, or ``out`` cannot be
+        created or written in (a bad catalog or scenario is reported on the
+        index page instead, and the rest go on).
     """
     from analysis.sweeps import default_workers, execute
 
     started = time.perf_counter()
     week = check_week(week) if week else iso_week()
-    out = Path(out or REPORTS_DIR)
+    out = check_folder(out or REPORTS_DIR)
     catalogs = find_catalogs(catalog_dir)
     rows: dict[str, dict[str, Any]] = {}
     jobs = [
@@ -168,6 +169,7 @@ def render_reports(
         if progress is not None:
             progress(row)
 
+    out.mkdir(parents=True, exist_ok=True)  # before the workers make their folders in it
     execute(
         render_job,
         jobs,

@@ -35,6 +35,7 @@ from analysis.history import DEFAULT_HISTORY, check_week
 from analysis.markdown import compare_catalogs, read_markdown
 from analysis.model import Catalog, level_rank
 from analysis.paths import DEFAULT_RUBRIC, REPORTS_DIR, SEED_CATALOG
+from analysis.records import check_folder
 from analysis.reporting import ReportError, render_report
 from analysis.scenarios import Assessment, assess_files, compare
 from analysis.scoring import Rubric, read_rubric, score_catalog
@@ -322,6 +323,7 @@ def report(
         """The options checked before any input is read or any kernel starts."""
         if week is not None:
             _option("--week", lambda: check_week(week))
+        _option("--out", lambda: check_folder(out))
 
     if catalog_dir is not None:
         if catalog is not None:
@@ -396,6 +398,8 @@ def sweep(
     """Run every combination of a sweep; write its table (Parquet, CSV) and print the frontier."""
 
     def body() -> None:
+        if out is not None:
+            _option("--out", lambda: check_folder(out))
         result = run_sweep(
             catalog,
             read_sweep(sweep_file),

@@ -15,6 +15,7 @@ f.yaml:3: task T1: field 'c': must be positive
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import os
@@ -36,6 +37,7 @@ __all__ = [
     "dump_yaml",
     "read_text",
     "write_text_atomic",
+    "check_folder",
     "Where",
     "describe",
 ]
@@ -344,3 +346,43 @@ def write_text_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_folder(path: str | os.PathLike, error: type[InputError] = InputError) -> Path:
+    """``path`` if it is a folder this process can create and write in; nothing is left behind.
+
+    It creates what is missing of the folder and a file in it, then removes
+    them again: on a file system, trying is the only sure test (root passes
+    every permission check, yet cannot create a folder under ``/proc``).
+
+    Raises
+    ------
+    InputError
+        (of type ``error``) naming the path: a file stands where a folder
+        should be, or the folder cannot be created or written in.
+    """
+    path = Path(path)
+    created: list[Path] = []
+    try:
+        for folder in (*reversed(path.parents), path):
+            if folder.is_dir():
+                continue
+            if folder.exists() or folder.is_symlink():
+                where = "is a file" if folder == path else f"{folder} is a file"
+                raise error(f"{where}, not a folder", source=str(path))
+            try:
+                folder.mkdir()
+            except OSError as exc:
+                raise error(f"cannot create the folder: {exc.strerror}", source=str(path)) from None
+            created.append(folder)
+        try:
+            fd, probe = tempfile.mkstemp(dir=path, prefix=".assess-probe-")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise error(f"cannot write in the folder: {exc.strerror}", source=str(path)) from None
+    finally:
+        for folder in reversed(created):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+    return path

@@ -29,7 +29,7 @@ from analysis.errors import AnalysisError
 from analysis.formats import format_plan
 from analysis.history import check_week, iso_week, save_snapshot, snapshot_of
 from analysis.paths import NOTEBOOKS_DIR, REPORTS_DIR, resolve
-from analysis.records import write_text_atomic
+from analysis.records import check_folder, write_text_atomic
 from analysis.scenarios import Assessment, check_files, default_scenarios
 
 if TYPE_CHECKING:
@@ -311,7 +311,8 @@ def render_report(
     Raises
     ------
     InputError
-        (a subclass) for bad input, before anything runs or is written.
+        (a subclass) for bad input, before anything runs or is written; also
+        when the report's folder cannot be created or written in.
     ReportError
         When the notebook fails; nothing is written then.
     """
@@ -321,7 +322,7 @@ def render_report(
     say("checking the inputs")
     scenario_paths = [str(resolve(p)) for p in scenarios or default_scenarios(catalog)]
     tasks, _ = check_files(catalog, scenario_paths)
-    target = Path(out or REPORTS_DIR) / tasks.name / week
+    target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)
     with tempfile.TemporaryDirectory(prefix="assess-report-") as scratch:
         scratch = Path(scratch)
         parameters: dict[str, object] = {

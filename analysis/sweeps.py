@@ -475,12 +475,12 @@ def run_sweep(
     ------
     InputError
         (a subclass) when the catalog, the base scenario or the sweep is bad,
-        before anything runs.
+        or the folder cannot be created or written in, before anything runs.
     """
     from analysis.gates import DEFAULT_GATES
     from analysis.graph import DEFAULT_GRAPH_RULES
     from analysis.paths import DEFAULT_RUBRIC
-    from analysis.records import write_text_atomic
+    from analysis.records import check_folder, write_text_atomic
     from analysis.scenarios import check_files
 
     catalog_path = resolve(catalog).resolve()
@@ -497,7 +497,7 @@ def run_sweep(
                 source=sweep.source,
                 field=f"vary.{key}",
             )
-    folder = Path(out) if out else REPORTS_DIR / tasks.name / "sweeps" / sweep.name
+    folder = check_folder(Path(out) if out else REPORTS_DIR / tasks.name / "sweeps" / sweep.name)
     inputs = {
         "rubric": resolve(rubric or DEFAULT_RUBRIC).resolve(),
         "rules": resolve(rules or DEFAULT_GRAPH_RULES).resolve(),

@@ -12,8 +12,10 @@ import pytest
 import yaml
 
 from analysis.catalog import read_catalog
+from analysis.errors import InputError
 from analysis.history import HistoryError, check_week, previous_snapshot
 from analysis.paths import ROOT, SEED_CATALOG
+from analysis.records import check_folder
 from analysis.reporting import WEEKLY_NOTEBOOK, ReportError, render_report, run_notebook
 
 CHROMIUM = "/usr/bin/chromium"
@@ -258,3 +260,47 @@ def test_cli_names_the_week_option(assess, tmp_path, mode):
         "assess: error: option --week: '0000-W01' is not an ISO week such as 2026-W48\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+class TestOutputFolder:
+    def test_a_folder_that_can_be_made_is_left_as_it_was(self, tmp_path):
+        assert check_folder(tmp_path / "a" / "b") == tmp_path / "a" / "b"
+        assert check_folder(tmp_path) == tmp_path
+        assert list(tmp_path.iterdir()) == []
+
+    @pytest.mark.parametrize(
+        ("where", "words"),
+        [
+            ("file", "file.txt: is a file, not a folder"),
+            ("file/sub", "file.txt/sub: {tmp}/file.txt is a file, not a folder"),
+            ("/proc/assess-x", "/proc/assess-x: cannot create the folder: "),
+        ],
+    )
+    def test_a_place_that_cannot_hold_reports_is_named(self, tmp_path, where, words):
+        (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+        path = tmp_path / where.replace("file", "file.txt")
+        with pytest.raises(InputError) as caught:
+            check_folder(path)
+        assert words.format(tmp=tmp_path) in str(caught.value)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+    def test_render_refuses_before_any_kernel_starts(self, tmp_path, monkeypatch):
+        (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+
+        def no_kernel(*args, **kwargs):
+            raise AssertionError("a kernel started")
+
+        monkeypatch.setattr("analysis.reporting.run_notebook", no_kernel)
+        with pytest.raises(InputError, match="file.txt is a file, not a folder"):
+            render_report(week="2026-W47", out=tmp_path / "file.txt", history=None)
+
+    def test_cli_names_the_out_option(self, assess, tmp_path):
+        (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+        history = tmp_path / "h.sqlite"
+        result = assess("report", "--out", tmp_path / "file.txt" / "sub", "--history", history)
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"assess: error: {tmp_path}/file.txt/sub: option --out: "
+            f"{tmp_path}/file.txt is a file, not a folder\n"
+        )
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]

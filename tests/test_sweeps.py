@@ -12,6 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.errors import InputError
 from analysis.paths import SCENARIOS_DIR, SEED_CATALOG
 from analysis.reporting import render_report
 from analysis.sweeps import (
@@ -92,6 +93,19 @@ class TestFile:
         assert result.output.count("\n") == 1 and "bad.yaml" in result.output
         assert "vary.lanes" in result.output
         assert not (tmp_path / "out").exists()
+
+
+    def test_an_out_folder_that_cannot_be_written_is_refused_first(self, assess, tmp_path):
+        (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+        with pytest.raises(InputError, match="file.txt: is a file, not a folder"):
+            run_sweep(SEED_CATALOG, small_sweep(), workers=1, out=tmp_path / "file.txt")
+        sweep = Path("data/sweeps/seed-what-ifs.yaml").resolve()
+        result = assess("sweep", SEED_CATALOG, sweep, "--out", tmp_path / "file.txt")
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"assess: error: {tmp_path}/file.txt: option --out: is a file, not a folder\n"
+        )
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 
 
 class TestRun:
