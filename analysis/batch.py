@@ -140,14 +140,17 @@ def render_reports(
     Raises
     ------
     InputError
-        When the folder is missing or holds no catalog, or ``out`` cannot be
-        created or written in (a bad catalog or scenario is reported on the
-        index page instead, and the rest go on).
+        When the folder is missing or holds no catalog, ``out`` cannot be
+        created or written in, or ``scheduler`` is not an address (a bad
+        catalog or scenario is reported on the index page instead, and the
+        rest go on).
     """
-    from analysis.sweeps import default_workers, execute
+    from analysis.sweeps import check_scheduler, default_workers, execute
 
     started = time.perf_counter()
     week = check_week(week) if week else iso_week()
+    if scheduler:
+        check_scheduler(scheduler)
     out = check_folder(out or REPORTS_DIR)
     catalogs = find_catalogs(catalog_dir)
     rows: dict[str, dict[str, Any]] = {}

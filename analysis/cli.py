@@ -39,7 +39,7 @@ from analysis.records import check_folder
 from analysis.reporting import ReportError, render_report
 from analysis.scenarios import Assessment, assess_files, compare
 from analysis.scoring import Rubric, read_rubric, score_catalog
-from analysis.sweeps import read_sweep, run_sweep
+from analysis.sweeps import check_scheduler, read_sweep, run_sweep
 
 app = typer.Typer(
     name="assess",
@@ -324,6 +324,8 @@ def report(
         if week is not None:
             _option("--week", lambda: check_week(week))
         _option("--out", lambda: check_folder(out))
+        if scheduler is not None:
+            _option("--scheduler", lambda: check_scheduler(scheduler))
 
     if catalog_dir is not None:
         if catalog is not None:
@@ -400,6 +402,8 @@ def sweep(
     def body() -> None:
         if out is not None:
             _option("--out", lambda: check_folder(out))
+        if scheduler is not None:
+            _option("--scheduler", lambda: check_scheduler(scheduler))
         result = run_sweep(
             catalog,
             read_sweep(sweep_file),

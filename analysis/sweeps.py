@@ -75,6 +75,7 @@ __all__ = [
     "run_combination",
     "SweepResult",
     "default_workers",
+    "check_scheduler",
     "execute",
     "run_sweep",
     "AXES",
@@ -393,6 +394,37 @@ def _jobs(catalog: str, sweep: Sweep, extra: Mapping[str, Any]) -> list[dict[str
     ]
 
 
+def check_scheduler(address: str) -> str:
+    """``address`` if it reads as a Dask scheduler's address, such as ``tcp://HOST:8786``.
+
+    Whether a scheduler answers there is found out when :func:`execute` connects.
+
+    Raises
+    ------
+    InputError
+        When it does not: no port, an unknown scheme, a port out of range.
+    """
+    from distributed.comm import get_address_host_port, parse_address
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, _ = parse_address(address)
+        try:
+            get_backend(scheme).get_connector()  # a scheme Dask knows and can connect by
+        except (TypeError, ImportError) as exc:  # ucx: listed, but gone from Dask
+            raise ValueError(f"Dask here cannot connect by {scheme}: {exc}") from exc
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            _, port = get_address_host_port(address)
+            if not 0 < port < 65536:
+                raise ValueError(f"port {port} is out of range")
+    except ValueError as exc:
+        raise InputError(
+            f"{address!r} is not a Dask scheduler address such as tcp://HOST:8786 ({exc})",
+            field="scheduler",
+        ) from None
+    return address
+
+
 def execute(
     function: Callable[[dict[str, Any]], dict[str, Any]],
     jobs: Sequence[dict[str, Any]],
@@ -411,9 +443,10 @@ def execute(
     if scheduler:
         from distributed import Client, as_completed
 
+        check_scheduler(scheduler)
         try:
             client = Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: another's inproc://
             raise AnalysisError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
         with client:
             futures = client.map(function, jobs, pure=False)
@@ -475,7 +508,8 @@ def run_sweep(
     ------
     InputError
         (a subclass) when the catalog, the base scenario or the sweep is bad,
-        or the folder cannot be created or written in, before anything runs.
+        the folder cannot be created or written in, or ``scheduler`` is not an
+        address, before anything runs.
     """
     from analysis.gates import DEFAULT_GATES
     from analysis.graph import DEFAULT_GRAPH_RULES
@@ -483,6 +517,8 @@ def run_sweep(
     from analysis.records import check_folder, write_text_atomic
     from analysis.scenarios import check_files
 
+    if scheduler:
+        check_scheduler(scheduler)
     catalog_path = resolve(catalog).resolve()
     tasks, (base, *_) = check_files(
         catalog_path, [sweep.base, *sweep.compare_with], rubric=rubric, rules=rules, gates=gates

@@ -69,12 +69,25 @@ def test_cli_exits_2_when_a_catalog_is_bad(assess, tmp_path):
 def test_an_out_folder_that_cannot_be_written_is_refused_first(assess, tmp_path):
     folder = team_catalogs(tmp_path / "catalogs")
     (tmp_path / "file.txt").write_text("x", encoding="utf-8")
-    with pytest.raises(InputError, match="file.txt: is a file, not a folder"):
+    with pytest.raises(InputError, match=r"file\.txt: is a file, not a folder"):
         render_reports(folder, out=tmp_path / "file.txt", workers=1)
     result = assess("report", "--catalog-dir", folder, "--out", tmp_path / "file.txt" / "sub")
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "option --out: " in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogs", "file.txt"]
+
+
+def test_a_scheduler_that_is_not_an_address_is_refused_first(assess, tmp_path):
+    folder = team_catalogs(tmp_path / "catalogs")
+    with pytest.raises(InputError, match="missing port number"):
+        render_reports(folder, out=tmp_path / "out", scheduler="localhost")
+    result = assess(
+        "report", "--catalog-dir", folder, "--out", tmp_path / "out", "--scheduler", "not a url"
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("assess: error: option --scheduler: 'not a url' is not")
+    assert result.stderr.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogs"]
 
 
 def test_a_folder_without_catalogs_is_bad_input(tmp_path):

@@ -291,7 +291,7 @@ class TestOutputFolder:
             raise AssertionError("a kernel started")
 
         monkeypatch.setattr("analysis.reporting.run_notebook", no_kernel)
-        with pytest.raises(InputError, match="file.txt is a file, not a folder"):
+        with pytest.raises(InputError, match=r"file\.txt is a file, not a folder"):
             render_report(week="2026-W47", out=tmp_path / "file.txt", history=None)
 
     def test_cli_names_the_out_option(self, assess, tmp_path):

@@ -18,6 +18,7 @@ from analysis.reporting import render_report
 from analysis.sweeps import (
     AXES,
     SweepError,
+    check_scheduler,
     combinations,
     dominated_by,
     dominates,
@@ -94,10 +95,9 @@ class TestFile:
         assert "vary.lanes" in result.output
         assert not (tmp_path / "out").exists()
 
-
     def test_an_out_folder_that_cannot_be_written_is_refused_first(self, assess, tmp_path):
         (tmp_path / "file.txt").write_text("x", encoding="utf-8")
-        with pytest.raises(InputError, match="file.txt: is a file, not a folder"):
+        with pytest.raises(InputError, match=r"file\.txt: is a file, not a folder"):
             run_sweep(SEED_CATALOG, small_sweep(), workers=1, out=tmp_path / "file.txt")
         sweep = Path("data/sweeps/seed-what-ifs.yaml").resolve()
         result = assess("sweep", SEED_CATALOG, sweep, "--out", tmp_path / "file.txt")
@@ -106,6 +106,35 @@ class TestFile:
             f"assess: error: {tmp_path}/file.txt: option --out: is a file, not a folder\n"
         )
         assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+    @pytest.mark.parametrize(
+        ("address", "words"),
+        [
+            ("localhost", "missing port number"),
+            ("not a url", "missing port number"),
+            ("tcp://host:99999", "port 99999 is out of range"),
+            ("foo://host:1", "unknown address scheme 'foo'"),
+        ],
+    )
+    def test_a_scheduler_that_is_not_an_address_is_bad_input(self, address, words):
+        with pytest.raises(InputError) as caught:
+            check_scheduler(address)
+        assert caught.value.field == "scheduler" and words in str(caught.value)
+
+    def test_an_address_is_accepted_as_given(self):
+        assert check_scheduler("tcp://127.0.0.1:8786") == "tcp://127.0.0.1:8786"
+        assert check_scheduler("10.0.0.1:8786") == "10.0.0.1:8786"
+
+    def test_cli_names_the_scheduler_option(self, assess, tmp_path):
+        sweep = Path("data/sweeps/seed-what-ifs.yaml").resolve()
+        out = tmp_path / "out"
+        result = assess("sweep", SEED_CATALOG, sweep, "--scheduler", "localhost", "--out", out)
+        assert result.exit_code == 2
+        assert result.stderr == (
+            "assess: error: option --scheduler: 'localhost' is not a Dask scheduler address "
+            "such as tcp://HOST:8786 (missing port number in address 'localhost')\n"
+        )
+        assert list(tmp_path.iterdir()) == []
 
 
 class TestRun:
