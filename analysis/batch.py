@@ -25,7 +25,7 @@ from typing import Any
 
 from analysis.catalog import CATALOG_SUFFIXES
 from analysis.errors import AnalysisError, InputError
-from analysis.history import check_week, iso_week
+from analysis.history import check_history, check_week, iso_week
 from analysis.paths import REPORTS_DIR
 from analysis.records import check_folder, write_text_atomic
 
@@ -141,7 +141,8 @@ def render_reports(
     ------
     InputError
         When the folder is missing or holds no catalog, ``out`` cannot be
-        created or written in, or ``scheduler`` is not an address (a bad
+        created or written in, ``history`` is not a history file, or
+        ``scheduler`` is not an address (a bad
         catalog or scenario is reported on the index page instead, and the
         rest go on).
     """
@@ -151,6 +152,8 @@ def render_reports(
     week = check_week(week) if week else iso_week()
     if scheduler:
         check_scheduler(scheduler)
+    if history:
+        check_history(history)
     out = check_folder(out or REPORTS_DIR)
     catalogs = find_catalogs(catalog_dir)
     rows: dict[str, dict[str, Any]] = {}

@@ -31,7 +31,7 @@ from analysis.formats import (
 )
 from analysis.gates import DEFAULT_GATES, read_gates
 from analysis.graph import DEFAULT_GRAPH_RULES, analyse_graph, read_graph_rules
-from analysis.history import DEFAULT_HISTORY, check_week
+from analysis.history import DEFAULT_HISTORY, check_history, check_week
 from analysis.markdown import compare_catalogs, read_markdown
 from analysis.model import Catalog, level_rank
 from analysis.paths import DEFAULT_RUBRIC, REPORTS_DIR, SEED_CATALOG
@@ -324,6 +324,7 @@ def report(
         if week is not None:
             _option("--week", lambda: check_week(week))
         _option("--out", lambda: check_folder(out))
+        _option("--history", lambda: check_history(history))
         if scheduler is not None:
             _option("--scheduler", lambda: check_scheduler(scheduler))
 

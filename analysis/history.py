@@ -33,12 +33,14 @@ from typing import Any
 
 from analysis.errors import InputError
 from analysis.paths import DATA_DIR
+from analysis.records import check_folder
 
 __all__ = [
     "DEFAULT_HISTORY",
     "HistoryError",
     "iso_week",
     "check_week",
+    "check_history",
     "snapshot_of",
     "save_snapshot",
     "previous_snapshot",
@@ -99,6 +101,32 @@ def check_week(week: str) -> str:
             if 1 <= number <= last:
                 return week
     raise HistoryError(f"'{week}' is not an ISO week such as 2026-W48", field="week")
+
+
+def check_history(path: str | os.PathLike) -> Path:
+    """``path`` if it is a history file (SQLite), or one can be made there; nothing is written.
+
+    Raises
+    ------
+    HistoryError
+        When it is a folder, a file that is not SQLite, or cannot be made.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise HistoryError("is a folder, not a history file (SQLite)", source=str(path))
+    if not path.exists():
+        try:
+            check_folder(path.parent)
+        except InputError as exc:
+            raise HistoryError(f"cannot make the history here: {exc}", source=str(path)) from None
+        return path
+    try:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True)) as connection:
+            connection.execute("SELECT name FROM sqlite_master").fetchall()
+    except (OSError, sqlite3.Error) as exc:
+        raise HistoryError(f"not a history file (SQLite): {exc}", source=str(path)) from None
+    return path
 
 
 def snapshot_of(assessment: Any) -> dict[str, Any]:

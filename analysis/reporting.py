@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from analysis.errors import AnalysisError
 from analysis.formats import format_plan
-from analysis.history import check_week, iso_week, save_snapshot, snapshot_of
+from analysis.history import check_history, check_week, iso_week, save_snapshot, snapshot_of
 from analysis.paths import NOTEBOOKS_DIR, REPORTS_DIR, resolve
 from analysis.records import check_folder, write_text_atomic
 from analysis.scenarios import Assessment, check_files, default_scenarios
@@ -312,7 +312,8 @@ def render_report(
     ------
     InputError
         (a subclass) for bad input, before anything runs or is written; also
-        when the report's folder cannot be created or written in.
+        when the report's folder cannot be created or written in, or
+        ``history`` is not a history file.
     ReportError
         When the notebook fails; nothing is written then.
     """
@@ -323,6 +324,8 @@ def render_report(
     scenario_paths = [str(resolve(p)) for p in scenarios or default_scenarios(catalog)]
     tasks, _ = check_files(catalog, scenario_paths)
     target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)
+    if history:
+        check_history(history)
     with tempfile.TemporaryDirectory(prefix="assess-report-") as scratch:
         scratch = Path(scratch)
         parameters: dict[str, object] = {

@@ -90,6 +90,15 @@ def test_a_scheduler_that_is_not_an_address_is_refused_first(assess, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogs"]
 
 
+def test_a_history_that_is_not_sqlite_is_refused_first(tmp_path):
+    folder = team_catalogs(tmp_path / "catalogs")
+    history = tmp_path / "notdb.sqlite"
+    history.write_text("not a database\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not a history file"):
+        render_reports(folder, out=tmp_path / "out", history=history, workers=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogs", "notdb.sqlite"]
+
+
 def test_a_folder_without_catalogs_is_bad_input(tmp_path):
     with pytest.raises(InputError, match="holds no catalog"):
         find_catalogs(tmp_path)

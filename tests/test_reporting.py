@@ -13,7 +13,13 @@ import yaml
 
 from analysis.catalog import read_catalog
 from analysis.errors import InputError
-from analysis.history import HistoryError, check_week, previous_snapshot
+from analysis.history import (
+    HistoryError,
+    check_history,
+    check_week,
+    previous_snapshot,
+    save_snapshot,
+)
 from analysis.paths import ROOT, SEED_CATALOG
 from analysis.records import check_folder
 from analysis.reporting import WEEKLY_NOTEBOOK, ReportError, render_report, run_notebook
@@ -304,3 +310,38 @@ class TestOutputFolder:
             f"{tmp_path}/file.txt is a file, not a folder\n"
         )
         assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+class TestHistoryFile:
+    def test_a_history_or_a_place_for_one_is_accepted_and_left_alone(self, tmp_path):
+        history = tmp_path / "h.sqlite"
+        assert check_history(tmp_path / "new" / "h.sqlite") == tmp_path / "new" / "h.sqlite"
+        assert list(tmp_path.iterdir()) == []
+        save_snapshot(history, "c", "s", "2026-W01", {"tasks": {}, "selected": []})
+        before = history.read_bytes()
+        assert check_history(history) == history and history.read_bytes() == before
+
+    @pytest.mark.parametrize(
+        ("make", "words"),
+        [
+            (lambda p: p.write_text("text\n", encoding="utf-8"), ": not a history file (SQLite)"),
+            (lambda p: p.mkdir(), ": is a folder, not a history file"),
+        ],
+    )
+    def test_what_is_not_a_history_is_named(self, tmp_path, make, words):
+        make(tmp_path / "h.sqlite")
+        with pytest.raises(HistoryError) as caught:
+            check_history(tmp_path / "h.sqlite")
+        assert str(caught.value).startswith(f"{tmp_path}/h.sqlite: ")
+        assert words in str(caught.value)
+
+    def test_cli_refuses_it_before_anything_runs(self, assess, tmp_path):
+        history = tmp_path / "notdb.sqlite"
+        history.write_text("not a database, just text\n", encoding="utf-8")
+        result = assess("report", "--out", tmp_path / "out", "--history", history)
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"assess: error: {history}: option --history: "
+            "not a history file (SQLite): file is not a database\n"
+        )
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["notdb.sqlite"]
