@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -135,6 +135,12 @@ def _option(option: str, check: Callable[[], T]) -> T:
         return check()
     except InputError as exc:
         raise InputError(exc.problem, source=exc.source, record=f"option {option}") from exc
+
+
+def _refuse(problem: str) -> NoReturn:
+    """Bad use of the options: one line, exit 2."""
+    print(f"assess: error: {problem}", file=sys.stderr)
+    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def _emit(text: str) -> None:
@@ -328,10 +334,16 @@ def report(
         if scheduler is not None:
             _option("--scheduler", lambda: check_scheduler(scheduler))
 
+    given = (("--workers", workers), ("--scheduler", scheduler))
+    batch_only = [option for option, value in given if value is not None]
+    if catalog_dir is None and batch_only:
+        verb = "apply" if len(batch_only) > 1 else "applies"
+        _refuse(f"{' and '.join(batch_only)} {verb} only to --catalog-dir (one report per catalog)")
     if catalog_dir is not None:
         if catalog is not None:
-            print("assess: error: give a CATALOG or --catalog-dir, not both", file=sys.stderr)
-            raise typer.Exit(EXIT_BAD_INPUT)
+            _refuse("give a CATALOG or --catalog-dir, not both")
+        if len(batch_only) == 2:
+            _refuse("give --workers or --scheduler, not both")
 
         def batch() -> None:
             options()
@@ -399,6 +411,8 @@ def sweep(
     debug: DebugOption = False,
 ) -> None:
     """Run every combination of a sweep; write its table (Parquet, CSV) and print the frontier."""
+    if workers is not None and scheduler is not None:
+        _refuse("give --workers or --scheduler, not both")
 
     def body() -> None:
         if out is not None:

@@ -99,6 +99,15 @@ def test_a_history_that_is_not_sqlite_is_refused_first(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogs", "notdb.sqlite"]
 
 
+def test_workers_and_scheduler_together_are_refused(assess, tmp_path):
+    folder = team_catalogs(tmp_path / "catalogs")
+    options = ["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]
+    result = assess("report", "--catalog-dir", folder, *options, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr == "assess: error: give --workers or --scheduler, not both\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogs"]
+
+
 def test_a_folder_without_catalogs_is_bad_input(tmp_path):
     with pytest.raises(InputError, match="holds no catalog"):
         find_catalogs(tmp_path)

@@ -345,3 +345,18 @@ class TestHistoryFile:
             "not a history file (SQLite): file is not a database\n"
         )
         assert sorted(p.name for p in tmp_path.iterdir()) == ["notdb.sqlite"]
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (["--workers", "3"], "--workers applies only to --catalog-dir"),
+        (["--scheduler", "tcp://h:1"], "--scheduler applies only to --catalog-dir"),
+        (["--workers", "2", "--scheduler", "tcp://h:1"], "--workers and --scheduler apply only"),
+    ],
+)
+def test_batch_options_without_catalog_dir_are_refused(assess, tmp_path, options, words):
+    result = assess("report", SEED_CATALOG, *options, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"assess: error: {words}") and result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []

@@ -136,6 +136,14 @@ class TestFile:
         )
         assert list(tmp_path.iterdir()) == []
 
+    def test_workers_and_scheduler_together_are_refused(self, assess, tmp_path):
+        sweep = Path("data/sweeps/seed-what-ifs.yaml").resolve()
+        options = ["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]
+        result = assess("sweep", SEED_CATALOG, sweep, *options, "--out", tmp_path / "out")
+        assert result.exit_code == 2
+        assert result.stderr == "assess: error: give --workers or --scheduler, not both\n"
+        assert list(tmp_path.iterdir()) == []
+
 
 class TestRun:
     def test_table_shape_and_files(self, serial):
