@@ -62,6 +62,7 @@ from analysis.records import (
     check_ident,
     check_keys,
     check_mapping,
+    check_name,
     check_number,
     check_record,
     check_text,
@@ -194,7 +195,9 @@ def parse_catalog(
     catalog_name = meta.get("name", name) or "catalog"
     try:
         return Catalog(
-            name=check_ident(catalog_name, meta_where, "name"),
+            name=check_name(
+                catalog_name, meta_where, "name", from_file="name" not in meta and bool(name)
+            ),
             title=optional_text(meta, "title", meta_where),
             source=optional_text(meta, "source", meta_where),
             declared=_parse_declared(meta.get("declared"), meta_where),
@@ -648,7 +651,8 @@ def _add_csv_row(data: dict[str, Any], kind: str, values: Located, where: Where)
     if kind == "catalog":
         if data["catalog"]:
             raise where.fail("a CSV catalog has at most one catalog row", "record")
-        meta = {k: values[k] for k in ("name", "title", "source") if k in values}
+        meta = Located({k: values[k] for k in ("name", "title", "source") if k in values})
+        meta.line = values.line  # errors about the catalog name its row
         declared = _declared_from_row(values)
         if declared:
             meta["declared"] = declared

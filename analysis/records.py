@@ -278,6 +278,33 @@ def check_ident(value: Any, where: Where, field: str) -> str:
     return value
 
 
+#: What a name that becomes a folder may not hold: separators and control characters.
+_NOT_IN_NAME = re.compile(r"[/\\\x00-\x1f\x7f-\x9f]")
+
+
+def check_name(value: Any, where: Where, field: str, *, from_file: bool = False) -> str:
+    """An id that also names a folder: one path component, not ``.`` or ``..``.
+
+    ``from_file``: the name was taken from the file's name (none was given).
+
+    >>> check_name("team-b", Where("c.yaml"), "name")
+    'team-b'
+    >>> check_name("../x", Where("c.yaml"), "name")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.CatalogError: c.yaml: field 'name': '../x' cannot name a folder (no '/', ...
+    """
+    name = check_ident(value, where, field)
+    if name in (".", "..") or _NOT_IN_NAME.search(name):
+        hint = " (taken from the file's name: give one)" if from_file else ""
+        raise where.fail(
+            f"{name!r} cannot name a folder (no '/', '\\', control characters; "
+            f"not '.' or '..'){hint}",
+            field,
+        )
+    return name
+
+
 def located(line: int) -> Located:
     """An empty mapping that stands at ``line`` (for rows of a CSV file)."""
     mapping = Located()

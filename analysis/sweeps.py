@@ -55,8 +55,8 @@ from analysis.records import (
     Located,
     Where,
     check_choice,
-    check_ident,
     check_mapping,
+    check_name,
     check_number,
     check_record,
     check_text,
@@ -210,7 +210,7 @@ def parse_sweep(
         raise where.fail("expected a list of scenario files", "compare_with")
     sweep_name = data.get("name", name) or "sweep"
     return Sweep(
-        name=check_ident(sweep_name, where, "name"),
+        name=check_name(sweep_name, where, "name", from_file="name" not in data and bool(name)),
         base=path(data["base"], "base"),
         vary=vary,
         source=source,

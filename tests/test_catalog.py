@@ -94,6 +94,11 @@ class TestParse:
         path.write_text(dump(data), encoding="utf-8")
         assert read_catalog(path).name == "team-a"
 
+    def test_any_language_names_a_catalog(self):
+        data = tiny_data()
+        data["catalog"]["name"] = "emoji-カタログ_v1.2"
+        assert parse_catalog(data).name == "emoji-カタログ_v1.2"
+
     def test_byte_order_mark_is_accepted(self, tmp_path):
         path = tmp_path / "bom.yaml"
         path.write_bytes(b"\xef\xbb\xbf" + dump(tiny_data()).encode("utf-8"))
@@ -479,6 +484,31 @@ class TestBadInput:
             "field 'declared_total'",
             "task rows",
         )
+
+    @pytest.mark.parametrize(
+        "name", ["../../escaped-cat", "a/b", "a\\b", "..", ".", "a\x01b", "a\x7fb", "a\x1bb"]
+    )
+    def test_a_name_that_cannot_name_a_folder(self, assess, tmp_path, name):
+        data = tiny_data()
+        data["catalog"]["name"] = name
+        text = dump(data)
+        path = write(tmp_path, text)
+        run_bad(
+            assess,
+            path,
+            f"{path}:{line_of(text, 'name:')}: catalog: field 'name': ",
+            "cannot name a folder",
+        )
+
+    def test_a_file_name_that_cannot_name_a_folder(self, assess, tmp_path):
+        data = tiny_data()
+        del data["catalog"]["name"]
+        run_bad(assess, write(tmp_path, dump(data), "...yaml"), "'..' cannot name a folder")
+
+    def test_csv_name_that_cannot_name_a_folder(self, assess, tmp_path):
+        text = "record,id,issue,title,activity,environment,effort,name\n"
+        text += "catalog,,,,,,,../up\ntask,A,1,x,design,none,1,\n"
+        run_bad(assess, write(tmp_path, text, "bad.csv"), "bad.csv:2: catalog: field 'name'")
 
     def test_debug_shows_the_traceback(self, assess, tmp_path):
         data = tiny_data()

@@ -80,6 +80,19 @@ class TestFile:
         assert caught.value.field == field and words in str(caught.value)
         assert "s.yaml" in str(caught.value)
 
+    @pytest.mark.parametrize("name", ["../up", "a/b", "a\\b", "..", ".", "a\x00b"])
+    def test_a_name_that_cannot_name_a_folder(self, name):
+        with pytest.raises(SweepError) as caught:
+            parse_sweep({**SMALL, "name": name}, source="s.yaml")
+        assert caught.value.field == "name" and "cannot name a folder" in str(caught.value)
+
+    def test_a_file_name_that_cannot_name_a_folder(self, tmp_path):
+        path = tmp_path / "...yaml"
+        unnamed = {k: v for k, v in SMALL.items() if k != "name"}
+        path.write_text(yaml.safe_dump(unnamed), encoding="utf-8")
+        with pytest.raises(SweepError, match=r"'\.\.' cannot name a folder .*file's name"):
+            read_sweep(path)
+
     def test_unknown_resource_is_refused_before_anything_runs(self, tmp_path):
         sweep = small_sweep(vary={"capacity.gpu": [1, 2]})
         with pytest.raises(SweepError, match="no resource 'gpu'"):
