@@ -609,7 +609,10 @@ def _csv_to_data(text: str, source: str) -> dict[str, Any]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     head = Where(source, record="header", mapping=located(1))
-    for column in header:
+    for index, column in enumerate(header):
+        if column in header[:index]:
+            first = header.index(column) + 1
+            raise head.fail(f"duplicate column (columns {first} and {index + 1})", column)
         if column not in CSV_COLUMNS:
             hint = difflib.get_close_matches(column, CSV_COLUMNS, n=1)
             more = f" (did you mean '{hint[0]}'?)" if hint else ""

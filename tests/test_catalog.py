@@ -473,6 +473,14 @@ class TestBadInput:
             "did you mean 'environment'",
         )
 
+    def test_csv_duplicate_column(self, assess, tmp_path):
+        text = "id,issue,title,activity,environment,title,effort\nC-1,5,one,design,none,two,1\n"
+        run_bad(
+            assess,
+            write(tmp_path, text, "bad.csv"),
+            "bad.csv:1: header: field 'title': duplicate column (columns 3 and 6)",
+        )
+
     def test_csv_cell_that_does_not_apply(self, assess, tmp_path):
         text = (
             "record,id,issue,title,activity,environment,declared_total\ntask,A,1,x,design,none,4\n"
