@@ -36,6 +36,7 @@ import functools
 import hashlib
 import itertools
 import json
+import math
 import os
 import sys
 import time
@@ -60,7 +61,9 @@ from analysis.records import (
     check_number,
     check_record,
     check_text,
+    check_whole,
     load_yaml_text,
+    located,
     read_text,
 )
 
@@ -68,6 +71,7 @@ __all__ = [
     "SweepError",
     "Sweep",
     "PARAMETERS",
+    "MAX_COMBINATIONS",
     "parse_sweep",
     "read_sweep",
     "combinations",
@@ -95,6 +99,12 @@ __all__ = [
 
 #: What a sweep may vary (plus ``capacity.<resource>``).
 PARAMETERS = ("budget_hours", "task_cap", "appetite", "lanes", "effort_factor", "mc_seeds")
+#: Whole-number parameters and their least value, as in scenarios (``capacity.*``: 1).
+_WHOLE = {"task_cap": 0, "lanes": 1, "mc_seeds": 1}
+#: The most combinations a sweep may have. The seed's take about 0.2 s each on one core,
+#: so this is hours of work; a larger grid is most likely a step too small, and would
+#: be built in memory before anything runs.
+MAX_COMBINATIONS = 100_000
 COLUMNS = (
     "combination",
     "key",
@@ -132,7 +142,14 @@ class Sweep:
     compare_with: tuple[Path, ...] = ()
 
 
+def _least_whole(key: str) -> int | None:
+    """The least value of a whole-number parameter; None for the others."""
+    return 1 if key.startswith("capacity.") else _WHOLE.get(key)
+
+
 def _values(raw: Any, where: Where, key: str) -> tuple[Any, ...]:
+    """The values of one axis, checked: a list, a ``{from, to, step}`` range or one value."""
+    field = f"vary.{key}"
     if isinstance(raw, Mapping):
         check_record(
             raw,
@@ -140,37 +157,67 @@ def _values(raw: Any, where: Where, key: str) -> tuple[Any, ...]:
             ("from", "to", "step"),
             ("from", "to"),
         )
-        start = check_number(raw["from"], where, f"vary.{key}.from", positive=False)
-        stop = check_number(raw["to"], where, f"vary.{key}.to", positive=False)
-        step = check_number(raw.get("step", 1), where, f"vary.{key}.step", positive=True)
+        start = check_number(raw["from"], where, f"{field}.from", positive=False)
+        stop = check_number(raw["to"], where, f"{field}.to", positive=False)
+        step = check_number(raw.get("step", 1), where, f"{field}.step", positive=True)
         if stop < start:
-            raise where.fail(f"'to' ({stop:g}) is below 'from' ({start:g})", f"vary.{key}")
-        count = round((stop - start) / step) + 1
+            raise where.fail(f"'to' ({stop:g}) is below 'from' ({start:g})", field)
+        span = (stop - start) / step  # counted before anything is built
+        if not math.isfinite(span) or span + 1 > MAX_COMBINATIONS:
+            if not math.isfinite(span):
+                count = "too many"
+            else:
+                count = f"{math.floor(span) + 1:,}" if span < 1e15 else f"about {span:.1e}"
+            raise where.fail(
+                f"the range has {count} values, more than the {MAX_COMBINATIONS:,} "
+                "combinations a sweep may have",
+                field,
+            )
         values = tuple(
-            round(start + i * step, 9) for i in range(count) if start + i * step <= stop + 1e-9
+            round(start + i * step, 9)
+            for i in range(round(span) + 1)
+            if start + i * step <= stop + 1e-9
         )
-    elif isinstance(raw, list) and raw:
+        if _least_whole(key) is not None:  # a range of whole numbers gives whole numbers
+            values = tuple(int(v) if v.is_integer() else v for v in values)
+    elif isinstance(raw, list):
+        if not raw:
+            raise where.fail("needs at least one value", field)
         values = tuple(raw)
     else:
         values = (raw,)
+    seen: dict[Any, Any] = {}
     for value in values:
         _check_value(key, value, where)
+        if value in seen:
+            same = "" if repr(seen[value]) == repr(value) else f" ({seen[value]!r} and {value!r})"
+            raise where.fail(f"the value {value!r} is given twice{same}", field)
+        seen[value] = value
     return values
 
 
 def _check_value(key: str, value: Any, where: Where) -> None:
     field = f"vary.{key}"
+    least = _least_whole(key)
     if key == "appetite":
         check_choice(value, LEVELS, where, field)
-    elif key in ("task_cap", "lanes", "mc_seeds") or key.startswith("capacity."):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or value < (0 if key == "task_cap" else 1)
-        ):
-            raise where.fail(f"expected a whole number, got {value!r}", field)
+    elif least is not None:
+        check_whole(value, where, field, least)
     else:
         check_number(value, where, field, positive=key == "effort_factor")
+
+
+def _check_size(vary: Mapping[str, Sequence[Any]], where: Where) -> int:
+    """How many combinations ``vary`` makes; refused above :data:`MAX_COMBINATIONS`."""
+    count = math.prod(len(values) for values in vary.values())
+    if count > MAX_COMBINATIONS:
+        sizes = " x ".join(f"{key} {len(values):,}" for key, values in vary.items())
+        raise where.fail(
+            f"{count:,} combinations ({sizes}), more than the {MAX_COMBINATIONS:,} a sweep "
+            "may have: vary fewer values",
+            "vary",
+        )
+    return count
 
 
 def parse_sweep(
@@ -181,7 +228,8 @@ def parse_sweep(
     Raises
     ------
     SweepError
-        On an unknown key or parameter, or a value of the wrong kind.
+        On an unknown key or parameter, a value of the wrong kind or given
+        twice, an empty axis, or more than :data:`MAX_COMBINATIONS` combinations.
     """
     where = Where(source, record="sweep", mapping=data, error=SweepError)
     check_record(
@@ -191,15 +239,19 @@ def parse_sweep(
     check_mapping(vary_raw, where, "vary")
     vary = {}
     for key, raw in vary_raw.items():
+        # Errors about an axis name its own line.
+        line = vary_raw.line_of(key) if isinstance(vary_raw, Located) else None
+        axis = Where(source, record="sweep", mapping=located(line), error=SweepError)
         key = str(key)
         if key not in PARAMETERS and not key.startswith("capacity."):
-            raise where.fail(
+            raise axis.fail(
                 f"cannot vary '{key}' (vary {', '.join(PARAMETERS)} or capacity.<resource>)",
                 f"vary.{key}",
             )
-        vary[key] = _values(raw, where, key)
+        vary[key] = _values(raw, axis, key)
     if not vary:
         raise where.fail("names nothing to vary", "vary")
+    _check_size(vary, where)
 
     def path(raw: Any, field: str) -> Path:
         found = Path(check_text(raw, where, field))
@@ -519,6 +571,7 @@ def run_sweep(
 
     if scheduler:
         check_scheduler(scheduler)
+    _check_size(sweep.vary, Where(sweep.source or "<memory>", record="sweep", error=SweepError))
     catalog_path = resolve(catalog).resolve()
     tasks, (base, *_) = check_files(
         catalog_path, [sweep.base, *sweep.compare_with], rubric=rubric, rules=rules, gates=gates
@@ -542,8 +595,16 @@ def run_sweep(
     sources = [catalog_path, sweep.base.resolve(), *inputs.values()]
     fingerprint = _fingerprint(sources)
     files = {k: str(v) for k, v in inputs.items()}
-    references = _references(str(catalog_path), sweep, files)
     jobs = _jobs(str(catalog_path), sweep, files)
+    keys = {combination_key(job["parameters"]): job for job in jobs}
+    if len(keys) < len(jobs):  # numbered 0..n-1 only when no two are the same
+        raise SweepError(
+            "two combinations are the same: an axis gives a value twice",
+            source=sweep.source,
+            record="sweep",
+            field="vary",
+        )
+    references = _references(str(catalog_path), sweep, files)
     folder.mkdir(parents=True, exist_ok=True)
     checkpoint = folder / "progress.jsonl"
     finished: dict[str, dict[str, Any]] = {}
@@ -555,7 +616,6 @@ def run_sweep(
                 continue  # a line cut short by an interruption
             if row.get("inputs") == fingerprint and row.get("status") != "error":
                 finished[row["key"]] = row
-    keys = {combination_key(job["parameters"]): job for job in jobs}
     todo = [job for key, job in keys.items() if key not in finished]
     resumed = len(keys) - len(todo)
     rows = {key: finished[key] for key in keys if key in finished}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +19,7 @@ from analysis.paths import SCENARIOS_DIR, SEED_CATALOG
 from analysis.reporting import render_report
 from analysis.sweeps import (
     AXES,
+    MAX_COMBINATIONS,
     SweepError,
     check_scheduler,
     combinations,
@@ -68,7 +71,7 @@ class TestFile:
         ("vary", "field", "words"),
         [
             ({"appetite": ["LOW", "EXTREME"]}, "vary.appetite", "EXTREME"),
-            ({"lanes": [0]}, "vary.lanes", "whole number"),
+            ({"lanes": [0]}, "vary.lanes", "must be at least 1, got 0"),
             ({"budget_hours": {"from": 3, "to": 1}}, "vary.budget_hours", "below"),
             ({"colour": [1]}, "vary.colour", "cannot vary"),
             ({"effort_factor": [0]}, "vary.effort_factor", "positive"),
@@ -92,6 +95,98 @@ class TestFile:
         path.write_text(yaml.safe_dump(unnamed), encoding="utf-8")
         with pytest.raises(SweepError, match=r"'\.\.' cannot name a folder .*file's name"):
             read_sweep(path)
+
+    @pytest.mark.parametrize(
+        ("vary", "field", "words"),
+        [
+            ({"budget_hours": []}, "vary.budget_hours", "needs at least one value"),
+            ({"lanes": [1, 0, -2]}, "vary.lanes", "must be at least 1, got 0"),
+            ({"mc_seeds": [0]}, "vary.mc_seeds", "must be at least 1, got 0"),
+            ({"task_cap": [5, -1]}, "vary.task_cap", "must be at least 0, got -1"),
+            ({"capacity.dev-cluster": [0]}, "vary.capacity.dev-cluster", "at least 1, got 0"),
+            ({"lanes": [1.0, 2]}, "vary.lanes", "expected a whole number, got number 1.0"),
+            (
+                {"lanes": {"from": 1, "to": 2, "step": 0.5}},
+                "vary.lanes",
+                "expected a whole number, got number 1.5",
+            ),
+            ({"budget_hours": [1, 1, 1.0]}, "vary.budget_hours", "the value 1 is given twice"),
+            ({"budget_hours": [2, 1, 1.0]}, "vary.budget_hours", "twice (1 and 1.0)"),
+            ({"appetite": ["LOW", "LOW"]}, "vary.appetite", "the value 'LOW' is given twice"),
+            (
+                {"budget_hours": {"from": 0, "to": 1e-9, "step": 1e-12}},
+                "vary.budget_hours",
+                "the value 0.0 is given twice",
+            ),
+        ],
+    )
+    def test_bad_axes_name_the_axis(self, vary, field, words):
+        with pytest.raises(SweepError) as caught:
+            parse_sweep({"base": "x.yaml", "vary": vary}, source="s.yaml")
+        assert caught.value.field == field and words in str(caught.value)
+
+    def test_whole_number_ranges_give_whole_numbers(self):
+        sweep = parse_sweep(
+            {
+                "base": "x.yaml",
+                "vary": {
+                    "lanes": {"from": 1, "to": 3, "step": 1},
+                    "task_cap": {"from": 0, "to": 10, "step": 5.0},
+                    "mc_seeds": {"from": 1, "to": 2},
+                },
+            }
+        )
+        assert sweep.vary == {"lanes": (1, 2, 3), "task_cap": (0, 5, 10), "mc_seeds": (1, 2)}
+        assert all(type(v) is int for values in sweep.vary.values() for v in values)
+
+    def test_an_error_names_the_axis_line(self, tmp_path):
+        path = tmp_path / "s.yaml"
+        path.write_text("base: x.yaml\nvary:\n  appetite: [LOW]\n  lanes: [1, 0]\n")
+        with pytest.raises(SweepError, match=r"s\.yaml:4: sweep: field 'vary\.lanes': must be"):
+            read_sweep(path)
+
+    def test_a_grid_too_large_is_refused_before_it_is_built(self):
+        vary = {
+            "budget_hours": {"from": 0.01, "to": 1000, "step": 0.01},
+            "effort_factor": {"from": 0.1, "to": 10, "step": 0.01},
+            "lanes": list(range(1, 11)),
+        }
+        with pytest.raises(SweepError) as caught:
+            parse_sweep({"base": "x.yaml", "vary": vary}, source="s.yaml")
+        assert caught.value.field == "vary"
+        assert (
+            "991,000,000 combinations (budget_hours 100,000 x effort_factor 991 x lanes 10), "
+            f"more than the {MAX_COMBINATIONS:,} a sweep may have"
+        ) in str(caught.value)
+        for stop, step, count in (
+            (1, 1e-12, "has 1,000,000,000,001 values"),
+            (1, 1e-300, "has about 1.0e+300 values"),
+            (1e308, 1e-10, "has too many values"),
+        ):
+            huge = {"budget_hours": {"from": 0, "to": stop, "step": step}}
+            with pytest.raises(SweepError, match=re.escape(count)):
+                parse_sweep({"base": "x.yaml", "vary": huge}, source="s.yaml")
+
+    def test_a_sweep_built_in_code_is_checked_too(self, tmp_path):
+        sweep = replace(small_sweep(), vary={"lanes": (1, 1)})
+        with pytest.raises(SweepError, match="an axis gives a value twice"):
+            run_sweep(SEED_CATALOG, sweep, workers=1, out=tmp_path)
+        grid = replace(small_sweep(), vary={"lanes": tuple(range(1, 1001)), "task_cap": range(101)})
+        with pytest.raises(SweepError, match="101,000 combinations"):
+            run_sweep(SEED_CATALOG, grid, workers=1, out=tmp_path)
+        assert list(tmp_path.iterdir()) == []
+
+    def test_cli_refuses_a_value_given_twice(self, assess, tmp_path):
+        bad = tmp_path / "dup.yaml"
+        base = SCENARIOS_DIR / "seed-limits.yaml"
+        bad.write_text(f"base: {base}\nvary:\n  budget_hours: [1, 1, 1.0]\n", encoding="utf-8")
+        result = assess("sweep", SEED_CATALOG, bad, "--out", tmp_path / "out")
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"assess: error: {bad}:3: sweep: field 'vary.budget_hours': "
+            "the value 1 is given twice\n"
+        )
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["dup.yaml"]
 
     def test_unknown_resource_is_refused_before_anything_runs(self, tmp_path):
         sweep = small_sweep(vary={"capacity.gpu": [1, 2]})
@@ -159,6 +254,12 @@ class TestFile:
 
 
 class TestRun:
+    def test_a_whole_number_range_runs_and_is_numbered_from_0(self, tmp_path):
+        sweep = small_sweep(vary={"lanes": {"from": 1, "to": 2, "step": 1}}, compare_with=[])
+        table = run_sweep(SEED_CATALOG, sweep, workers=1, out=tmp_path).table
+        assert list(table["combination"]) == [0, 1] and list(table["lanes"]) == [1, 2]
+        assert set(table["status"]) == {"optimal"}
+
     def test_table_shape_and_files(self, serial):
         table = serial.table
         assert len(table) == 8 and serial.ran == 8 and serial.failed == 0
