@@ -315,6 +315,9 @@ def _load(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         return data
     where = Where(str(path), record="scenario", mapping=data, error=ScenarioError)
     parent_path = (path.parent / check_text(parent, where, "extends")).resolve()
+    if not parent_path.is_file():  # said here: this file and line refer to it
+        problem = "is a folder, not a file" if parent_path.is_dir() else "no such file"
+        raise where.fail(f"{problem}: {parent_path}", "extends")
     merged = dict(_load(parent_path, (*seen, path)))
     merged.pop("name", None)
     merged.pop("description", None)

@@ -271,12 +271,26 @@ def parse_sweep(
 
 
 def read_sweep(path: str | os.PathLike) -> Sweep:
-    """Read a sweep file (YAML); a relative path not found here is taken from the project."""
+    """Read a sweep file (YAML); a relative path not found here is taken from the project.
+
+    Raises
+    ------
+    SweepError
+        As :func:`parse_sweep`, and when ``base`` or a ``compare_with`` file is missing.
+    """
     path = resolve(path)
     data = load_yaml_text(read_text(path, error=SweepError), str(path), error=SweepError)
     if not isinstance(data, Located):
         raise SweepError("expected a mapping with 'base' and 'vary'", source=str(path))
-    return parse_sweep(data, source=str(path), base_dir=path.parent, name=path.stem)
+    sweep = parse_sweep(data, source=str(path), base_dir=path.parent, name=path.stem)
+    where = Where(str(path), record="sweep", mapping=data, error=SweepError)
+    for field, files in (("base", [sweep.base]), ("compare_with", sweep.compare_with)):
+        for file in files:  # said here: this file and line refer to them
+            found = resolve(file)
+            if not found.is_file():
+                problem = "is a folder, not a file" if found.is_dir() else "no such file"
+                raise where.fail(f"{problem}: {found}", field)
+    return sweep
 
 
 def combinations(sweep: Sweep) -> list[dict[str, Any]]:

@@ -118,6 +118,20 @@ class TestFormat:
             5,
         )
 
+    @pytest.mark.parametrize(
+        ("target", "problem"), [("gone", "no such file"), ("dir", "is a folder")]
+    )
+    def test_extends_a_file_that_is_not_there(self, assess_cli, tmp_path, target, problem):
+        (tmp_path / "dir").mkdir()
+        path = tmp_path / "child.yaml"
+        path.write_text(f"appetite: LOW\nextends: {target}\n", encoding="utf-8")
+        result = assess_cli("plan", "--scenario", path)
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"assess: error: {path}:2: scenario: field 'extends': {problem}"
+            f"{', not a file' if target == 'dir' else ''}: {tmp_path / target}\n"
+        )
+
     def test_extends_in_a_circle(self, tmp_path):
         self.write(tmp_path, {"extends": "b.yaml", "appetite": "LOW"}, "a.yaml")
         self.write(tmp_path, {"extends": "a.yaml", "appetite": "LOW"}, "b.yaml")

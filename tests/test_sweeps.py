@@ -188,6 +188,20 @@ class TestFile:
         )
         assert sorted(p.name for p in tmp_path.iterdir()) == ["dup.yaml"]
 
+    @pytest.mark.parametrize(("field", "line"), [("base", 1), ("compare_with", 3)])
+    def test_a_missing_base_or_compared_plan_names_the_sweep(self, assess, tmp_path, field, line):
+        base = SCENARIOS_DIR / "seed-limits.yaml"
+        files = {"base": base, "compare_with": base, field: tmp_path / "nope.yaml"}
+        sweep = tmp_path / "sweep.yaml"
+        text = f"base: {files['base']}\nvary: {{lanes: [1]}}\n"
+        sweep.write_text(text + f"compare_with: [{files['compare_with']}]\n", encoding="utf-8")
+        result = assess("sweep", SEED_CATALOG, sweep, "--out", tmp_path / "out")
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"assess: error: {sweep}:{line}: sweep: field '{field}': "
+            f"no such file: {tmp_path / 'nope.yaml'}\n"
+        )
+
     def test_unknown_resource_is_refused_before_anything_runs(self, tmp_path):
         sweep = small_sweep(vary={"capacity.gpu": [1, 2]})
         with pytest.raises(SweepError, match="no resource 'gpu'"):
