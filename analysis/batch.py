@@ -8,7 +8,8 @@ this process alone, or an existing Dask cluster. Each worker keeps one
 notebook's imports are paid once per worker, not once per report. A catalog
 that is bad input, or whose report fails, is listed on the index page with
 its one-line error and does not stop the others; no earlier report is
-overwritten by a failed one.
+overwritten by a failed one. A catalog named like an earlier one (file name
+order) is bad input too: its report would overwrite the earlier one's.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analysis.catalog import CATALOG_SUFFIXES
-from analysis.errors import AnalysisError, InputError
+from analysis.catalog import CATALOG_SUFFIXES, read_catalog
+from analysis.errors import AnalysisError, CatalogError, InputError
 from analysis.history import check_history, check_week, iso_week
 from analysis.paths import REPORTS_DIR
 from analysis.records import check_folder, write_text_atomic
@@ -105,6 +106,44 @@ def render_job(job: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _same_names(catalogs: Sequence[Path]) -> list[dict[str, Any]]:
+    """Rows for the catalogs named like an earlier one (each name is its report's folder).
+
+    The first catalog of a name is rendered; a later one is bad input, named
+    with the earlier file. A catalog that cannot be read is left to its job,
+    which says why.
+    """
+    from analysis.scoring import read_rubric
+
+    vocabulary = read_rubric().vocabulary  # the rubric the reports read catalogs with
+    first_by_name: dict[str, Path] = {}
+    rows = []
+    for path in catalogs:
+        try:
+            name = read_catalog(path, vocabulary=vocabulary).name
+        except InputError:
+            continue
+        if name not in first_by_name:
+            first_by_name[name] = path
+            continue
+        error = CatalogError(
+            f"{name!r} is also the name of {first_by_name[name].resolve()}, and a catalog's "
+            "name is its report's folder: give each catalog its own name",
+            source=str(path.resolve()),
+            record="catalog",
+            field="name",
+        )
+        rows.append(
+            {
+                "catalog_file": str(path.resolve()),
+                "status": "bad input",
+                "error": str(error),
+                "seconds": 0.0,
+            }
+        )
+    return rows
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """A finished batch: one row per catalog, and the index page."""
@@ -157,6 +196,14 @@ def render_reports(
     out = check_folder(out or REPORTS_DIR)
     catalogs = find_catalogs(catalog_dir)
     rows: dict[str, dict[str, Any]] = {}
+
+    def done(row: dict[str, Any]) -> None:
+        rows[row["catalog_file"]] = row
+        if progress is not None:
+            progress(row)
+
+    for row in _same_names(catalogs):
+        done(row)
     jobs = [
         {
             "catalog": str(catalog.resolve()),
@@ -168,13 +215,8 @@ def render_reports(
             "warm": warm,
         }
         for catalog in catalogs
+        if str(catalog.resolve()) not in rows
     ]
-
-    def done(row: dict[str, Any]) -> None:
-        rows[row["catalog_file"]] = row
-        if progress is not None:
-            progress(row)
-
     out.mkdir(parents=True, exist_ok=True)  # before the workers make their folders in it
     execute(
         render_job,

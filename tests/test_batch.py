@@ -108,6 +108,31 @@ def test_workers_and_scheduler_together_are_refused(assess, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogs"]
 
 
+def test_a_second_catalog_of_the_same_name_is_bad_input_and_the_first_renders(assess, tmp_path):
+    folder = tmp_path / "catalogs"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(SEED_CATALOG.read_text(encoding="utf-8"), encoding="utf-8")
+    data = yaml.safe_load(SEED_CATALOG.read_text(encoding="utf-8"))
+    data["catalog"]["title"] = "SECOND FILE"  # the same catalog.name
+    (folder / "b.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    (folder / "cc03-ultra-marathon.csv").write_text("id\n", encoding="utf-8")  # bad: no task
+    out = tmp_path / "out"
+    result = assess("report", "--catalog-dir", folder, "--out", out, "--workers", "1")
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("assess: error:")]
+    assert errors[0] == (
+        f"assess: error: {folder / 'b.yaml'}: catalog: field 'name': 'cc03-ultra-marathon' is "
+        f"also the name of {folder / 'a.yaml'}, and a catalog's name is its report's folder: "
+        "give each catalog its own name"
+    )
+    assert "a.yaml: ok" in result.stderr and "b.yaml: ok" not in result.stderr
+    assert len(errors) == 2 and "cc03-ultra-marathon.csv" in errors[1]
+    (report,) = out.glob("*/*/weekly-report.html")
+    assert "SECOND FILE" not in report.read_text(encoding="utf-8")
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert page.count("bad input") == 2 and "is also the name of" in page
+
+
 def test_a_folder_without_catalogs_is_bad_input(tmp_path):
     with pytest.raises(InputError, match="holds no catalog"):
         find_catalogs(tmp_path)
