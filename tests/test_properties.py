@@ -148,6 +148,8 @@ idents = st.one_of(
     st.text(alphabet=ID_CHARS, min_size=1, max_size=10),
     st.sampled_from(TRICKY_IDS),
 )
+#: Ids that can also name a folder (catalog names): one path component.
+names = idents.filter(lambda s: s not in (".", "..") and "/" not in s and "\\" not in s)
 _WHOLE_ID = re.compile(r"[1-9][0-9]*")
 
 
@@ -201,7 +203,7 @@ def catalog_data(draw) -> dict[str, Any]:
     data: dict[str, Any] = {}
     meta: dict[str, Any] = {}
     if draw(st.booleans()):
-        meta["name"] = id_value(draw, draw(idents))
+        meta["name"] = id_value(draw, draw(names))
     for key in ("title", "source"):
         if draw(st.booleans()):
             meta[key] = draw(texts)
