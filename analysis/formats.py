@@ -440,7 +440,6 @@ def plan_to_data(assessment: Assessment) -> dict[str, Any]:
         "objective": selection.objective,
         "bound": selection.bound,
         "gap": selection.gap,
-        "solve_seconds": round(selection.solve_seconds, 4),
         "solver": dict(selection.solver),
         "tie_breaks": list(selection.tie_breaks),
         "selected": list(selection.selected),
