@@ -59,6 +59,7 @@ __all__ = [
     "Selection",
     "build_units",
     "select_tasks",
+    "value_scale",
     "greedy_selection",
     "check_plan",
 ]
@@ -76,12 +77,38 @@ TIE_BREAKS_PARALLEL = (
     "then, for the work chosen, the earliest finish and design first (the schedule)",
 )
 _SECONDS = 3600
-_VALUE_SCALE = 1000
+#: Values are scaled by the smallest power of ten up to this that makes them whole.
+_MAX_VALUE_DIGITS = 6
+_MAX_WEIGHT = 2**53
 _UNAVAILABLE_STATUS = {"cancelled": "cancelled", "blocked": "status-blocked"}
 
 
 def _seconds(hours: float) -> int:
     return round(hours * _SECONDS)
+
+
+def value_scale(values: Iterable[float]) -> int:
+    """The factor that turns task values into the solver's whole numbers, exactly if it can.
+
+    The smallest power of ten (at most a million) that makes every value a whole
+    number; values finer than a millionth are rounded to one. Objective, bound
+    and gap are divided back, so they are in the user's units either way.
+
+    >>> value_scale([3, 2, 1]), value_scale([0.5, 2]), value_scale([0.001, 0.0015])
+    (1, 10, 10000)
+    >>> value_scale([1 / 3])
+    1000000
+    """
+    values = [abs(v) for v in values]
+    total = sum(values)
+    scale = 1
+    for digits in range(_MAX_VALUE_DIGITS + 1):
+        if total * 10**digits > _MAX_WEIGHT:
+            break  # the sum must stay a number the solver (and a float) holds exactly
+        scale = 10**digits
+        if all(abs(v * scale - round(v * scale)) <= 1e-9 * max(1.0, v * scale) for v in values):
+            break
+    return scale
 
 
 @dataclass(frozen=True)
@@ -341,9 +368,17 @@ class _Problem:
     include: set[str]
     objective: str
     coverage: tuple[tuple[str, int, frozenset[str]], ...] = ()  # (area, minimum, units)
+    scale: int = 1  # model weight of one unit of the objective (see value_scale)
 
     def weight(self, unit: Unit) -> int:
-        return 1 if self.objective == "count" else round(unit.value * _VALUE_SCALE)
+        """The unit's share of the objective, in whole model units.
+
+        With ``objective: count`` a unit counts the tasks it closes (merged
+        duplicates close every copy), as the value objective sums their values.
+        """
+        if self.objective == "count":
+            return len(unit.tasks)
+        return round(unit.value * self.scale)
 
 
 @dataclass(frozen=True)
@@ -621,6 +656,7 @@ def select_tasks(
             for area, minimum in scenario.coverage.items()
             if minimum > 0
         ),
+        scale=1 if scenario.objective == "count" else value_scale(u.value for u in units),
     )
     settings = {
         "engine": "OR-Tools CP-SAT",
@@ -680,14 +716,15 @@ def select_tasks(
     chosen_units = [u for u in units if u.id in solved.chosen]
     totals = _totals(catalog, scores, chosen_units)
     objective = _objective_of(totals, scenario.objective)
-    bound = (
-        None
-        if solved.bound is None
-        else solved.bound / (1 if scenario.objective == "count" else _VALUE_SCALE)
-    )
-    gap = None
-    if bound is not None:
-        gap = 0.0 if bound <= 0 else max(0.0, (bound - objective) / abs(bound))
+    bound = gap = None
+    if solved.status == "optimal":
+        bound, gap = objective, 0.0
+    elif solved.bound is not None:
+        # In the model's whole numbers, then in the user's units (value or tasks).
+        reached = sum(problem.weight(u) for u in chosen_units)
+        best_possible = max(solved.bound, reached)
+        bound = best_possible / problem.scale
+        gap = 0.0 if best_possible <= 0 else (best_possible - reached) / best_possible
     _explain(problem, scenario, solved, unit_of, left, explain_limit, solve)
     return Selection(
         scenario=scenario.name,
@@ -791,7 +828,7 @@ def _explain(
     chosen = set(solved.chosen)
     used = sum(_seconds(by_id[u].hours) for u in chosen)
     best = sum(problem.weight(by_id[u]) for u in chosen)
-    scale = 1 if problem.objective == "count" else _VALUE_SCALE
+    scale = problem.scale
     explained = 0
     for unit in problem.units:
         if unit.id in chosen:
@@ -834,16 +871,16 @@ def _explain(
                     for u in sorted(chosen - forced.chosen, key=lambda u: by_id[u].position)
                     for t in by_id[u].tasks
                 ]
-                what = "tasks" if problem.objective == "count" else "value"
-                if loss > 0:
-                    text += f"; forcing it in would lose {loss:g} {what}"
-                elif kind == "lower-value":
+                if loss <= 0 and kind == "lower-value":
                     kind = "tie-break"
                     text = (
                         "as good as what was chosen; left out by the tie-breaks (fewer hours first)"
                     )
+                costs = [f"lose {_amount(loss, problem.objective)}"] if loss > 0 else []
                 if pushed:
-                    text += f" and push out {', '.join(pushed)}"
+                    costs.append(f"push out {', '.join(pushed)}")
+                if costs:
+                    text += "; forcing it in would " + " and ".join(costs)
                 details.update({"forced_loss": loss, "pushed_out": pushed})
             elif forced.status == "infeasible":
                 text += "; forcing it in makes the scenario infeasible"
@@ -858,6 +895,13 @@ def _explain(
     for task, unit in unit_of.items():
         if unit not in chosen and task not in left:
             left[task] = left[unit]
+
+
+def _amount(loss: float, objective: str) -> str:
+    """An objective lost, in its own unit: ``1 task``, ``3 tasks`` or ``2.5 value``."""
+    if objective == "count":
+        return f"{loss:g} task" + ("" if loss == 1 else "s")
+    return f"{loss:g} value"
 
 
 # --------------------------------------------------------------------------- hand-made plans

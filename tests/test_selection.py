@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from analysis.catalog import parse_catalog
+from analysis.formats import format_plan
 from analysis.model import Vocabulary
 from analysis.scenarios import assess, parse_scenario
 
@@ -212,6 +213,54 @@ class TestGreedy:
         )
         selection = run(catalog, rubric, graph_rules, budget_hours=1, objective="count").selection
         assert selection.selected == ("T2", "T3") and selection.objective == 2
+
+
+class TestObjectiveUnits:
+    """Objective, bound and gap are in the user's units: task values, or tasks."""
+
+    def test_fractional_values_are_not_rounded_away(self, rubric, graph_rules):
+        # Values scaled by 1000 and rounded once made 0.0006 + 0.0006 beat 0.0014.
+        catalog = catalog_of(
+            {"effort": 1, "value": 0.0014},
+            {"effort": 0.5, "value": 0.0006},
+            {"effort": 0.5, "value": 0.0006},
+        )
+        selection = run(catalog, rubric, graph_rules, budget_hours=1).selection
+        assert selection.status == "optimal"
+        assert selection.selected == ("T1",)
+        assert selection.objective == selection.bound == selection.totals.value == 0.0014
+        assert selection.gap == 0
+
+    def test_the_headline_figures_agree(self, rubric, graph_rules):
+        catalog = catalog_of({"effort": 0.5, "value": 0.001}, {"effort": 0.5, "value": 0.0015})
+        result = run(catalog, rubric, graph_rules, budget_hours=4)
+        assert "objective 0.0025, bound 0.0025, gap 0.00%" in format_plan(result, "table")
+
+    def test_count_counts_the_tasks_merged_duplicates_close(self, rubric, graph_rules):
+        catalog = catalog_of(
+            {"topic": "mesh"},
+            {"topic": "mesh"},
+            {"topic": "mesh", "activity": "implement", "environment": "dev"},
+            {"topic": "dr"},
+            {"topic": "dr"},
+        )
+        selection = run(catalog, rubric, graph_rules, task_cap=2, objective="count").selection
+        assert [u.tasks for u in selection.units] == [("T1", "T2"), ("T4", "T5")]
+        assert selection.objective == selection.bound == selection.totals.tasks == 4
+        assert selection.gap == 0
+        assert reasons(selection)["T3"].reason == (
+            "did not fit the task cap: needs 1 unit(s), 0 of 2 left; "
+            "forcing it in would lose 1 task and push out T4, T5"
+        )
+
+    def test_forcing_in_at_no_loss_still_names_what_it_pushes_out(self, rubric, graph_rules):
+        catalog = catalog_of({}, {})
+        selection = run(catalog, rubric, graph_rules, task_cap=1, objective="count").selection
+        assert selection.selected == ("T1",)
+        assert reasons(selection)["T2"].reason == (
+            "did not fit the task cap: needs 1 unit(s), 0 of 1 left; "
+            "forcing it in would push out T1"
+        )
 
 
 class TestPlanCheck:
