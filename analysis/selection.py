@@ -1010,9 +1010,10 @@ class _PlanChecker:
         self.scenario, self.rubric = scenario, rubric
         self.limit = level_rank(scenario.appetite)
         self.phase_index = {phase.name: i for i, phase in enumerate(scenario.phases)}
-        self.covered: dict[str, int] = {}
+        self.covered: dict[str, int] = {}  # task -> the first item covering it
+        self.items_of: dict[str, list[int]] = {}  # task -> every item covering it
         self.item_levels: dict[tuple[int, str], str] = {}
-        self.as_done: dict[str, Task] = {}
+        self.riskiest: dict[str, tuple[str, Task | None]] = {}  # task -> (level, as done)
         self.violations: list[Finding] = []
         self.twins: dict[str, tuple[str, ...]] = {}
         if scenario.merge_duplicates:
@@ -1027,11 +1028,21 @@ class _PlanChecker:
         """Copies of a covered task's mergeable duplicates: done with it."""
         return {t for c in self.covered for t in self.twins.get(c, ()) if t not in self.covered}
 
+    @property
+    def as_done(self) -> dict[str, Task]:
+        """Tasks some item does otherwise than the catalog says, in the riskiest item's way."""
+        return {t: done for t, (_, done) in self.riskiest.items() if done is not None}
+
     def add(self, kind: str, message: str, tasks: tuple[str, ...] = (), **details: Any) -> None:
         self.violations.append(Finding(kind, message, tasks, details))
 
+    def label(self, index: int) -> str:
+        items = self.scenario.plan or ()
+        return f"item {index + 1} '{items[index].name}'"
+
     def check_item(self, index: int, item: PlanItem, hours: float) -> None:
-        label = f"item {index + 1} '{item.name}'"
+        """The item's own claims, whatever other items cover the same tasks."""
+        label = self.label(index)
         if not item.tasks:
             self.add(
                 "item-without-task", f"{label} names no catalog task", item=index + 1, hours=hours
@@ -1039,15 +1050,15 @@ class _PlanChecker:
         points = self.rubric.points["activity"]
         for task_id in item.tasks:
             if task_id in self.covered:
-                first = self.covered[task_id] + 1
+                first = self.covered[task_id]
                 self.add(
                     "covered-twice",
-                    f"{task_id} is covered by item {first} and {label}",
+                    f"{task_id} is covered by {self.label(first)} and {label}",
                     (task_id,),
-                    items=[first, index + 1],
+                    items=[first + 1, index + 1],
                 )
-                continue
-            self.covered[task_id] = index
+            self.covered.setdefault(task_id, index)
+            self.items_of.setdefault(task_id, []).append(index)
             task = self.catalog.task_by_id[task_id]
             riskier = [a for a in item.activities if _riskier(a, task.activity, points)]
             if riskier:
@@ -1062,8 +1073,14 @@ class _PlanChecker:
                 )
             level = self._item_level(task, item, riskier)
             self.item_levels[(index, task_id)] = level
-            if riskier or item.environment is not None:
-                self.as_done[task_id] = self._as_done(task, item, riskier)
+            done = (
+                self._as_done(task, item, riskier)
+                if riskier or item.environment is not None
+                else None
+            )
+            before = self.riskiest.get(task_id)
+            if before is None or level_rank(level) > level_rank(before[0]):
+                self.riskiest[task_id] = (level, done)
             if level_rank(level) > self.limit:
                 self.add(
                     "above-appetite",
@@ -1112,7 +1129,8 @@ class _PlanChecker:
     def check_dependencies(self) -> None:
         graph, items = self.facts.graph, self.scenario.plan or ()
         done = self.covered.keys() | self.closed
-        for task_id, index in self.covered.items():
+        reported: set[tuple[str, str, str, str]] = set()
+        for task_id, indexes in self.items_of.items():
             for prerequisite in graph.predecessors(task_id):
                 if self.catalog.task_by_id[prerequisite].status == "done":
                     continue
@@ -1130,11 +1148,19 @@ class _PlanChecker:
                         rule=how,
                     )
                     continue
-                before = self.covered.get(prerequisite)
-                if before is None:
+                # The prerequisite is done the first time an item in a phase does it.
+                phases = [items[i].phase for i in self.items_of.get(prerequisite, ())]
+                phases = [phase for phase in phases if phase]
+                if not phases:
                     continue
-                mine, theirs = items[index].phase, items[before].phase
-                if mine and theirs and self.phase_index[theirs] > self.phase_index[mine]:
+                theirs = min(phases, key=self.phase_index.__getitem__)
+                for index in indexes:
+                    mine = items[index].phase
+                    if not mine or self.phase_index[theirs] <= self.phase_index[mine]:
+                        continue
+                    if (task_id, prerequisite, mine, theirs) in reported:
+                        continue
+                    reported.add((task_id, prerequisite, mine, theirs))
                     self.add(
                         "dependency-order",
                         f"{task_id} (phase {mine}) needs {prerequisite} first ({how}), "

@@ -293,3 +293,36 @@ class TestPlanCheck:
         )
         assert [v.kind for v in unstated.selection.violations] == ["above-appetite"]
         assert stated.selection.violations == ()
+
+    def twice(self, rubric, graph_rules, items):
+        catalog = catalog_of({"touches": ["network"]}, {})
+        return run(catalog, rubric, graph_rules, plan=items).selection
+
+    def test_every_item_is_checked_even_on_a_task_covered_before(self, rubric, graph_rules):
+        paper = {"item": "paper", "activity": "design", "tasks": ["T1"]}
+        sneak = {"item": "sneak", "activity": ["design", "implement"], "tasks": ["T1"]}
+        first = self.twice(rubric, graph_rules, [paper, sneak])
+        swapped = self.twice(rubric, graph_rules, [sneak, paper])
+        kinds = sorted(v.kind for v in first.violations)
+        assert kinds == sorted(v.kind for v in swapped.violations)
+        assert {"covered-twice", "riskier-activity", "above-appetite"} <= set(kinds)
+        (above,) = [v for v in first.violations if v.kind == "above-appetite"]
+        assert above.message.startswith("item 2 'sneak' puts T1 at HIGH")
+        (twice,) = [v for v in first.violations if v.kind == "covered-twice"]
+        assert twice.message == "T1 is covered by item 1 'paper' and item 2 'sneak'"
+        # The work the plan does is the riskier item's, whichever comes first.
+        assert first.as_done["T1"].activity == swapped.as_done["T1"].activity == "implement"
+        assert first.units[1].level == swapped.units[0].level == "HIGH"
+
+    def test_each_item_of_a_task_covered_twice_keeps_the_order(self, rubric, graph_rules):
+        catalog = catalog_of({}, {"depends_on": ["T1"]})
+        phases = [{"name": "P1", "hours": 2}, {"name": "P2", "hours": 2}]
+        items = [
+            {"item": "design", "activity": "design", "tasks": ["T1"], "phase": "P2"},
+            {"item": "after", "activity": "design", "tasks": ["T2"], "phase": "P2"},
+            {"item": "before", "activity": "design", "tasks": ["T2"], "phase": "P1"},
+        ]
+        selection = run(catalog, rubric, graph_rules, phases=phases, plan=items).selection
+        assert [v.message for v in selection.violations if v.kind == "dependency-order"] == [
+            "T2 (phase P1) needs T1 first (declared), planned later in phase P2"
+        ]
