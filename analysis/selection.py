@@ -674,6 +674,7 @@ def select_tasks(
     )
     violations = _include_violations(scenario, left)
     if violations:
+        _no_selection(candidates, left, scenario, "infeasible", violations)
         return Selection(
             scenario=scenario.name,
             status="infeasible",
@@ -700,6 +701,20 @@ def select_tasks(
     settings["deterministic_time_used"] = round(solved.deterministic, 6)
     settings["tie_breaks"] = solved.ties
     if solved.status in ("infeasible", "unknown"):
+        if solved.status == "infeasible":
+            violations = _infeasible_explanation(problem, scenario)
+        else:
+            violations = [
+                Finding(
+                    "unsolved",
+                    "the solver stopped at its deterministic limit "
+                    f"({scenario.solver.deterministic_time:g}) before finding any selection; "
+                    "a higher solver.deterministic_time may find one",
+                    (),
+                    {"deterministic_time": scenario.solver.deterministic_time},
+                )
+            ]
+        _no_selection(candidates, left, scenario, solved.status, violations)
         return Selection(
             scenario=scenario.name,
             status=solved.status,
@@ -711,7 +726,7 @@ def select_tasks(
             solver=settings,
             # No baseline either: no selection, greedy or not, meets these limits.
             baseline=None if solved.status == "infeasible" else baseline,
-            violations=tuple(_infeasible_explanation(problem, scenario)),
+            violations=tuple(violations),
         )
     chosen_units = [u for u in units if u.id in solved.chosen]
     totals = _totals(catalog, scores, chosen_units)
@@ -752,6 +767,34 @@ def _advancing(catalog: Catalog, units: Iterable[Unit], area: str) -> frozenset[
 
 def _left_in_order(catalog: Catalog, left: Mapping[str, LeftOut]) -> list[LeftOut]:
     return [left[t.id] for t in catalog.tasks if t.id in left]
+
+
+def _no_selection(
+    candidates: Iterable[str],
+    left: dict[str, LeftOut],
+    scenario: Scenario,
+    status: str,
+    violations: list[Finding],
+) -> None:
+    """A reason for every task that could be chosen when there is no selection at all.
+
+    ``infeasible``: no selection meets the scenario, and the first violation
+    says why; ``unsolved``: the solver stopped before finding one.
+    """
+    why = violations[0].message if violations else "no selection meets every limit"
+    if len(violations) > 1:
+        why += f" (and {len(violations) - 1} more: see the violations)"
+    for task in candidates:
+        if task in left:
+            continue
+        included = "included, but " if task in scenario.include else ""
+        if status == "infeasible":
+            kind, reason = "infeasible", f"{included}no selection meets the scenario: {why}"
+        else:
+            kind, reason = "unsolved", f"{included}no selection was found: {why}"
+        left[task] = LeftOut(
+            task, kind, reason, {"status": status, "violations": [v.kind for v in violations]}
+        )
 
 
 def _include_violations(scenario: Scenario, left: Mapping[str, LeftOut]) -> list[Finding]:

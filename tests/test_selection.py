@@ -192,6 +192,12 @@ class TestIncludes:
         assert [v.message for v in selection.violations] == [
             "the included tasks and their prerequisites need 4 h, over the budget of 3 h by 1 h"
         ]
+        why = "no selection meets the scenario: the included tasks and their prerequisites"
+        left = reasons(selection)
+        assert sorted(left) == ["T1", "T2"]
+        assert left["T1"].kind == left["T2"].kind == "infeasible"
+        assert left["T1"].reason.startswith(why)
+        assert left["T2"].reason.startswith("included, but " + why)
 
     def test_includes_are_chosen_even_at_a_cost(self, rubric, graph_rules):
         catalog = catalog_of({"effort": 1, "value": 5}, {"effort": 1, "value": 1})

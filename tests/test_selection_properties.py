@@ -29,6 +29,9 @@ Properties:
    the task in loses nothing; ``lower-value``: it fits but loses; ``budget`` /
    ``cap``: its bundle of prerequisites does not fit).
 4. Determinism: the same catalog and scenario give the same answer twice.
+   Every task of the catalog is accounted for, whatever the status (an
+   infeasible scenario too): selected, or left out with one reason, in the
+   selection and in the table, JSON and CSV output alike.
 5. The greedy baseline is feasible (closed under dependencies, within the
    appetite; holding the includes and within the budget and cap whenever the
    scenario is feasible), never beats the optimum, and ``gain_over_greedy >= 0``.
@@ -37,6 +40,10 @@ Properties:
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
@@ -49,8 +56,9 @@ from hypothesis import strategies as st
 
 from analysis.catalog import parse_catalog
 from analysis.errors import DependencyCycleError
+from analysis.formats import format_plan
 from analysis.graph import read_graph_rules
-from analysis.model import Catalog, Vocabulary, level_rank
+from analysis.model import OUTCOME_AREAS, Catalog, Vocabulary, level_rank
 from analysis.scenarios import Assessment, assess, parse_scenario
 from analysis.scoring import read_rubric, score_catalog
 from analysis.selection import TIE_BREAKS, Selection
@@ -95,6 +103,8 @@ LEFT_OUT_KINDS = {
     "cap",
     "lower-value",
     "tie-break",
+    "infeasible",
+    "unsolved",
 }
 UNAVAILABLE_STATUSES = {"done", "cancelled", "blocked"}
 
@@ -579,6 +589,46 @@ def test_same_input_same_answer(case):
     assert first.selected == second.selected
     assert first.left_out == second.left_out
     assert answer(first) == answer(second)
+
+
+@st.composite
+def any_cases(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Cases of every kind, also coverage minimums (often impossible: tasks advance no area)."""
+    data, scenario = draw(cases(merge=(False, True)))
+    if draw(st.integers(0, 3)) == 0:
+        scenario["coverage"] = {draw(st.sampled_from(OUTCOME_AREAS)): draw(st.integers(0, 2))}
+    return data, scenario
+
+
+def assert_every_task_accounted(result: Assessment) -> None:
+    selection = result.selection
+    ids = [t.id for t in result.catalog.tasks]
+    left = [item.task for item in selection.left_out]
+    assert sorted([*selection.selected, *left]) == sorted(ids)
+    assert all(item.kind in LEFT_OUT_KINDS and item.reason.strip() for item in selection.left_out)
+    data = json.loads(format_plan(result, "json"))
+    assert sorted([*data["selected"], *(e["id"] for e in data["excluded"])]) == sorted(ids)
+    assert all(e["reason"].strip() for e in data["excluded"])
+    rows = list(csv.DictReader(io.StringIO(format_plan(result, "csv"))))
+    assert [row["id"] for row in rows] == ids
+    for row in rows:
+        assert (row["selected"] == "yes") != bool(row["kind"] and row["reason"].strip()), row
+    table = format_plan(result, "table")
+    counts = re.findall(r"^(Selected|Left out) \((\d+)\):$", table, flags=re.M)
+    assert [(name, int(n)) for name, n in counts] == [
+        ("Selected", len(selection.selected)),
+        ("Left out", len(left)),
+    ]
+    listed = re.findall(r"^(T\d+) ", table.split("\nViolations (")[0], flags=re.M)
+    assert sorted(listed) == sorted(ids)
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(any_cases())
+def test_every_task_is_selected_or_has_a_reason(case):
+    result = run(case, explain_limit=3)
+    event(f"status {result.selection.status}")
+    assert_every_task_accounted(result)
 
 
 # --------------------------------------------------------------------------- 5. greedy baseline
