@@ -569,7 +569,7 @@ def _plan_headline(assessment: Assessment) -> list[str]:
     if selection.status != "fixed" and selection.objective is not None:
         gap = "" if selection.gap is None else f", gap {selection.gap:.2%}"
         lines.append(
-            f"  objective {selection.objective:g}, bound {selection.bound:g}{gap}; "
+            f"  objective {selection.objective:g}, bound {_figure(selection.bound)}{gap}; "
             f"solved in {selection.solve_seconds:.2f} s"
         )
     if selection.baseline is not None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -42,7 +43,7 @@ from dataclasses import dataclass, field, replace
 import networkx as nx
 from ortools.sat.python import cp_model
 
-from analysis.model import SolverSettings
+from analysis.model import SolverSettings, hours_text
 
 __all__ = [
     "Job",
@@ -55,6 +56,7 @@ __all__ = [
     "lower_bound",
     "choose_grid",
     "to_grid",
+    "units_in_hours",
 ]
 
 
@@ -335,6 +337,15 @@ def explain_infeasible(problem: ScheduleProblem) -> list[str]:
 
 def _units(value: int) -> str:
     return f"{value} units"
+
+
+def units_in_hours(text: str, step_minutes: float) -> str:
+    """An explanation that counts grid units, with durations instead.
+
+    >>> units_in_hours("phase P1 overflows: needs 50 units, its box is 40 units", 1.5)
+    'phase P1 overflows: needs 1.25 h, its box is 1 h'
+    """
+    return re.sub(r"(\d+) units", lambda m: hours_text(int(m.group(1)) * step_minutes / 60), text)
 
 
 def _longest_chain(problem: ScheduleProblem) -> tuple[list[str], int]:

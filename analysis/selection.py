@@ -45,7 +45,14 @@ from analysis.model import (
     hours_text,
     level_rank,
 )
-from analysis.scheduling import Job, ScheduleProblem, choose_grid, solve_schedule, to_grid
+from analysis.scheduling import (
+    Job,
+    ScheduleProblem,
+    choose_grid,
+    solve_schedule,
+    to_grid,
+    units_in_hours,
+)
 from analysis.scoring import Rubric, Score, score_task
 
 __all__ = [
@@ -255,6 +262,15 @@ def _availability(
                     "reasons": score.reason_texts(),
                 },
             )
+        elif too_big := [r for r in scenario.resources if r.uses(task) and r.units > r.capacity]:
+            resource = too_big[0]
+            left[task.id] = LeftOut(
+                task.id,
+                "resource",
+                f"needs {resource.units} of {resource.name} at once, which has capacity "
+                f"{resource.capacity}: no schedule can run it",
+                {"resource": resource.name, "units": resource.units, "capacity": resource.capacity},
+            )
         elif task.id in broken:
             item = broken[task.id]
             left[task.id] = LeftOut(
@@ -369,6 +385,33 @@ class _Problem:
     objective: str
     coverage: tuple[tuple[str, int, frozenset[str]], ...] = ()  # (area, minimum, units)
     scale: int = 1  # model weight of one unit of the objective (see value_scale)
+    boxes: tuple[int, ...] = ()  # phases' time boxes on the grid (one lane packs into them)
+    durations: dict[str, int] = field(default_factory=dict)  # unit -> grid steps
+    grid_minutes: float = 1.0
+    lanes: int = 1
+    horizon: int | None = None  # wall-clock budget on the grid (several lanes)
+    capacities: dict[str, int] = field(default_factory=dict)  # resource -> capacity
+    demands: dict[str, dict[str, int]] = field(default_factory=dict)  # unit -> resource use
+
+    def grid_hours(self, steps: int) -> float:
+        return steps * self.grid_minutes / 60
+
+    def in_order(self, units: Iterable[str]) -> list[str]:
+        """``units`` with every prerequisite among them before the units that need it."""
+        units = list(units)
+        members, out, seen = set(units), [], set()
+
+        def visit(unit: str) -> None:
+            seen.add(unit)
+            for prerequisite in self.needs.get(unit, ()):
+                if prerequisite in members and prerequisite not in seen:
+                    visit(prerequisite)
+            out.append(unit)
+
+        for unit in units:
+            if unit not in seen:
+                visit(unit)
+        return out
 
     def weight(self, unit: Unit) -> int:
         """The unit's share of the objective, in whole model units.
@@ -389,6 +432,7 @@ class _Solved:
     seconds: float
     deterministic: float
     ties: str = "not applied"
+    explanations: tuple[str, ...] = ()  # why no schedule fits (several lanes), in hours
 
 
 def _solve(problem: _Problem, settings: SolverSettings, force: str | None = None) -> _Solved:
@@ -407,6 +451,8 @@ def _solve(problem: _Problem, settings: SolverSettings, force: str | None = None
         model.Add(x[unit] == 1)
     for _, minimum, members in problem.coverage:
         model.Add(sum(x[u] for u in members) >= minimum)
+    if problem.boxes:
+        _pack_into_boxes(model, problem, x)
     weights = {u.id: problem.weight(u) for u in problem.units}
     objective = sum(weights[u] * x[u] for u in x)
     model.Maximize(objective)
@@ -445,6 +491,28 @@ def _solve(problem: _Problem, settings: SolverSettings, force: str | None = None
         spent,
         ties,
     )
+
+
+def _pack_into_boxes(model: cp_model.CpModel, problem: _Problem, x: Mapping[str, Any]) -> None:
+    """One lane through phases: the chosen work must fit the time boxes, as the schedule's.
+
+    On one lane the work runs one piece at a time, so a selection has a
+    schedule exactly when its units can be put in phases (each in one) with
+    no phase holding more than its box and none before a prerequisite's phase
+    (phases run in order). Durations and boxes are on the schedule's grid.
+    """
+    count = len(problem.boxes)
+    steps = problem.durations
+    phase = {u: [model.NewBoolVar(f"{u}_in_{k}") for k in range(count)] for u in x}
+    for unit, literals in phase.items():
+        model.Add(sum(literals) == x[unit])
+    for k, box in enumerate(problem.boxes):
+        model.Add(sum(steps[u] * phase[u][k] for u in x) <= box)
+    model.Add(sum(steps[u] * x[u] for u in x) <= sum(problem.boxes))  # implied; a tighter LP
+    for unit, prerequisites in problem.needs.items():
+        for prerequisite in prerequisites:
+            for k in range(count):
+                model.Add(sum(phase[prerequisite][: k + 1]) >= 1).OnlyEnforceIf(phase[unit][k])
 
 
 def _solver(settings: SolverSettings) -> cp_model.CpSolver:
@@ -553,8 +621,16 @@ def _solve_parallel(
         stages="value",  # when the chosen work runs is the timeline's job
     )
     if not result.ok:
-        return _Solved(result.status, frozenset(), None, result.solve_seconds, 0.0)
-    value_proven = result.value_bound is not None and result.value >= result.value_bound - 1e-9
+        return _Solved(
+            result.status,
+            frozenset(),
+            None,
+            result.solve_seconds,
+            0.0,
+            explanations=tuple(units_in_hours(text, grid) for text in result.explanations),
+        )
+    # No bound: nothing was there to choose (no units), and the empty choice is the best.
+    value_proven = result.value_bound is None or result.value >= result.value_bound - 1e-9
     return _Solved(
         "optimal" if value_proven else "feasible",
         frozenset(result.chosen),
@@ -568,7 +644,9 @@ def _solve_parallel(
 def greedy_selection(problem: _Problem) -> list[Unit]:
     """Best value per hour first, among units whose prerequisites are chosen.
 
-    The scenario's includes (with their prerequisites) are taken first.
+    The scenario's includes (with their prerequisites) are taken first. With
+    phases, each unit goes in the first phase with room that is not before a
+    prerequisite's, so the baseline is a selection its schedule can hold.
     """
     by_id = {u.id: u for u in problem.units}
     waiting = {u.id: len(problem.needs.get(u.id, ())) for u in problem.units}
@@ -584,21 +662,56 @@ def greedy_selection(problem: _Problem) -> list[Unit]:
     chosen: list[Unit] = []
     taken: set[str] = set()
     used = 0
+    room = list(problem.boxes)
+    phase_of: dict[str, int] = {}
 
-    def take(unit_id: str) -> None:
+    def place(bundle: list[str], force: bool = False) -> dict[str, int] | None:
+        """Phases for ``bundle`` (prerequisites first) in the room left; None if it does not fit."""
+        left, placed = list(room), {}
+        for unit in bundle:
+            earliest = max(
+                (
+                    placed.get(p, phase_of.get(p, 0))
+                    for p in problem.needs.get(unit, ())
+                    if p in placed or p in phase_of
+                ),
+                default=0,
+            )
+            steps = problem.durations[unit]
+            fits = [k for k in range(earliest, len(left)) if left[k] >= steps]
+            if not fits and not force:
+                return None
+            # An include goes in even when no phase has room (the optimum is then infeasible).
+            placed[unit] = fits[0] if fits else earliest
+            left[placed[unit]] -= steps
+        return placed
+
+    def take(unit_id: str, phase: int | None = None) -> None:
         nonlocal used
         chosen.append(by_id[unit_id])
         taken.add(unit_id)
         used += _seconds(by_id[unit_id].hours)
+        if phase is not None:
+            phase_of[unit_id] = phase
+            room[phase] -= problem.durations[unit_id]
         for dependent in dependents.get(unit_id, ()):
             waiting[dependent] -= 1
             if waiting[dependent] == 0 and dependent not in taken:
                 heapq.heappush(heap, (key(by_id[dependent]), dependent))
 
+    def take_all(bundle: list[str], force: bool = False) -> None:
+        placed: dict[str, int] | None = {}
+        if problem.boxes:
+            bundle = problem.in_order(bundle)
+            placed = place(bundle, force)
+        if placed is None:
+            return
+        for unit in bundle:
+            take(unit, placed.get(unit))
+
     heap: list[tuple[tuple[float, int], str]] = []
     forced = {u for unit in problem.include for u in _closure(unit, problem.needs, set())}
-    for unit in sorted(forced, key=lambda u: by_id[u].position):
-        take(unit)
+    take_all(sorted(forced, key=lambda u: by_id[u].position), force=True)
     # Coverage minimums next: the best value per hour of each area, with prerequisites.
     for _, minimum, members in problem.coverage:
         for unit in sorted(members, key=lambda u: key(by_id[u])):
@@ -610,8 +723,7 @@ def greedy_selection(problem: _Problem) -> list[Unit]:
                 continue
             if problem.cap is not None and len(chosen) + len(bundle) > problem.cap:
                 continue
-            for u in reversed(bundle):
-                take(u)
+            take_all(list(reversed(bundle)))
     heap = [(key(by_id[u]), u) for u, n in waiting.items() if n == 0 and u not in taken]
     heapq.heapify(heap)
     while heap:
@@ -622,7 +734,7 @@ def greedy_selection(problem: _Problem) -> list[Unit]:
             break
         if problem.budget is not None and used + _seconds(by_id[unit_id].hours) > problem.budget:
             continue
-        take(unit_id)
+        take_all([unit_id])
     return chosen
 
 
@@ -658,6 +770,25 @@ def select_tasks(
         ),
         scale=1 if scenario.objective == "count" else value_scale(u.value for u in units),
     )
+    if scenario.schedules:
+        # The schedule's grid: what the selection fits is what the schedule holds.
+        problem.grid_minutes = scenario_grid(scenario, (u.hours for u in units))
+        problem.durations = {u.id: to_grid(u.hours, problem.grid_minutes) for u in units}
+        problem.boxes = tuple(
+            to_grid(p.hours, problem.grid_minutes, up=False) for p in scenario.phases
+        )
+        problem.lanes = scenario.lanes
+        if scenario.budget_hours is not None and scenario.lanes > 1:
+            problem.horizon = to_grid(scenario.budget_hours, problem.grid_minutes, up=False)
+        problem.capacities = {r.name: r.capacity for r in scenario.resources}
+        problem.demands = {
+            u.id: {
+                r.name: r.units
+                for r in scenario.resources
+                if r.uses(catalog.task_by_id[u.tasks[0]])
+            }
+            for u in units
+        }
     settings = {
         "engine": "OR-Tools CP-SAT",
         "seed": scenario.solver.seed,
@@ -696,13 +827,15 @@ def select_tasks(
         def solve(force: str | None = None) -> _Solved:
             return _solve(problem, scenario.solver, force)
 
-        settings["budget"] = "sum of effort hours"
+        settings["budget"] = "sum of effort hours" + (
+            ", packed into the phases' time boxes" if scenario.phases else ""
+        )
     solved = solve()
     settings["deterministic_time_used"] = round(solved.deterministic, 6)
     settings["tie_breaks"] = solved.ties
     if solved.status in ("infeasible", "unknown"):
         if solved.status == "infeasible":
-            violations = _infeasible_explanation(problem, scenario)
+            violations = _infeasible_explanation(problem, scenario, solved.explanations)
         else:
             violations = [
                 Finding(
@@ -812,7 +945,10 @@ def _include_violations(scenario: Scenario, left: Mapping[str, LeftOut]) -> list
     return out
 
 
-def _infeasible_explanation(problem: _Problem, scenario: Scenario) -> list[Finding]:
+def _infeasible_explanation(
+    problem: _Problem, scenario: Scenario, explanations: Iterable[str] = ()
+) -> list[Finding]:
+    """Why no selection meets the scenario: what the includes break, or the schedule's words."""
     forced = set()
     for unit in problem.include:
         forced.update(_closure(unit, problem.needs, set()))
@@ -822,7 +958,11 @@ def _infeasible_explanation(problem: _Problem, scenario: Scenario) -> list[Findi
         t for u in sorted(forced, key=lambda u: by_id[u].position) for t in by_id[u].tasks
     )
     out = []
-    if scenario.budget_hours is not None and _seconds(hours) > problem.budget:
+    if (
+        scenario.lanes == 1
+        and scenario.budget_hours is not None
+        and _seconds(hours) > problem.budget
+    ):
         out.append(
             Finding(
                 "over-budget",
@@ -843,6 +983,42 @@ def _infeasible_explanation(problem: _Problem, scenario: Scenario) -> list[Findi
                 {"units": len(forced), "cap": scenario.task_cap},
             )
         )
+    boxes = sum(phase.hours for phase in scenario.phases)
+    if scenario.lanes == 1 and scenario.phases and _seconds(hours) > _seconds(boxes):
+        out.append(
+            Finding(
+                "over-phases",
+                f"the included tasks and their prerequisites need {hours_text(hours)}, more "
+                f"than the phases' time boxes hold ({hours_text(boxes)} in all)",
+                tasks,
+                {"hours": hours, "phases_hours": boxes},
+            )
+        )
+    kind, words, limit, limit_hours = _time_limit(problem, scenario)
+    wall = -(-sum(problem.durations.get(u, 0) for u in forced) // problem.lanes)
+    chain = _longest_chain(problem, forced)
+    length = sum(problem.durations.get(u, 0) for u in chain)
+    if problem.lanes > 1 and limit is not None and length > limit and length >= wall:
+        out.append(
+            Finding(
+                "over-phases" if kind == "phases" else "over-budget",
+                f"the included tasks need the chain {' -> '.join(chain)}, "
+                f"{hours_text(problem.grid_hours(length))} one after another, more than {words}",
+                tasks,
+                {"chain": list(chain), "limit_hours": limit_hours, "lanes": problem.lanes},
+            )
+        )
+    elif problem.lanes > 1 and limit is not None and wall > limit:
+        out.append(
+            Finding(
+                "over-phases" if kind == "phases" else "over-budget",
+                f"the included tasks and their prerequisites are {hours_text(hours)} of work, "
+                f"at least {hours_text(problem.grid_hours(wall))} on {problem.lanes} lanes, "
+                f"more than {words}",
+                tasks,
+                {"hours": hours, "limit_hours": limit_hours, "lanes": problem.lanes},
+            )
+        )
     for area, minimum, members in problem.coverage:
         if len(members) < minimum:
             out.append(
@@ -854,7 +1030,35 @@ def _infeasible_explanation(problem: _Problem, scenario: Scenario) -> list[Findi
                     {"area": area, "minimum": minimum, "available": len(members)},
                 )
             )
+    if not out:
+        out = [Finding("infeasible", text) for text in explanations]
+    if not out and problem.boxes:
+        out = [
+            Finding(
+                "infeasible",
+                "no selection meets every limit of the scenario: the budget, cap and coverage "
+                "each leave room, but not with the work in the phases' time boxes in order",
+            )
+        ]
     return out or [Finding("infeasible", "no selection meets every limit of the scenario")]
+
+
+def _longest_chain(problem: _Problem, units: Iterable[str]) -> list[str]:
+    """The longest dependency chain (by grid steps) among ``units``."""
+    units = set(units)
+    length: dict[str, int] = {}
+    before: dict[str, str | None] = {}
+    for unit in problem.in_order(sorted(units)):
+        previous = [p for p in problem.needs.get(unit, ()) if p in units]
+        best = max(previous, key=lambda p: (length[p], p), default=None)
+        before[unit] = best
+        length[unit] = problem.durations.get(unit, 0) + (length[best] if best else 0)
+    if not length:
+        return []
+    chain = [max(length, key=lambda u: (length[u], u))]
+    while before[chain[-1]] is not None:
+        chain.append(before[chain[-1]])
+    return chain[::-1]
 
 
 def _explain(
@@ -869,7 +1073,6 @@ def _explain(
     """A reason for every candidate the optimum leaves out."""
     by_id = {u.id: u for u in problem.units}
     chosen = set(solved.chosen)
-    used = sum(_seconds(by_id[u].hours) for u in chosen)
     best = sum(problem.weight(by_id[u]) for u in chosen)
     scale = problem.scale
     explained = 0
@@ -887,20 +1090,9 @@ def _explain(
                 f"did not fit the task cap: needs {len(bundle)} unit(s){with_prereqs}, "
                 f"{problem.cap - len(chosen)} of {problem.cap} left"
             )
-        elif problem.budget is not None and scenario.lanes > 1:
-            kind = "budget"
-            text = (
-                f"did not fit the {hours_text(scenario.budget_hours)} of wall-clock time on "
-                f"{scenario.lanes} lanes: needs {hours_text(need_hours)} of work{with_prereqs}"
-            )
-        elif problem.budget is not None and used + _seconds(need_hours) > problem.budget:
-            kind = "budget"
-            left_hours = (problem.budget - used) / _SECONDS
-            text = (
-                f"did not fit the budget: needs {hours_text(need_hours)}{with_prereqs}, "
-                f"{hours_text(left_hours)} left (short by {hours_text(need_hours - left_hours)})"
-            )
-            details["left_hours"] = left_hours
+        elif time := _time_reason(problem, scenario, chosen, bundle, need_hours, with_prereqs):
+            kind, text, more = time
+            details.update(more)
         else:
             kind = "lower-value"
             text = "lower value than what was chosen"
@@ -926,6 +1118,10 @@ def _explain(
                     text += "; forcing it in would " + " and ".join(costs)
                 details.update({"forced_loss": loss, "pushed_out": pushed})
             elif forced.status == "infeasible":
+                if kind == "lower-value" and (problem.boxes or problem.lanes > 1):
+                    # Every total fits, yet no schedule does: the time boxes (or, on
+                    # several lanes, phases, dependencies and resources together) bind.
+                    kind, text = _no_room(problem, scenario, chosen, need_hours, with_prereqs)
                 text += "; forcing it in makes the scenario infeasible"
                 details["forced_loss"] = None
         else:
@@ -938,6 +1134,120 @@ def _explain(
     for task, unit in unit_of.items():
         if unit not in chosen and task not in left:
             left[task] = left[unit]
+
+
+def _time_limit(problem: _Problem, scenario: Scenario) -> tuple[str, str, int | None, float]:
+    """What limits time, the tighter of budget and boxes: (kind, words, grid steps, hours).
+
+    On several lanes the budget is wall-clock time; on one lane it is a sum of
+    hours, and its steps (None without phases) only say which limit is tighter.
+    Grid steps decide what fits; hours, as the scenario states them, are for words.
+    """
+    boxes = sum(problem.boxes)
+    boxes_hours = sum(phase.hours for phase in scenario.phases)
+    budget = scenario.budget_hours
+    if problem.lanes > 1:
+        budget_steps = problem.horizon
+    elif budget is None or not problem.boxes:
+        budget_steps = None
+    else:
+        budget_steps = to_grid(budget, problem.grid_minutes, up=False)
+    if problem.boxes and (budget is None or boxes < budget_steps):
+        tighter = "" if budget is None else f", less than the {hours_text(budget)} budget"
+        words = f"the phases' time boxes ({hours_text(boxes_hours)} in all{tighter})"
+        return "phases", words, boxes, boxes_hours
+    if budget is None:
+        return "budget", "", None, 0.0
+    return "budget", f"the {hours_text(budget)} of wall-clock time", budget_steps, budget
+
+
+def _time_reason(
+    problem: _Problem,
+    scenario: Scenario,
+    chosen: set[str],
+    bundle: list[str],
+    need_hours: float,
+    with_prereqs: str,
+) -> tuple[str, str, dict[str, Any]] | None:
+    """Why a bundle of work does not fit in time, when a total shows it; None when none does.
+
+    One lane: the work is a sum of hours against the budget or the phases'
+    time boxes, whichever is tighter. Several lanes: the budget is wall-clock
+    time, and the work is measured against the lanes and each resource it uses.
+    """
+    by_id = {u.id: u for u in problem.units}
+    kind, words, limit, limit_hours = _time_limit(problem, scenario)
+    if problem.lanes == 1:
+        used = sum(_seconds(by_id[u].hours) for u in chosen)
+        # The tighter limit first: a bundle over both is over the one that binds.
+        for limit_kind in ("phases", "budget") if kind == "phases" else ("budget", "phases"):
+            if limit_kind == "budget" and problem.budget is not None:
+                room, what, total = problem.budget, "the budget", ""
+            elif limit_kind == "phases" and problem.boxes:
+                room = sum(_seconds(phase.hours) for phase in scenario.phases)
+                what, total = "the phases' time boxes", f" of their {hours_text(room / _SECONDS)}"
+            else:
+                continue
+            if used + _seconds(need_hours) > room:
+                left_hours = (room - used) / _SECONDS
+                return (
+                    limit_kind,
+                    f"did not fit {what}: needs {hours_text(need_hours)}{with_prereqs}, "
+                    f"{hours_text(left_hours)}{total} left (short by "
+                    f"{hours_text(need_hours - left_hours)})",
+                    {"left_hours": left_hours},
+                )
+        return None
+    if limit is None:
+        return None
+    binding = []
+    used = sum(problem.durations[u] for u in chosen)
+    need = sum(problem.durations[u] for u in bundle)
+    if -(-(used + need) // problem.lanes) > limit:
+        binding.append(
+            f"the {problem.lanes} lanes already hold {hours_text(problem.grid_hours(used))} of work"
+        )
+    for resource, capacity in problem.capacities.items():
+        load = sum(problem.durations[u] * problem.demands[u].get(resource, 0) for u in chosen)
+        more = sum(problem.durations[u] * problem.demands[u].get(resource, 0) for u in bundle)
+        if more and -(-(load + more) // capacity) > limit:
+            binding.append(
+                f"{resource} (capacity {capacity}) is busy "
+                f"{hours_text(problem.grid_hours(load) / capacity)} of those "
+                f"{hours_text(limit_hours)}"
+            )
+    if not binding:
+        return None
+    return (
+        kind,
+        f"did not fit {words} on {problem.lanes} lanes: needs {hours_text(need_hours)} of "
+        f"work{with_prereqs}; " + "; ".join(binding),
+        {"limit_hours": limit_hours, "binding": binding},
+    )
+
+
+def _no_room(
+    problem: _Problem, scenario: Scenario, chosen: set[str], need_hours: float, with_prereqs: str
+) -> tuple[str, str]:
+    """The reason when every total fits but no schedule does."""
+    kind, words, _, _ = _time_limit(problem, scenario)
+    if problem.lanes == 1:
+        by_id = {u.id: u for u in problem.units}
+        boxes = sum(phase.hours for phase in scenario.phases)
+        left = boxes - sum(by_id[u].hours for u in chosen)
+        return (
+            "phases",
+            f"did not fit the phases' time boxes: needs {hours_text(need_hours)}{with_prereqs}; "
+            f"{hours_text(left)} is left in them, but no phase it may go in (not before its "
+            "prerequisites') has that much room",
+        )
+    where = f" {words}" if words else ""
+    return (
+        kind,
+        f"did not fit{where} on {problem.lanes} lanes: needs {hours_text(need_hours)} of "
+        f"work{with_prereqs}; no schedule has room for it (dependencies, phases and "
+        "resources together)",
+    )
 
 
 def _amount(loss: float, objective: str) -> str:

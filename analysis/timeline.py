@@ -21,13 +21,14 @@ import pandas as pd
 
 from analysis.catalog import EFFORT_KEYS
 from analysis.graph import GraphFacts
-from analysis.model import UNKNOWN, Catalog, Effort, Phase, RiskSettings, Scenario, hours_text
+from analysis.model import UNKNOWN, Catalog, Effort, Phase, RiskSettings, Scenario
 from analysis.scheduling import (
     Job,
     ScheduleProblem,
     ScheduleResult,
     solve_schedule,
     to_grid,
+    units_in_hours,
 )
 from analysis.scoring import Score
 from analysis.selection import Selection, item_estimate, scenario_grid, unit_jobs
@@ -272,7 +273,7 @@ def _timeline(
 
 def _in_words(text: str, hours_per_unit: float, labels: Mapping[str, str]) -> str:
     """Engine messages count grid units and name jobs; say durations and plan items."""
-    text = re.sub(r"(\d+) units", lambda m: hours_text(int(m.group(1)) * hours_per_unit), text)
+    text = units_in_hours(text, hours_per_unit * 60)
     return re.sub(
         r"\bitem-(\d+)\b", lambda m: f"item {m.group(1)} '{labels.get(m.group(0), '')}'", text
     )

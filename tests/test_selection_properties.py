@@ -36,6 +36,9 @@ Properties:
    appetite; holding the includes and within the budget and cap whenever the
    scenario is feasible), never beats the optimum, and ``gain_over_greedy >= 0``.
    An infeasible scenario has no baseline either.
+6. One lane through phases: the optimum lies between the best subset that fits
+   the largest time box and the best that fits all of them, and its schedule
+   holds it (the selection packs the work into the boxes as the schedule does).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ import io
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
 
@@ -105,6 +108,8 @@ LEFT_OUT_KINDS = {
     "tie-break",
     "infeasible",
     "unsolved",
+    "phases",
+    "resource",
 }
 UNAVAILABLE_STATUSES = {"done", "cancelled", "blocked"}
 
@@ -591,12 +596,32 @@ def test_same_input_same_answer(case):
     assert answer(first) == answer(second)
 
 
+#: Time boxes: quarter hours, one to three phases.
+BOXES = st.lists(st.integers(1, 8).map(lambda k: k / 4), min_size=1, max_size=3)
+
+
+def with_phases(scenario: dict[str, Any], boxes: list[float]) -> dict[str, Any]:
+    phases = [{"name": f"P{i + 1}", "hours": hours} for i, hours in enumerate(boxes)]
+    return {**scenario, "phases": phases}
+
+
 @st.composite
 def any_cases(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Cases of every kind, also coverage minimums (often impossible: tasks advance no area)."""
+    """Cases of every kind: coverage minimums (often impossible: tasks advance no area),
+    phases, two lanes, a shared resource."""
     data, scenario = draw(cases(merge=(False, True)))
     if draw(st.integers(0, 3)) == 0:
         scenario["coverage"] = {draw(st.sampled_from(OUTCOME_AREAS)): draw(st.integers(0, 2))}
+    if draw(st.booleans()):
+        scenario = with_phases(scenario, draw(BOXES))
+    if draw(st.integers(0, 3)) == 0:
+        scenario["lanes"] = 2
+        # A joint solve may prove slowly; a small work limit (not a clock) bounds the test.
+        scenario["solver"] = {"deterministic_time": 2}
+    if draw(st.integers(0, 3)) == 0:
+        activities = draw(st.lists(st.sampled_from(ACTIVITIES), min_size=1, unique=True))
+        resource = {"name": "rig", "capacity": 1, "used_by": {"activity": activities}}
+        scenario["resources"] = [resource]
     return data, scenario
 
 
@@ -763,3 +788,51 @@ def test_a_done_task_stops_a_blocking_chain():
     )
     selection = assess(catalog, parse_scenario({"appetite": "LOW"}), RUBRIC, GRAPH_RULES).selection
     assert selection.selected == ("C",)
+
+
+# --------------------------------------------------------------------------- 6. phases, one lane
+
+
+@st.composite
+def phased_cases(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    data, scenario = draw(cases())
+    return data, with_phases(scenario, draw(BOXES))
+
+
+def limited(result: Assessment, hours: float) -> Assessment:
+    """The same assessment with the budget cut to ``hours`` (for the brute force)."""
+    scenario = result.scenario
+    budget = hours if scenario.budget_hours is None else min(hours, scenario.budget_hours)
+    return replace(result, scenario=replace(scenario, budget_hours=budget))
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(phased_cases())
+def test_one_lane_selects_what_its_schedule_holds(case):
+    """Work that fits the largest box fits the schedule; more than all boxes never does.
+
+    The optimum lies between the best subset within the largest box and the best
+    within the sum of the boxes (and the budget), and its schedule is feasible.
+    """
+    result = run(case, explain_limit=3)
+    selection, scenario = result.selection, result.scenario
+    boxes = [phase.hours for phase in scenario.phases]
+    packable = brute_force(limited(result, max(boxes))).best
+    relaxed = brute_force(limited(result, sum(boxes))).best
+    event(f"status {selection.status}")
+    if relaxed is None:
+        assert selection.status == "infeasible"
+    if packable is not None:
+        assert selection.status == "optimal"
+    if selection.status == "infeasible":
+        assert result.timeline is None
+        return
+    assert selection.status == "optimal"
+    assert relaxed is not None and selection.objective <= relaxed.objective + 1e-9
+    if packable is not None:
+        assert selection.objective >= packable.objective - 1e-9
+    assert result.timeline is not None and result.timeline.ok, result.timeline.explanations
+    assert sorted(t for s in result.timeline.slots for t in s.tasks) == sorted(selection.selected)
+    assert selection.baseline is not None and selection.gain_over_greedy >= -1e-9
+    for item in selection.left_out:
+        assert item.kind in LEFT_OUT_KINDS and item.reason.strip()

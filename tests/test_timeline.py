@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from analysis.catalog import parse_catalog
+from analysis.formats import format_plan
 from analysis.model import RiskSettings
 from analysis.paths import SCENARIOS_DIR
 from analysis.scenarios import assess, compare, parse_scenario, read_scenario
@@ -194,3 +195,142 @@ def test_two_lanes_and_a_budget_below_every_task(seed_catalog, rubric, graph_rul
     result = assess(seed_catalog, scenario, rubric, graph_rules)
     assert result.timeline is not None and result.timeline.ok
     assert result.timeline.slots == () and result.timeline.makespan_hours == 0
+
+
+WORDS = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliett",
+    "kilo",
+    "lima",
+]
+
+
+def designs(*hours: float, chain: bool = False):
+    """Design tasks T1, T2, ... of these hours, value 1 each; a chain T1 -> T2 -> ... if asked."""
+    return parse_catalog(
+        {
+            "tasks": [
+                {
+                    "id": f"T{i}",
+                    "issue": 1,
+                    "title": f"work {WORDS[i - 1]}",
+                    "activity": "design",
+                    "environment": "none",
+                    "topic": f"topic-{i}",
+                    "effort": h,
+                    "value": 1,
+                    **({"depends_on": [f"T{i - 1}"]} if chain and i > 1 else {}),
+                }
+                for i, h in enumerate(hours, start=1)
+            ]
+        }
+    )
+
+
+TWO_BOXES = [{"name": "P1", "hours": 1}, {"name": "P2", "hours": 1}]
+
+
+class TestSelectionFitsTheBoxes:
+    """What the selection takes, its schedule holds: one lane as several."""
+
+    def run(self, catalog, rubric, graph_rules, **scenario):
+        data = {"appetite": "LOW", "budget_hours": 10, "phases": TWO_BOXES, **scenario}
+        return assess(catalog, parse_scenario(data), rubric, graph_rules)
+
+    def test_one_lane_selects_no_more_than_the_boxes_hold(self, rubric, graph_rules):
+        result = self.run(designs(*[0.25] * 12, chain=True), rubric, graph_rules)
+        selection = result.selection
+        assert selection.status == "optimal"
+        assert selection.selected == tuple(f"T{i}" for i in range(1, 9))  # 2 h of boxes
+        assert result.timeline.status == "optimal"
+        assert result.timeline.makespan_hours == pytest.approx(2)
+        assert selection.baseline.totals.tasks == 8 and selection.gain_over_greedy == 0
+        t9 = selection.reason_for("T9")
+        assert t9.kind == "phases"
+        assert t9.reason.startswith(
+            "did not fit the phases' time boxes: needs 15 min, 0 min of their 2 h left "
+            "(short by 15 min)"
+        )
+
+    def test_one_lane_packs_whole_tasks_into_boxes(self, rubric, graph_rules):
+        # 1.8 h fits the 2 h of boxes in sum, but only one 36 min task fits each box.
+        catalog = designs(0.6, 0.6, 0.6)
+        result = self.run(catalog, rubric, graph_rules, include=["T1", "T2"])
+        selection = result.selection
+        assert selection.selected == ("T1", "T2")
+        assert result.timeline.ok
+        t3 = selection.reason_for("T3")
+        assert t3.kind == "phases"
+        assert t3.reason == (
+            "did not fit the phases' time boxes: needs 36 min; 48 min is left in them, but no "
+            "phase it may go in (not before its prerequisites') has that much room; forcing it "
+            "in makes the scenario infeasible"
+        )
+
+    def test_the_budget_binds_when_it_is_tighter_than_the_boxes(self, rubric, graph_rules):
+        result = self.run(designs(*[0.25] * 12), rubric, graph_rules, budget_hours=1.5)
+        assert len(result.selection.selected) == 6
+        assert result.selection.reason_for("T7").kind == "budget"
+
+    def test_two_lanes_name_the_boxes_and_the_full_resource(self, rubric, graph_rules):
+        resources = [{"name": "rig", "capacity": 1, "used_by": {"activity": ["design"]}}]
+        result = self.run(
+            designs(*[0.25] * 12, chain=True), rubric, graph_rules, lanes=2, resources=resources
+        )
+        assert len(result.selection.selected) == 8 and result.timeline.ok
+        t9 = result.selection.reason_for("T9")
+        assert t9.kind == "phases"
+        assert t9.reason.startswith(
+            "did not fit the phases' time boxes (2 h in all, less than the 10 h budget) on 2 "
+            "lanes: needs 15 min of work; rig (capacity 1) is busy 2 h of those 2 h"
+        )
+
+    def test_includes_over_the_boxes_are_infeasible_and_say_so(self, rubric, graph_rules):
+        result = self.run(designs(*[0.5] * 5, chain=True), rubric, graph_rules, include=["T5"])
+        selection = result.selection
+        assert selection.status == "infeasible"
+        assert [v.message for v in selection.violations] == [
+            "the included tasks and their prerequisites need 2.5 h, more than the phases' "
+            "time boxes hold (2 h in all)"
+        ]
+        assert {item.kind for item in selection.left_out} == {"infeasible"}
+
+    def test_two_lanes_cannot_shorten_a_chain_of_includes(self, rubric, graph_rules):
+        catalog = designs(*[0.5] * 5, chain=True)
+        result = self.run(catalog, rubric, graph_rules, include=["T5"], lanes=2)
+        assert result.selection.status == "infeasible"
+        assert [v.message for v in result.selection.violations] == [
+            "the included tasks need the chain T1 -> T2 -> T3 -> T4 -> T5, 2.5 h one after "
+            "another, more than the phases' time boxes (2 h in all, less than the 10 h budget)"
+        ]
+
+    def test_a_task_needing_more_of_a_resource_than_there_is(self, rubric, graph_rules):
+        rig = {"name": "rig", "capacity": 1, "units": 2, "used_by": {"activity": ["design"]}}
+        resources = [rig]
+        result = self.run(designs(0.25), rubric, graph_rules, resources=resources)
+        assert result.selection.selected == ()
+        reason = result.selection.reason_for("T1")
+        assert (reason.kind, reason.reason) == (
+            "resource",
+            "needs 2 of rig at once, which has capacity 1: no schedule can run it",
+        )
+
+
+def test_two_lanes_with_nothing_to_choose(rubric, graph_rules):
+    """Regression: 'feasible' with no bound, and the table crashed on it (exit 3)."""
+    scenario = parse_scenario({"appetite": "LOW", "exclude": ["T1"], "lanes": 2})
+    result = assess(designs(0.25), scenario, rubric, graph_rules)
+    assert (result.selection.status, result.selection.bound, result.selection.gap) == (
+        "optimal",
+        0,
+        0,
+    )
+    assert "objective 0, bound 0, gap 0.00%" in format_plan(result, "table")
