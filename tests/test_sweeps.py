@@ -352,6 +352,18 @@ class TestRun:
         catalog.write_text(catalog.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
         assert sweep_info(out)["current"] is False
 
+    def test_rows_from_other_code_are_not_resumed(self, serial, tmp_path, monkeypatch):
+        """An edited module may change answers while the version string stays the same."""
+        import analysis.sweeps
+
+        (tmp_path / "progress.jsonl").write_bytes(
+            (serial.csv.parent / "progress.jsonl").read_bytes()
+        )
+        monkeypatch.setattr(analysis.sweeps, "_code_digest", lambda: b"edited code")
+        rerun = run_sweep(SEED_CATALOG, small_sweep(), workers=1, out=tmp_path)
+        assert (rerun.ran, rerun.resumed) == (8, 0)
+        pd.testing.assert_frame_equal(rerun.table, serial.table)
+
 
 class TestFrontier:
     def test_the_seed_plan_is_placed(self, serial):
