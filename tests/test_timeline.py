@@ -15,6 +15,7 @@ from analysis.model import RiskSettings
 from analysis.paths import SCENARIOS_DIR
 from analysis.scenarios import assess, compare, parse_scenario, read_scenario
 from analysis.timeline import gantt_rows, schedule_risk
+from tests.test_selection_properties import TITLES
 
 SCENARIOS = SCENARIOS_DIR
 
@@ -197,22 +198,6 @@ def test_two_lanes_and_a_budget_below_every_task(seed_catalog, rubric, graph_rul
     assert result.timeline.slots == () and result.timeline.makespan_hours == 0
 
 
-WORDS = [
-    "alpha",
-    "bravo",
-    "charlie",
-    "delta",
-    "echo",
-    "foxtrot",
-    "golf",
-    "hotel",
-    "india",
-    "juliett",
-    "kilo",
-    "lima",
-]
-
-
 def designs(*hours: float, chain: bool = False):
     """Design tasks T1, T2, ... of these hours, value 1 each; a chain T1 -> T2 -> ... if asked."""
     return parse_catalog(
@@ -221,7 +206,7 @@ def designs(*hours: float, chain: bool = False):
                 {
                     "id": f"T{i}",
                     "issue": 1,
-                    "title": f"work {WORDS[i - 1]}",
+                    "title": f"work {TITLES[i - 1]}",
                     "activity": "design",
                     "environment": "none",
                     "topic": f"topic-{i}",
