@@ -19,6 +19,7 @@ import html
 import json
 import os
 import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,11 @@ def find_catalogs(folder: str | os.PathLike) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("is not a folder", source=str(folder))
-    found = sorted(p for p in folder.iterdir() if p.suffix.lower() in CATALOG_SUFFIXES)
+    found = sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in CATALOG_SUFFIXES and not p.name.startswith(".")
+    )
     if not found:
         raise InputError(
             f"holds no catalog ({', '.join('*' + s for s in CATALOG_SUFFIXES)})", source=str(folder)
@@ -123,11 +128,13 @@ def _same_names(catalogs: Sequence[Path]) -> list[dict[str, Any]]:
             name = read_catalog(path, vocabulary=vocabulary).name
         except InputError:
             continue
-        if name not in first_by_name:
-            first_by_name[name] = path
+        # Composed and decomposed forms look alike (and are one folder on some systems).
+        key = unicodedata.normalize("NFC", name)
+        if key not in first_by_name:
+            first_by_name[key] = path
             continue
         error = CatalogError(
-            f"{name!r} is also the name of {first_by_name[name].resolve()}, and a catalog's "
+            f"{name!r} is also the name of {first_by_name[key].resolve()}, and a catalog's "
             "name is its report's folder: give each catalog its own name",
             source=str(path.resolve()),
             record="catalog",

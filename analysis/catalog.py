@@ -192,11 +192,11 @@ def parse_catalog(
         _parse_task(raw, i, source, defaults, vocabulary) for i, raw in enumerate(tasks_raw)
     )
     targets = _parse_targets(data.get("targets") or [], source)
-    catalog_name = meta.get("name", name) or "catalog"
+    catalog_name = meta.get("name") or name or "catalog"  # an empty name: the file's
     try:
         return Catalog(
             name=check_name(
-                catalog_name, meta_where, "name", from_file="name" not in meta and bool(name)
+                catalog_name, meta_where, "name", from_file=not meta.get("name") and bool(name)
             ),
             title=optional_text(meta, "title", meta_where),
             source=optional_text(meta, "source", meta_where),

@@ -280,10 +280,12 @@ def check_ident(value: Any, where: Where, field: str) -> str:
 
 #: What a name that becomes a folder may not hold: separators and control characters.
 _NOT_IN_NAME = re.compile(r"[/\\\x00-\x1f\x7f-\x9f]")
+#: The longest folder name: file systems allow 255 bytes; the rest is left for suffixes.
+_NAME_BYTES = 200
 
 
 def check_name(value: Any, where: Where, field: str, *, from_file: bool = False) -> str:
-    """An id that also names a folder: one path component, not ``.`` or ``..``.
+    """An id that also names a folder: one path component, not hidden, at most 200 bytes.
 
     ``from_file``: the name was taken from the file's name (none was given).
 
@@ -295,11 +297,17 @@ def check_name(value: Any, where: Where, field: str, *, from_file: bool = False)
     analysis.errors.CatalogError: c.yaml: field 'name': '../x' cannot name a folder (no '/', ...
     """
     name = check_ident(value, where, field)
-    if name in (".", "..") or _NOT_IN_NAME.search(name):
-        hint = " (taken from the file's name: give one)" if from_file else ""
+    hint = " (taken from the file's name: give one)" if from_file else ""
+    if name.startswith(".") or _NOT_IN_NAME.search(name):
         raise where.fail(
             f"{name!r} cannot name a folder (no '/', '\\', control characters; "
-            f"not '.' or '..'){hint}",
+            f"not starting with '.'){hint}",
+            field,
+        )
+    if len(name.encode("utf-8")) > _NAME_BYTES:
+        raise where.fail(
+            f"{len(name.encode('utf-8'))} bytes in UTF-8 is too long to name a folder "
+            f"(at most {_NAME_BYTES}){hint}",
             field,
         )
     return name

@@ -320,7 +320,6 @@ def render_report(
     say = progress or (lambda message: None)
     started = time.perf_counter()
     week = check_week(week) if week else iso_week()
-    say("checking the inputs")
     scenario_paths = [str(resolve(p)) for p in scenarios or default_scenarios(catalog)]
     tasks, _ = check_files(catalog, scenario_paths)
     target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)

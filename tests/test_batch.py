@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 
-from analysis.batch import find_catalogs, render_reports
+from analysis.batch import _same_names, find_catalogs, render_reports
 from analysis.errors import InputError
 from analysis.paths import SEED_CATALOG
 from analysis.reporting import ReportError, WarmKernel
+from tests.conftest import tiny_data
 
 
 def team_catalogs(folder: Path) -> Path:
@@ -131,6 +133,22 @@ def test_a_second_catalog_of_the_same_name_is_bad_input_and_the_first_renders(as
     assert "SECOND FILE" not in report.read_text(encoding="utf-8")
     page = (out / "index.html").read_text(encoding="utf-8")
     assert page.count("bad input") == 2 and "is also the name of" in page
+
+
+def test_names_alike_in_another_unicode_form_are_the_same_name(tmp_path):
+    """Composed and decomposed ガイド look the same, and are one folder on some systems."""
+    for file, form in (("a.yaml", "NFC"), ("b.yaml", "NFD")):
+        data = tiny_data()
+        data["catalog"]["name"] = unicodedata.normalize(form, "ガイド")
+        (tmp_path / file).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    (row,) = _same_names(find_catalogs(tmp_path))
+    assert row["catalog_file"].endswith("b.yaml") and "is also the name of" in row["error"]
+
+
+def test_hidden_files_are_not_catalogs(tmp_path):
+    for name in ("a.yaml", ".a.yaml", ".~lock.b.csv"):
+        (tmp_path / name).write_text("tasks: []\n", encoding="utf-8")
+    assert [p.name for p in find_catalogs(tmp_path)] == ["a.yaml"]
 
 
 def test_a_folder_without_catalogs_is_bad_input(tmp_path):

@@ -494,7 +494,8 @@ class TestBadInput:
         )
 
     @pytest.mark.parametrize(
-        "name", ["../../escaped-cat", "a/b", "a\\b", "..", ".", "a\x01b", "a\x7fb", "a\x1bb"]
+        "name",
+        ["../../escaped-cat", "a/b", "a\\b", "..", ".", ".hidden", "a\x01b", "a\x7fb", "a\x1bb"],
     )
     def test_a_name_that_cannot_name_a_folder(self, assess, tmp_path, name):
         data = tiny_data()
@@ -507,6 +508,20 @@ class TestBadInput:
             f"{path}:{line_of(text, 'name:')}: catalog: field 'name': ",
             "cannot name a folder",
         )
+
+    def test_a_name_too_long_for_a_folder(self, assess, tmp_path):
+        data = tiny_data()
+        data["catalog"]["name"] = "あ" * 100  # 300 bytes in UTF-8; a folder name has 255
+        run_bad(assess, write(tmp_path, dump(data)), "field 'name'", "300 bytes in UTF-8")
+        data["catalog"]["name"] = "あ" * 66
+        assert parse_catalog(data).name == "あ" * 66
+
+    def test_an_empty_name_is_the_file_stem(self, tmp_path):
+        data = tiny_data()
+        data["catalog"]["name"] = ""
+        path = tmp_path / "team-b.yaml"
+        path.write_text(dump(data), encoding="utf-8")
+        assert read_catalog(path).name == "team-b"
 
     def test_a_file_name_that_cannot_name_a_folder(self, assess, tmp_path):
         data = tiny_data()

@@ -149,7 +149,7 @@ idents = st.one_of(
     st.sampled_from(TRICKY_IDS),
 )
 #: Ids that can also name a folder (catalog names): one path component.
-names = idents.filter(lambda s: s not in (".", "..") and "/" not in s and "\\" not in s)
+names = idents.filter(lambda s: not s.startswith(".") and "/" not in s and "\\" not in s)
 _WHOLE_ID = re.compile(r"[1-9][0-9]*")
 
 

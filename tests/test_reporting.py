@@ -224,7 +224,8 @@ def test_bad_input_fails_before_anything_runs(assess, tmp_path):
         tmp_path / "h.sqlite",
     )
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[-1].endswith("missing.yaml: no such file")
+    (line,) = result.stderr.splitlines()  # one line, no progress before it
+    assert line.endswith("missing.yaml: no such file")
     assert not (tmp_path / "out").exists() and not (tmp_path / "h.sqlite").exists()
     bad_week = assess("report", "--week", "2026-W60", "--out", tmp_path / "out")
     assert bad_week.exit_code == 2 and "'2026-W60' is not an ISO week" in bad_week.stderr
