@@ -8,8 +8,8 @@ GitHub task lists (``- [x] ...`` is done). It keeps titles verbatim, records
 the counts the text declares, links a plan's lines back to the tasks they
 repeat (and takes their P0 / P1 priority), and infers facts from the words
 (``data/rules/import.yaml``), each with the word that led to it; what the text
-does not say stays unknown and is listed. Every line it cannot read is
-reported with its number.
+does not say stays unknown and is listed. Every list item, heading or bold
+line it cannot read is reported with its number; other prose is passed over.
 
 :func:`audit_markdown` and :func:`plan_markdown` write a GitHub-ready comment
 in the seed's structure (levels, then issues, then tasks; the plan by phase;
@@ -628,6 +628,7 @@ def parse_markdown(
             elif not reader.total(number, line.strip()):
                 reader.marker(number, bold.group(1))
             continue
+        reader.total(number, line.strip())  # a plain "合計: 6タスク"; other prose is passed over
     if not reader.headings_with_level:
         raise MarkdownError(
             "not an assessment: no heading or bold line names a risk level (LOW, MEDIUM, HIGH)",

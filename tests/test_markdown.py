@@ -492,7 +492,7 @@ TOTAL_AT_END = """\
 
 class TestTotals:
     @pytest.mark.parametrize(
-        "total", ["- **合計**: 3タスク", "**合計**: 3タスク", "- Total: 3 tasks"]
+        "total", ["- **合計**: 3タスク", "**合計**: 3タスク", "- Total: 3 tasks", "合計: 3タスク"]
     )
     def test_a_total_line_after_the_last_list_is_the_declared_total(self, total):
         result = parse_markdown(TOTAL_AT_END.format(total=total))
