@@ -1332,7 +1332,11 @@ def check_plan(
         tasks=len(selected),
         units=len(items),
         value=sum(catalog.task_by_id[t].value for t in selected),
-        risk={level: sum(scores[t].level == level for t in selected) for level in LEVELS},
+        # Each task at the level of the riskiest work an item does on it (as the units are).
+        risk={
+            level: sum(checker.riskiest.get(t, (scores[t].level,))[0] == level for t in selected)
+            for level in LEVELS
+        },
     )
     return Selection(
         scenario=scenario.name,

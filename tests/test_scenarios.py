@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from analysis.errors import ScenarioError
+from analysis.model import LEVELS
 from analysis.paths import SCENARIOS_DIR
 from analysis.scenarios import assess, check_scenario, compare, parse_scenario, read_scenario
 
@@ -260,7 +261,31 @@ class TestSeedPlan:
         assert comparison.better["HIGH tasks"] == "b"
         assert comparison.better["violations"] == "b"
         assert comparison.better["hours"] == "b"
-        assert comparison.better["MEDIUM tasks"] == "tie"
+        # The plan's items implement what the catalog lists as design: more MEDIUM work.
+        assert comparison.better["MEDIUM tasks"] == "b"
+
+    def test_risk_mix_is_the_work_the_items_do(self, seed_plan):
+        """Each task counts at the level of the riskiest work an item does on it."""
+        selection = seed_plan.selection
+        raised = {
+            v.tasks[0]: v.details["level"]
+            for v in selection.violations
+            if v.kind == "above-appetite"
+        }
+        assert raised  # the seed's plan puts tasks above its appetite
+        by_unit: dict[str, str] = {}
+        for unit in selection.units:
+            for task in unit.tasks:
+                level = by_unit.get(task, unit.level)
+                by_unit[task] = max(level, unit.level, key=LEVELS.index)
+        for task, level in raised.items():
+            assert by_unit[task] == level
+        named = [t for t in selection.selected if t in by_unit]
+        counted = {level: sum(by_unit[t] == level for t in named) for level in LEVELS}
+        closed = [t for t in selection.selected if t not in by_unit]  # duplicates closed
+        for task in closed:
+            counted[seed_plan.audit.scores[task].level] += 1
+        assert selection.totals.risk == counted
 
 
 class TestCommands:
