@@ -278,13 +278,7 @@ def explain_infeasible(problem: ScheduleProblem) -> list[str]:
                     f"phase {name} overflows on {resource}: needs "
                     f"{_units(math.ceil(load / capacity))} of it, its box is {_units(box)}"
                 )
-        inside = ScheduleProblem(
-            tuple(
-                Job(j.id, j.duration, tuple(p for p in j.predecessors if by_id[p].phase == index))
-                for j in jobs
-            )
-        )
-        chain, length = _longest_chain(inside)
+        chain, length = longest_chain(jobs)
         if length > box:
             reasons.append(
                 f"phase {name}: the chain {' -> '.join(chain)} needs {_units(length)}, "
@@ -303,17 +297,7 @@ def explain_infeasible(problem: ScheduleProblem) -> list[str]:
         boxes = sum(problem.phases)
         horizon = boxes if horizon is None else min(horizon, boxes)
     if horizon is not None and mandatory:
-        everything = ScheduleProblem(
-            tuple(
-                Job(
-                    j.id,
-                    j.duration,
-                    tuple(p for p in j.predecessors if p in {m.id for m in mandatory}),
-                )
-                for j in mandatory
-            )
-        )
-        chain, length = _longest_chain(everything)
+        chain, length = longest_chain(mandatory)
         if length > horizon:
             reasons.append(
                 f"the chain {' -> '.join(chain)} needs {_units(length)}, longer than the "
@@ -346,6 +330,20 @@ def units_in_hours(text: str, step_minutes: float) -> str:
     'phase P1 overflows: needs 1.25 h, its box is 1 h'
     """
     return re.sub(r"(\d+) units", lambda m: hours_text(int(m.group(1)) * step_minutes / 60), text)
+
+
+def longest_chain(jobs: Iterable[Job]) -> tuple[list[str], int]:
+    """The longest dependency chain among ``jobs``, and its length (other predecessors aside).
+
+    >>> longest_chain([Job("A", 2), Job("B", 3, ("A",)), Job("C", 4, ("X",))])
+    (['A', 'B'], 5)
+    """
+    jobs = list(jobs)
+    ids = {job.id for job in jobs}
+    among = tuple(
+        replace(job, predecessors=tuple(p for p in job.predecessors if p in ids)) for job in jobs
+    )
+    return _longest_chain(ScheduleProblem(among))
 
 
 def _longest_chain(problem: ScheduleProblem) -> tuple[list[str], int]:

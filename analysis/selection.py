@@ -49,6 +49,7 @@ from analysis.scheduling import (
     Job,
     ScheduleProblem,
     choose_grid,
+    longest_chain,
     solve_schedule,
     to_grid,
     units_in_hours,
@@ -996,8 +997,10 @@ def _infeasible_explanation(
         )
     kind, words, limit, limit_hours = _time_limit(problem, scenario)
     wall = -(-sum(problem.durations.get(u, 0) for u in forced) // problem.lanes)
-    chain = _longest_chain(problem, forced)
-    length = sum(problem.durations.get(u, 0) for u in chain)
+    chain, length = longest_chain(
+        Job(unit, problem.durations.get(unit, 0), tuple(problem.needs.get(unit, ())))
+        for unit in problem.in_order(sorted(forced))
+    )
     if problem.lanes > 1 and limit is not None and length > limit and length >= wall:
         out.append(
             Finding(
@@ -1041,24 +1044,6 @@ def _infeasible_explanation(
             )
         ]
     return out or [Finding("infeasible", "no selection meets every limit of the scenario")]
-
-
-def _longest_chain(problem: _Problem, units: Iterable[str]) -> list[str]:
-    """The longest dependency chain (by grid steps) among ``units``."""
-    units = set(units)
-    length: dict[str, int] = {}
-    before: dict[str, str | None] = {}
-    for unit in problem.in_order(sorted(units)):
-        previous = [p for p in problem.needs.get(unit, ()) if p in units]
-        best = max(previous, key=lambda p: (length[p], p), default=None)
-        before[unit] = best
-        length[unit] = problem.durations.get(unit, 0) + (length[best] if best else 0)
-    if not length:
-        return []
-    chain = [max(length, key=lambda u: (length[u], u))]
-    while before[chain[-1]] is not None:
-        chain.append(before[chain[-1]])
-    return chain[::-1]
 
 
 def _explain(
