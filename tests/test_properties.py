@@ -36,6 +36,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from analysis.catalog import (
+    EVIDENCE_FIELDS,
     format_catalog,
     parse_catalog,
     parse_catalog_text,
@@ -77,15 +78,6 @@ ENVIRONMENTS = DEFAULT_VOCABULARY.environment
 AREAS = DEFAULT_VOCABULARY.touches
 REVERSIBILITIES = DEFAULT_VOCABULARY.reversibility
 PRIORITIES = tuple(f"P{i}" for i in range(10))
-EVIDENCE_KEYS = (
-    "activity",
-    "environment",
-    "touches",
-    "reversibility",
-    "effort",
-    "value",
-    "outcomes",
-)
 ORDERED_FACTS = ("activity", "environment", "reversibility")
 
 # --------------------------------------------------------------------------- text and ids
@@ -301,7 +293,7 @@ def catalog_data(draw) -> dict[str, Any]:
             task["declared_risk"] = draw(st.sampled_from(LEVELS))
         if draw(st.booleans()):
             task["evidence"] = draw(
-                st.dictionaries(st.sampled_from(EVIDENCE_KEYS), texts, max_size=3)
+                st.dictionaries(st.sampled_from(EVIDENCE_FIELDS), texts, max_size=3)
             )
         tasks.append(task)
     data["tasks"] = tasks
