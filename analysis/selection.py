@@ -590,8 +590,12 @@ def scenario_grid(scenario: Scenario, hours: Iterable[float]) -> float:
 def _solve_parallel(
     problem: _Problem, scenario: Scenario, catalog: Catalog, force: str | None = None
 ) -> _Solved:
-    """Selection and schedule together: the budget is wall-clock time on the lanes."""
-    grid = scenario_grid(scenario, (u.hours for u in problem.units))
+    """Selection and schedule together: the budget is wall-clock time on the lanes.
+
+    The grid, boxes, horizon and capacities are the ones :func:`select_tasks`
+    put on ``problem``.
+    """
+    grid = problem.grid_minutes
     jobs = unit_jobs(
         catalog,
         problem.units,
@@ -605,12 +609,10 @@ def _solve_parallel(
     result = solve_schedule(
         ScheduleProblem(
             jobs=jobs,
-            capacities={r.name: r.capacity for r in scenario.resources},
-            lanes=scenario.lanes,
-            phases=tuple(to_grid(p.hours, grid, up=False) for p in scenario.phases),
-            horizon=None
-            if scenario.budget_hours is None
-            else to_grid(scenario.budget_hours, grid, up=False),
+            capacities=problem.capacities,
+            lanes=problem.lanes,
+            phases=problem.boxes,
+            horizon=problem.horizon,
             cap=problem.cap,
             phase_names=tuple(p.name for p in scenario.phases),
             minimums=tuple(
