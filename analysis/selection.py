@@ -401,17 +401,21 @@ class _Problem:
         """``units`` with every prerequisite among them before the units that need it."""
         units = list(units)
         members, out, seen = set(units), [], set()
-
-        def visit(unit: str) -> None:
-            seen.add(unit)
-            for prerequisite in self.needs.get(unit, ()):
-                if prerequisite in members and prerequisite not in seen:
-                    visit(prerequisite)
-            out.append(unit)
-
-        for unit in units:
-            if unit not in seen:
-                visit(unit)
+        for root in units:  # depth first, without recursion: a chain may be thousands long
+            if root in seen:
+                continue
+            seen.add(root)
+            stack = [(root, iter(self.needs.get(root, ())))]
+            while stack:
+                unit, prerequisites = stack[-1]
+                for prerequisite in prerequisites:
+                    if prerequisite in members and prerequisite not in seen:
+                        seen.add(prerequisite)
+                        stack.append((prerequisite, iter(self.needs.get(prerequisite, ()))))
+                        break
+                else:
+                    stack.pop()
+                    out.append(unit)
         return out
 
     def weight(self, unit: Unit) -> int:

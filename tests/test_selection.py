@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from analysis.catalog import parse_catalog
 from analysis.formats import format_plan
 from analysis.model import Vocabulary
 from analysis.scenarios import assess, parse_scenario
+from analysis.selection import _Problem
 
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 
@@ -332,3 +335,15 @@ class TestPlanCheck:
         assert [v.message for v in selection.violations if v.kind == "dependency-order"] == [
             "T2 (phase P1) needs T1 first (declared), planned later in phase P2"
         ]
+
+
+def test_prerequisites_first_on_a_chain_thousands_long():
+    """Units put in dependency order without recursion (a catalog may list a chain backwards)."""
+    chain = [f"U{i}" for i in range(5000)]
+    needs = {unit: [before] for before, unit in pairwise(chain)}
+    problem = _Problem([], needs, None, None, set(), "value")
+    assert problem.in_order(reversed(chain)) == chain
+    diamond = {"A": ["B", "C"], "B": ["C"], "D": ["A"]}
+    problem = _Problem([], diamond, None, None, set(), "value")
+    assert problem.in_order(["D", "A", "B", "C"]) == ["C", "B", "A", "D"]
+    assert problem.in_order(["B", "D"]) == ["B", "D"]  # prerequisites outside are passed over
