@@ -17,29 +17,42 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
-from analysis.audit import audit_catalog
-from analysis.batch import render_reports
-from analysis.catalog import read_catalog, write_catalog
-from analysis.errors import AnalysisError, InputError
-from analysis.formats import (
-    format_audit,
-    format_comparison,
-    format_graph,
-    format_import,
-    format_plan,
-    format_sweep,
-)
-from analysis.gates import DEFAULT_GATES, read_gates
-from analysis.graph import DEFAULT_GRAPH_RULES, analyse_graph, read_graph_rules
-from analysis.history import DEFAULT_HISTORY, check_history, check_week
-from analysis.markdown import compare_catalogs, read_markdown
+from analysis.assess.audit import audit_catalog
+from analysis.assess.graph import analyse_graph
+from analysis.assess.scoring import score_catalog
+from analysis.errors import AnalysisError, InputError, ReportError
+from analysis.files import check_folder
+from analysis.inputs.agreement import compare_catalogs
+from analysis.inputs.catalog import read_catalog, write_catalog
+from analysis.inputs.gate_rules import read_gates
+from analysis.inputs.graph_rules import read_graph_rules
+from analysis.inputs.markdown import read_markdown
+from analysis.inputs.rubric import Rubric, read_rubric
+from analysis.inputs.sweep import read_sweep
 from analysis.model import Catalog, level_rank
-from analysis.paths import DEFAULT_RUBRIC, REPORTS_DIR, SEED_CATALOG
-from analysis.records import check_folder
-from analysis.reporting import ReportError, render_report
-from analysis.scenarios import Assessment, assess_files, compare
-from analysis.scoring import Rubric, read_rubric, score_catalog
-from analysis.sweeps import check_scheduler, read_sweep, run_sweep
+from analysis.plan.results import Assessment
+from analysis.plan.scenarios import assess_files, compare
+from analysis.plan.sweeps import run_sweep
+from analysis.report.batch import render_reports
+from analysis.report.formats.audit import format_audit
+from analysis.report.formats.compare import format_comparison
+from analysis.report.formats.graph import format_graph
+from analysis.report.formats.imported import format_import
+from analysis.report.formats.plan import format_plan
+from analysis.report.formats.sweep import format_sweep
+from analysis.report.history import check_history, check_week
+from analysis.report.render import render_report
+from analysis.resources import (
+    DEFAULT_GATES,
+    DEFAULT_GRAPH_RULES,
+    DEFAULT_HISTORY,
+    DEFAULT_RUBRIC,
+    REPORTS_DIR,
+    SEED_CATALOG,
+)
+from analysis.run.executors import check_scheduler
+
+__all__ = []
 
 app = typer.Typer(
     name="assess",
@@ -50,9 +63,16 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
 EXIT_FINDINGS = 1
+
+
 EXIT_BAD_INPUT = 2
+
+
 EXIT_BUG = 3
+
+
 EXIT_RENDER = 4
 
 
@@ -89,15 +109,26 @@ class Level(StrEnum):
 CatalogArgument = Annotated[
     Path, typer.Argument(help="Catalog file (.yaml, .yml or .csv).", show_default=False)
 ]
+
+
 GraphRulesOption = Annotated[
     Path, typer.Option("--rules", help="Inference and overlap rules (YAML).")
 ]
+
+
 GatesOption = Annotated[Path, typer.Option("--gates", help="Safety gates (YAML).")]
+
+
 StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 when there are findings.")]
+
+
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")]
+
+
 RubricOption = Annotated[
     Path, typer.Option("--rubric", help="Rubric file (YAML).", show_default=True)
 ]
+
 
 T = TypeVar("T")
 

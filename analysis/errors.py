@@ -1,8 +1,11 @@
-"""The error hierarchy of the suite.
+"""The error hierarchy of the suite, by meaning.
 
 Every error the suite raises on purpose derives from :class:`AnalysisError`.
-Errors about input carry the fields a person needs to find the mistake
-(the file, the line, the task, the field) and print as one line.
+Errors about input (:class:`InputError` and its subclasses, one per kind of
+file) carry the fields a person needs to find the mistake (the file, the
+line, the task or record, the field) and print as one line; they survive
+pickling with those fields, so an error raised on a Dask worker arrives whole.
+:class:`ReportError` is a report whose notebook failed, naming the cell.
 
 Examples
 --------
@@ -23,6 +26,13 @@ __all__ = [
     "DependencyCycleError",
     "RubricError",
     "ScenarioError",
+    "GateError",
+    "GraphRulesError",
+    "HistoryError",
+    "MarkdownError",
+    "PsplibError",
+    "ReportError",
+    "SweepError",
 ]
 
 
@@ -188,3 +198,47 @@ class ScenarioError(InputError):
     """A scenario that cannot be used: names the file, the field and the bad value."""
 
     kind = "scenario"
+
+
+class GateError(InputError):
+    """A gates file (or a scenario's gate modes) that cannot be used."""
+
+    kind = "gates"
+
+
+class GraphRulesError(InputError):
+    """A graph rules file that cannot be used."""
+
+    kind = "graph-rules"
+
+
+class HistoryError(InputError):
+    """A history file or week that cannot be used."""
+
+    kind = "history"
+
+
+class MarkdownError(InputError):
+    """A markdown file that is not an assessment, or cannot be turned into a catalog."""
+
+    kind = "markdown"
+
+
+class PsplibError(InputError):
+    """A PSPLIB file that cannot be read."""
+
+    kind = "psplib"
+
+
+class ReportError(AnalysisError):
+    """A report that could not be rendered; names the notebook cell when one failed."""
+
+    def __init__(self, message: str, *, cell: int | None = None) -> None:
+        self.cell = cell
+        super().__init__(message)
+
+
+class SweepError(InputError):
+    """A sweep file that cannot be used."""
+
+    kind = "sweep"

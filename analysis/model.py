@@ -1,7 +1,7 @@
 """Domain records: the vocabulary, tasks, issues and catalogs.
 
 Records are frozen dataclasses. Reading and validating a file is the job of
-:mod:`analysis.catalog`; a :class:`Catalog` built in code still checks its own
+:mod:`analysis.inputs.catalog_records`; a :class:`Catalog` built in code still checks its own
 cross-references (duplicate ids, unknown issues and dependencies, cycles).
 
 Examples
@@ -31,13 +31,16 @@ __all__ = [
     "STATUSES",
     "OUTCOME_AREAS",
     "SAFEGUARDS",
-    "Target",
+    "hours_text",
+    "facts_match",
+    "level_rank",
     "Vocabulary",
     "DEFAULT_VOCABULARY",
     "Effort",
     "Task",
     "DeclaredCounts",
     "Issue",
+    "Target",
     "Defaults",
     "Catalog",
     "Finding",
@@ -47,24 +50,26 @@ __all__ = [
     "SolverSettings",
     "RiskSettings",
     "Scenario",
-    "level_rank",
-    "hours_text",
-    "facts_match",
 ]
 
 #: Risk levels, lowest first. The JSON key for a task's computed level is ``risk``.
 LEVELS: tuple[str, ...] = ("LOW", "MEDIUM", "HIGH")
 
+
 #: One fixed colour per level, in every chart and drawing.
 LEVEL_COLOURS: dict[str, str] = {"LOW": "#2e7d32", "MEDIUM": "#f9a825", "HIGH": "#c62828"}
+
 
 #: Any fact may be ``unknown``; a rubric scores it as the riskiest value.
 UNKNOWN = "unknown"
 
+
 #: The facts about a task that a rubric scores.
 FACTS: tuple[str, ...] = ("activity", "environment", "touches", "reversibility")
 
+
 STATUSES: tuple[str, ...] = ("todo", "in_progress", "done", "blocked", "cancelled")
+
 
 #: The outcome areas a task can advance.
 OUTCOME_AREAS: tuple[str, ...] = (
@@ -75,6 +80,7 @@ OUTCOME_AREAS: tuple[str, ...] = (
     "cost",
     "delivery_speed",
 )
+
 
 #: What a task may record about how its change is made safe (checked by the gates).
 SAFEGUARDS: tuple[str, ...] = (

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from analysis.batch import render_reports
-from analysis.paths import SEED_CATALOG
+from analysis.report.batch import render_reports
+from analysis.resources import SEED_CATALOG
 
 
 def main() -> None:

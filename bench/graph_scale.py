@@ -18,16 +18,12 @@ import random
 import time
 from collections.abc import Callable
 
-from analysis.catalog import parse_catalog
-from analysis.graph import (
-    blocked_by,
-    build_graph,
-    critical_path,
-    find_overlaps,
-    generations,
-    read_graph_rules,
-)
-from analysis.scoring import read_rubric, score_catalog
+from analysis.assess.graph import blocked_by, build_graph, critical_path, generations
+from analysis.assess.overlaps import find_overlaps
+from analysis.assess.scoring import score_catalog
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.graph_rules import read_graph_rules
+from analysis.inputs.rubric import read_rubric
 
 ENVIRONMENTS = ["none", "dev", "verification", "staging", "production"]
 WORDS = ["mesh", "helm", "slo", "gitops", "logging", "tracing", "registry", "backup", "ingress"]

@@ -25,8 +25,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from analysis.model import SolverSettings
-from analysis.psplib import instance_key, read_bounds, read_sm
-from analysis.scheduling import serial_sgs, solve_schedule
+from analysis.plan.psplib import instance_key, read_bounds, read_sm
+from analysis.plan.schedule_bounds import serial_sgs
+from analysis.plan.scheduling import solve_schedule
 
 
 def run_one(args: tuple[str, float]) -> tuple[str, int, str, float, int, float]:

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import nbformat
 
-from analysis.reporting import render_report, run_notebook
+from analysis.report.notebook import run_notebook
+from analysis.report.render import render_report
 
 
 def empty_notebook(folder: Path) -> Path:

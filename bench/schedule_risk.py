@@ -17,8 +17,10 @@ import random
 import time
 
 from analysis.model import Effort, Phase, RiskSettings
-from analysis.scheduling import Job, ScheduleProblem, serial_sgs
-from analysis.timeline import Slot, Timeline, schedule_risk
+from analysis.plan.jobs import Job, ScheduleProblem
+from analysis.plan.results import Slot, Timeline
+from analysis.plan.risk import schedule_risk
+from analysis.plan.schedule_bounds import serial_sgs
 
 
 def synthetic_timeline(n: int, seed: int = 5) -> tuple[Timeline, dict[str, int]]:

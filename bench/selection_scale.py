@@ -22,10 +22,11 @@ import argparse
 import random
 import time
 
-from analysis.catalog import parse_catalog
-from analysis.graph import read_graph_rules
-from analysis.scenarios import assess, parse_scenario
-from analysis.scoring import read_rubric
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.graph_rules import read_graph_rules
+from analysis.inputs.rubric import read_rubric
+from analysis.inputs.scenario import parse_scenario
+from analysis.plan.scenarios import assess
 
 ACTIVITIES = ["design", "document", "template", "configure", "implement", "deploy", "experiment"]
 ENVIRONMENTS = ["dev", "verification", "staging", "production"]

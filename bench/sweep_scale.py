@@ -20,8 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis.paths import DATA_DIR, SEED_CATALOG
-from analysis.sweeps import read_sweep, run_sweep
+from analysis.inputs.sweep import read_sweep
+from analysis.plan.sweeps import run_sweep
+from analysis.resources import SEED_CATALOG
+from tests.conftest import DATA_DIR
 
 
 def timed(catalog: Path, sweep, workers: int, folder: Path):

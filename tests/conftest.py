@@ -9,13 +9,21 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from analysis.catalog import parse_catalog, read_catalog
 from analysis.cli import app
-from analysis.graph import GraphRules, read_graph_rules
+from analysis.inputs.catalog import read_catalog
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.graph_rules import GraphRules, read_graph_rules
+from analysis.inputs.rubric import Rubric, read_rubric
 from analysis.model import Catalog
-from analysis.paths import SEED_CATALOG
-from analysis.scoring import Rubric, read_rubric
 
+#: The repository, and the bundled example data in it (absolute: tests may change folder).
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+SCENARIOS_DIR = DATA_DIR / "scenarios"
+NOTEBOOKS_DIR = ROOT / "notebooks"
+SEED_CATALOG = DATA_DIR / "catalogs" / "cc03-ultra-marathon.yaml"
+SEED_SCENARIO = SCENARIOS_DIR / "seed-limits.yaml"
+#: Test data.
 DATA = Path(__file__).parent / "data"
 
 #: A small valid catalog in the YAML shape: copy it, change one thing, parse.

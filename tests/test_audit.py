@@ -6,11 +6,11 @@ import json
 
 import yaml
 
-from analysis.audit import FINDING_KINDS, audit_catalog
-from analysis.catalog import parse_catalog
-from analysis.formats import display_width, format_audit
-from analysis.paths import SEED_CATALOG
-from tests.conftest import tiny_data
+from analysis.assess.audit import FINDING_KINDS, audit_catalog
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.report.formats.audit import format_audit
+from analysis.report.formats.text import display_width
+from tests.conftest import SEED_CATALOG, tiny_data
 
 ENV_UNKNOWN_MEDIUMS = (
     "384-T05",

@@ -10,11 +10,10 @@ import nbformat
 import pytest
 import yaml
 
-from analysis.batch import _same_names, find_catalogs, render_reports
-from analysis.errors import InputError
-from analysis.paths import SEED_CATALOG
-from analysis.reporting import ReportError, WarmKernel
-from tests.conftest import tiny_data
+from analysis.errors import InputError, ReportError
+from analysis.report.batch import _same_names, find_catalogs, render_reports
+from analysis.report.notebook import WarmKernel
+from tests.conftest import SEED_CATALOG, tiny_data
 
 
 def team_catalogs(folder: Path) -> Path:
@@ -63,7 +62,17 @@ def test_cli_exits_2_when_a_catalog_is_bad(assess, tmp_path):
     folder = team_catalogs(tmp_path / "catalogs")
     (folder / "a-seed.yaml").unlink()
     (folder / "b-team.yaml").unlink()
-    result = assess("report", "--catalog-dir", folder, "--out", tmp_path / "out", "--workers", "1")
+    result = assess(
+        "report",
+        "--catalog-dir",
+        folder,
+        "--out",
+        tmp_path / "out",
+        "--workers",
+        "1",
+        "--history",
+        tmp_path / "history.sqlite",
+    )
     assert result.exit_code == 2
     assert "c-bad.yaml" in result.output and "effort" in result.output
 
@@ -119,7 +128,17 @@ def test_a_second_catalog_of_the_same_name_is_bad_input_and_the_first_renders(as
     (folder / "b.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     (folder / "cc03-ultra-marathon.csv").write_text("id\n", encoding="utf-8")  # bad: no task
     out = tmp_path / "out"
-    result = assess("report", "--catalog-dir", folder, "--out", out, "--workers", "1")
+    result = assess(
+        "report",
+        "--catalog-dir",
+        folder,
+        "--out",
+        out,
+        "--workers",
+        "1",
+        "--history",
+        tmp_path / "history.sqlite",
+    )
     assert result.exit_code == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("assess: error:")]
     assert errors[0] == (
@@ -182,7 +201,7 @@ def test_warm_kernel_forgets_variables_between_notebooks(tmp_path):
         kernel.run(first, tmp_path / "out1.ipynb", {"name": "x"})
         kernel.run(second, tmp_path / "out2.ipynb", {"name": "y"})
         executed = nbformat.read(tmp_path / "out2.ipynb", as_version=4)
-        assert 'name = "y"' in executed.cells[1].source  # papermill's injected parameters
+        assert "name = 'y'" in executed.cells[1].source  # the injected parameters
         pids = [
             nbformat.read(tmp_path / out, as_version=4).cells[-1].outputs[0]["data"]["text/plain"]
             for out in ("out1.ipynb", "out2.ipynb")

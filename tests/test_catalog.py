@@ -9,17 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from analysis.catalog import (
-    format_catalog,
-    parse_catalog,
-    parse_catalog_text,
-    read_catalog,
-    write_catalog,
-)
 from analysis.errors import CatalogError, DependencyCycleError
+from analysis.inputs.catalog import format_catalog, parse_catalog_text, read_catalog, write_catalog
+from analysis.inputs.catalog_records import parse_catalog
 from analysis.model import LEVELS, Effort
-from analysis.paths import ROOT, SEED_CATALOG
-from tests.conftest import tiny_data
+from tests.conftest import ROOT, SEED_CATALOG, tiny_data
 
 
 def dump(data) -> str:

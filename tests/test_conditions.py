@@ -8,10 +8,10 @@ from dataclasses import replace
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from analysis.catalog import parse_catalog
-from analysis.gates import Gate
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.gate_rules import Gate
+from analysis.inputs.rubric import Rule
 from analysis.model import UNKNOWN, Resource, Task, Vocabulary, facts_match
-from analysis.scoring import Rule
 from tests.conftest import TINY
 
 VOCABULARY = Vocabulary()

@@ -18,9 +18,15 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from analysis import figures
-from analysis.catalog import parse_catalog
-from analysis.figures import (
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.scenario import parse_scenario, read_scenario
+from analysis.model import LEVEL_COLOURS, LEVELS
+from analysis.plan.results import Assessment
+from analysis.plan.scenarios import assess
+from analysis.plan.sweeps import COLUMNS
+from analysis.report import chart_style, figures
+from analysis.report.chart_style import report_html
+from analysis.report.figures import (
     comparison_figure,
     declared_vs_computed_figure,
     dependency_figure,
@@ -29,17 +35,12 @@ from analysis.figures import (
     gantt_figure,
     outcome_coverage_figure,
     phase_overflow_figure,
-    report_html,
     risk_mix_figure,
     risk_sunburst_figure,
     schedule_figures,
 )
-from analysis.model import LEVEL_COLOURS, LEVELS
-from analysis.paths import ROOT, SCENARIOS_DIR
-from analysis.scenarios import Assessment, assess, parse_scenario, read_scenario
-from analysis.sweeps import COLUMNS
-from analysis.timeline import gantt_rows
-from tests.conftest import tiny_data
+from analysis.report.frames import gantt_rows
+from tests.conftest import ROOT, SCENARIOS_DIR, tiny_data
 
 EVIL = "<script>alert(1)</script>"
 EVIL_SHOWN = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -542,7 +543,7 @@ class TestTemplate:
     def test_the_default_is_unchanged_when_the_figure_fails(self, monkeypatch):
         monkeypatch.setattr(pio.templates, "default", "seaborn")
         with pytest.raises((TypeError, ValueError)):
-            figures._new_figure(bogus=1)
+            chart_style.new_figure(bogus=1)
         assert pio.templates.default == "seaborn"
 
 
@@ -645,8 +646,9 @@ class TestFrontier:
 
 _HASHES = """
 import hashlib, json
-from analysis.scenarios import assess_files, default_scenarios
-from analysis import figures as f
+from analysis.plan.scenarios import assess_files
+from analysis.inputs.scenario import default_scenarios
+from analysis.report import figures as f
 limits, plan = assess_files(None, default_scenarios(None))
 built = {
     "risk_mix": f.risk_mix_figure(limits.audit),

@@ -6,9 +6,10 @@ import copy
 
 import pytest
 
-from analysis.frames import changes_frame, changes_since, changes_summary
-from analysis.history import changes, save_snapshot, snapshot_of
-from analysis.scenarios import assess, parse_scenario
+from analysis.inputs.scenario import parse_scenario
+from analysis.plan.scenarios import assess
+from analysis.report.frames import changes_frame, changes_since, changes_summary
+from analysis.report.history import changes, save_snapshot, snapshot_of
 
 
 def task(status: str = "todo", level: str = "LOW") -> dict:

@@ -10,14 +10,17 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.audit import audit_catalog
-from analysis.catalog import parse_catalog
-from analysis.errors import ScenarioError
-from analysis.gates import DEFAULT_GATES, GateError, check_gates, parse_gates, read_gates
-from analysis.graph import build_graph
-from analysis.paths import SCENARIOS_DIR
-from analysis.scenarios import assess, parse_scenario, read_scenario
-from analysis.scoring import score_catalog
+from analysis.assess.audit import audit_catalog
+from analysis.assess.gates import check_gates
+from analysis.assess.graph import build_graph
+from analysis.assess.scoring import score_catalog
+from analysis.errors import GateError, ScenarioError
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.gate_rules import parse_gates, read_gates
+from analysis.inputs.scenario import parse_scenario, read_scenario
+from analysis.plan.scenarios import assess
+from analysis.resources import DEFAULT_GATES
+from tests.conftest import SCENARIOS_DIR
 
 LIMITS = SCENARIOS_DIR / "seed-limits.yaml"
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]

@@ -15,22 +15,20 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.catalog import parse_catalog
-from analysis.errors import DependencyCycleError
-from analysis.graph import (
-    DEFAULT_GRAPH_RULES,
-    GraphRulesError,
+from analysis.assess.graph import (
     analyse_graph,
     blocked_by,
     build_graph,
     critical_path,
-    find_overlaps,
     generations,
-    parse_graph_rules,
     reduce_for_drawing,
-    title_keywords,
 )
-from analysis.scoring import score_catalog
+from analysis.assess.overlaps import find_overlaps
+from analysis.assess.scoring import score_catalog
+from analysis.errors import DependencyCycleError, GraphRulesError
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.graph_rules import parse_graph_rules, title_keywords
+from analysis.resources import DEFAULT_GRAPH_RULES
 
 
 def catalog_of(*tasks, **defaults):

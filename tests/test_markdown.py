@@ -12,22 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from analysis.audit import audit_catalog
-from analysis.catalog import parse_catalog, read_catalog
-from analysis.frames import report_heading
-from analysis.markdown import (
-    MarkdownError,
-    audit_markdown,
-    compare_catalogs,
-    escape_markdown,
-    markdown_code,
-    parse_markdown,
-    read_markdown,
-)
-from analysis.paths import ROOT, SEED_CATALOG
-from analysis.scenarios import assess as assess_scenario
-from analysis.scenarios import parse_scenario
-from tests.conftest import tiny_data
+from analysis.assess.audit import audit_catalog
+from analysis.errors import MarkdownError
+from analysis.inputs.agreement import compare_catalogs
+from analysis.inputs.catalog import read_catalog
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.markdown import parse_markdown, read_markdown
+from analysis.inputs.scenario import parse_scenario
+from analysis.plan.scenarios import assess as assess_scenario
+from analysis.report.frames import report_heading
+from analysis.report.markdown import audit_markdown, escape_markdown, markdown_code
+from tests.conftest import ROOT, SEED_CATALOG, tiny_data
 
 SEED_TEXT = ROOT.parent / "shared" / "seed" / "000_ad59c3a8ddd5b8a3.txt"
 

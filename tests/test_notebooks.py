@@ -13,8 +13,9 @@ import sys
 import nbformat
 import pytest
 
-from analysis.paths import NOTEBOOKS_DIR
-from analysis.reporting import notebook_parameters
+from analysis.report.notebook import notebook_parameters
+from analysis.resources import WEEKLY_NOTEBOOK
+from tests.conftest import NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 ALLOWED_IMPORTS = ("analysis", "IPython.display", "ipywidgets", "pandas")
@@ -51,15 +52,55 @@ def test_notebook_shape(path):
                 assert all(a.name.startswith(ALLOWED_IMPORTS) for a in node.names)
 
 
-def test_parameters_default_to_the_bundled_seed_data():
-    for path in NOTEBOOKS:
-        source = next(
-            c.source
-            for c in nbformat.read(path, as_version=4).cells
-            if "parameters" in c.metadata.get("tags", [])
-        )
-        assert "catalog = None" in source, path.name  # None: the bundled seed catalog
-        assert "history = None" in source or "history" not in source
+def defaults(path) -> dict[str, str]:
+    """Each parameter's default as written in the notebook (papermill's reading of it)."""
+    import papermill
+
+    return {name: p["default"] for name, p in papermill.inspect_notebook(str(path)).items()}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_parameters_default_to_the_bundled_seed_data(path):
+    """Defaults are paths relative to notebooks/, where Jupyter and nbval start the kernel."""
+    found = defaults(path)
+    assert ast.literal_eval(found["catalog"]) == "../data/catalogs/cc03-ultra-marathon.yaml"
+    for name, default in found.items():
+        value = ast.literal_eval(default)
+        files = value if isinstance(value, list) else [value]
+        for file in files:
+            if isinstance(file, str) and file.endswith((".yaml", ".csv")):
+                assert (NOTEBOOKS_DIR / file).is_file(), f"{name}: {file}"
+    assert found.get("history", "None") == "None"
+
+
+def test_the_report_notebook_has_one_source():
+    """notebooks/ links to the notebook the package ships, so both run the same cells."""
+    link = NOTEBOOKS_DIR / "5.0-weekly-report.ipynb"
+    assert link.is_symlink()
+    assert link.resolve() == WEEKLY_NOTEBOOK.resolve()
+
+
+def test_the_sweep_notebook_writes_where_it_is_told(tmp_path):
+    """nbval skips it (see pyproject.toml): run as is, it would write into reports/."""
+    import papermill
+
+    sweep = tmp_path / "small.yaml"
+    base = (NOTEBOOKS_DIR / "../data/scenarios/seed-limits.yaml").resolve()
+    sweep.write_text(
+        f"name: small\nbase: {base}\nvary:\n  budget_hours: [1, 2]\n  lanes: [1, 2]\n",
+        encoding="utf-8",
+    )
+    papermill.execute_notebook(
+        str(NOTEBOOKS_DIR / "6.0-sweep.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        parameters={"sweep": str(sweep), "reports": str(tmp_path / "reports"), "workers": 1},
+        kernel_name="python3",
+        cwd=str(NOTEBOOKS_DIR),
+        progress_bar=False,
+        execution_timeout=600,
+    )
+    table = tmp_path / "reports" / "cc03-ultra-marathon" / "sweeps" / "small" / "results.csv"
+    assert len(table.read_text(encoding="utf-8").splitlines()) == 1 + 4
 
 
 def test_nbstripout_verify():

@@ -10,7 +10,7 @@ import tomllib
 
 import yaml
 
-from analysis.paths import ROOT
+from tests.conftest import ROOT
 
 
 def pyproject() -> dict:
@@ -42,7 +42,7 @@ def test_pyproject_declares_the_package_and_the_command():
     data = pyproject()
     assert data["project"]["name"] == "analysis"
     assert data["project"]["scripts"]["assess"] == "analysis.cli:main"
-    assert data["tool"]["setuptools"]["packages"] == ["analysis"]
+    assert data["tool"]["setuptools"]["packages"]["find"]["include"] == ["analysis*"]
 
 
 def test_readme_commands_are_make_targets_and_ci_runs_the_test_one():

@@ -35,15 +35,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from analysis.catalog import (
-    EVIDENCE_FIELDS,
-    format_catalog,
-    parse_catalog,
-    parse_catalog_text,
-    read_catalog,
-    write_catalog,
-)
+from analysis.assess.scoring import Score, score_task
 from analysis.errors import RubricError
+from analysis.inputs.catalog import format_catalog, parse_catalog_text, read_catalog, write_catalog
+from analysis.inputs.catalog_records import EVIDENCE_FIELDS, parse_catalog
+from analysis.inputs.rubric import Rubric, parse_rubric, read_rubric
 from analysis.model import (
     DEFAULT_VOCABULARY,
     FACTS,
@@ -56,7 +52,6 @@ from analysis.model import (
     Task,
     level_rank,
 )
-from analysis.scoring import Rubric, Score, parse_rubric, read_rubric, score_task
 
 # Never any wall-clock limit; moderate example counts keep the file fast.
 SETTINGS = settings(

@@ -11,18 +11,14 @@ import nbformat
 import pytest
 import yaml
 
-from analysis.catalog import read_catalog
-from analysis.errors import InputError
-from analysis.history import (
-    HistoryError,
-    check_history,
-    check_week,
-    previous_snapshot,
-    save_snapshot,
-)
-from analysis.paths import ROOT, SEED_CATALOG
-from analysis.records import check_folder
-from analysis.reporting import WEEKLY_NOTEBOOK, ReportError, render_report, run_notebook
+from analysis.errors import HistoryError, InputError, ReportError
+from analysis.files import check_folder
+from analysis.inputs.catalog import read_catalog
+from analysis.report.history import check_history, check_week, previous_snapshot, save_snapshot
+from analysis.report.notebook import run_notebook
+from analysis.report.render import render_report
+from analysis.resources import WEEKLY_NOTEBOOK
+from tests.conftest import ROOT, SEED_CATALOG
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -173,7 +169,7 @@ def test_two_weeks_give_the_right_deltas(tmp_path, monkeypatch):
         data["catalog"]["declared"]["total"] = 44
 
     second = edited_seed(tmp_path, next_week)
-    report = render_report(second, [scenario], week="2026-W48", out=out, history=history)
+    report = render_report(second, [ROOT / scenario], week="2026-W48", out=out, history=history)
     text = report.html.read_text(encoding="utf-8")
     assert (
         "Since 2026-W47: 1 new, 1 done, 1 level change(s), 2 now selected, 1 no longer selected."
@@ -294,7 +290,7 @@ class TestOutputFolder:
         def no_kernel(*args, **kwargs):
             raise AssertionError("a kernel started")
 
-        monkeypatch.setattr("analysis.reporting.run_notebook", no_kernel)
+        monkeypatch.setattr("analysis.report.render.run_notebook", no_kernel)
         with pytest.raises(InputError, match=r"file\.txt is a file, not a folder"):
             render_report(week="2026-W47", out=tmp_path / "file.txt", history=None)
 

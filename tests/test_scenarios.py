@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from analysis.errors import ScenarioError
+from analysis.inputs.scenario import check_scenario, parse_scenario, read_scenario
 from analysis.model import LEVELS
-from analysis.paths import SCENARIOS_DIR
-from analysis.scenarios import assess, check_scenario, compare, parse_scenario, read_scenario
+from analysis.plan.scenarios import assess, compare
+from tests.conftest import SCENARIOS_DIR
 
 SCENARIOS = SCENARIOS_DIR
 LIMITS = SCENARIOS / "seed-limits.yaml"
@@ -347,7 +348,7 @@ class TestCommands:
 
 
 def test_readme_scenario_example_is_valid():
-    from analysis.paths import ROOT
+    from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, flags=re.S) if "team-q3" in b)

@@ -8,17 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.psplib import PsplibError, instance_key, parse_bounds, parse_sm, read_sm
-from analysis.scheduling import (
-    Job,
-    ScheduleProblem,
-    assign_lanes,
-    choose_grid,
-    explain_infeasible,
-    lower_bound,
-    serial_sgs,
-    solve_schedule,
-)
+from analysis.errors import PsplibError
+from analysis.plan.jobs import Job, ScheduleProblem, choose_grid
+from analysis.plan.psplib import instance_key, parse_bounds, parse_sm, read_sm
+from analysis.plan.schedule_bounds import assign_lanes, explain_infeasible, lower_bound, serial_sgs
+from analysis.plan.scheduling import solve_schedule
 
 PSPLIB = Path(__file__).parent / "data" / "psplib"
 #: Proven optima from j30opt.sm (see tests/data/psplib/SOURCE.txt).

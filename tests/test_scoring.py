@@ -8,11 +8,12 @@ import itertools
 import pytest
 import yaml
 
-from analysis.catalog import parse_catalog
+from analysis.assess.scoring import score_task
 from analysis.errors import CatalogError, RubricError
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.rubric import parse_rubric, read_rubric
 from analysis.model import LEVELS, Vocabulary
-from analysis.paths import DEFAULT_RUBRIC
-from analysis.scoring import parse_rubric, read_rubric, score_task
+from analysis.resources import DEFAULT_RUBRIC
 from tests.conftest import tiny_data
 
 ACTIVITIES = Vocabulary().activity

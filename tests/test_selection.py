@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from analysis.catalog import parse_catalog
-from analysis.formats import format_plan
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.scenario import parse_scenario
 from analysis.model import Vocabulary
-from analysis.scenarios import assess, parse_scenario
-from analysis.selection import _Problem
+from analysis.plan.scenarios import assess
+from analysis.plan.selection_model import SelectionProblem as _Problem
+from analysis.report.formats.plan import format_plan
 
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 

@@ -57,14 +57,16 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, reject, settings
 from hypothesis import strategies as st
 
-from analysis.catalog import parse_catalog
+from analysis.assess.scoring import score_catalog
 from analysis.errors import DependencyCycleError
-from analysis.formats import format_plan
-from analysis.graph import read_graph_rules
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.graph_rules import read_graph_rules
+from analysis.inputs.rubric import read_rubric
+from analysis.inputs.scenario import parse_scenario
 from analysis.model import OUTCOME_AREAS, Catalog, Vocabulary, level_rank
-from analysis.scenarios import Assessment, assess, parse_scenario
-from analysis.scoring import read_rubric, score_catalog
-from analysis.selection import TIE_BREAKS, Selection
+from analysis.plan.results import TIE_BREAKS, Assessment, Selection
+from analysis.plan.scenarios import assess
+from analysis.report.formats.plan import format_plan
 
 RUBRIC = read_rubric()
 GRAPH_RULES = read_graph_rules()

@@ -14,27 +14,20 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.errors import InputError
-from analysis.paths import SCENARIOS_DIR, SEED_CATALOG
-from analysis.reporting import render_report
-from analysis.sweeps import (
+from analysis.errors import InputError, SweepError
+from analysis.inputs.sweep import MAX_COMBINATIONS, combinations, parse_sweep, read_sweep
+from analysis.plan.frontier import (
     AXES,
-    MAX_COMBINATIONS,
-    SweepError,
-    check_scheduler,
-    combinations,
     dominated_by,
     dominates,
     frontier_points,
-    latest_sweep,
     pareto_frontier,
-    parse_sweep,
     place,
-    read_sweep,
-    read_sweep_result,
-    run_sweep,
-    sweep_info,
 )
+from analysis.plan.sweeps import latest_sweep, read_sweep_result, run_sweep, sweep_info
+from analysis.report.render import render_report
+from analysis.run.executors import check_scheduler
+from tests.conftest import SCENARIOS_DIR, SEED_CATALOG
 
 SMALL = {
     "name": "small",
@@ -304,16 +297,16 @@ class TestRun:
         pd.testing.assert_frame_equal(on_dask.table, serial.table)
 
     def test_a_failing_combination_is_recorded_and_the_rest_run(self, monkeypatch, tmp_path):
-        import analysis.scenarios
+        import analysis.plan.scenarios
 
-        real = analysis.scenarios.assess
+        real = analysis.plan.scenarios.assess
 
         def flaky(catalog, scenario, *args, **kwargs):
             if scenario.lanes == 2 and scenario.budget_hours == 4:
                 raise RuntimeError("disk on fire")
             return real(catalog, scenario, *args, **kwargs)
 
-        monkeypatch.setattr(analysis.scenarios, "assess", flaky)
+        monkeypatch.setattr(analysis.plan.scenarios, "assess", flaky)
         result = run_sweep(SEED_CATALOG, small_sweep(), workers=1, out=tmp_path)
         failed = result.table[result.table["status"] == "error"]
         assert result.failed == 2 and len(failed) == 2
@@ -321,7 +314,7 @@ class TestRun:
         assert all(failed["error"] == "RuntimeError: disk on fire")
         assert (result.table["status"] != "error").sum() == 6
         # the next run retries only the failures
-        monkeypatch.setattr(analysis.scenarios, "assess", real)
+        monkeypatch.setattr(analysis.plan.scenarios, "assess", real)
         again = run_sweep(SEED_CATALOG, small_sweep(), workers=1, out=tmp_path)
         assert (again.ran, again.resumed, again.failed) == (2, 6, 0)
 
@@ -354,12 +347,12 @@ class TestRun:
 
     def test_rows_from_other_code_are_not_resumed(self, serial, tmp_path, monkeypatch):
         """An edited module may change answers while the version string stays the same."""
-        import analysis.sweeps
+        import analysis.plan.sweeps
 
         (tmp_path / "progress.jsonl").write_bytes(
             (serial.csv.parent / "progress.jsonl").read_bytes()
         )
-        monkeypatch.setattr(analysis.sweeps, "_code_digest", lambda: b"edited code")
+        monkeypatch.setattr(analysis.plan.sweeps, "_code_digest", lambda: b"edited code")
         rerun = run_sweep(SEED_CATALOG, small_sweep(), workers=1, out=tmp_path)
         assert (rerun.ran, rerun.resumed) == (8, 0)
         pd.testing.assert_frame_equal(rerun.table, serial.table)

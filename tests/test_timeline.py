@@ -9,12 +9,14 @@ from dataclasses import replace
 
 import pytest
 
-from analysis.catalog import parse_catalog
-from analysis.formats import format_plan
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.scenario import parse_scenario, read_scenario
 from analysis.model import RiskSettings
-from analysis.paths import SCENARIOS_DIR
-from analysis.scenarios import assess, compare, parse_scenario, read_scenario
-from analysis.timeline import gantt_rows, schedule_risk
+from analysis.plan.risk import schedule_risk
+from analysis.plan.scenarios import assess, compare
+from analysis.report.formats.plan import format_plan
+from analysis.report.frames import gantt_rows
+from tests.conftest import SCENARIOS_DIR
 from tests.test_selection_properties import TITLES
 
 SCENARIOS = SCENARIOS_DIR

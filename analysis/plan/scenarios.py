@@ -1,0 +1,266 @@
+"""Assessments: a scenario run on a catalog, end to end, and two of them compared.
+
+:func:`assess` runs the pipeline for one scenario: audit, graph, selection
+(or the check of a hand-made plan), gates, outcomes, schedule and schedule
+risk. :func:`assess_files` reads the inputs first; :func:`check_files` only
+reads and checks them (fast, for early errors); :func:`compare` sets two
+assessments side by side and :func:`vary` makes a what-if of a scenario.
+
+Examples
+--------
+>>> from analysis.inputs.scenario import parse_scenario
+>>> base = parse_scenario({"name": "base", "appetite": "LOW"})
+>>> vary(base, budget_hours=3, lanes=2).name
+'base+budget_hours=3+lanes=2'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from analysis.assess.audit import audit_catalog
+from analysis.assess.gates import check_gates, gate_findings
+from analysis.assess.graph import analyse_graph, build_graph
+from analysis.assess.outcomes import OutcomeCoverage, outcome_coverage
+from analysis.assess.scoring import score_catalog
+from analysis.errors import InputError, ScenarioError
+from analysis.inputs.catalog import read_catalog
+from analysis.inputs.catalog_records import scale_efforts
+from analysis.inputs.gate_rules import Gate, read_gates, with_modes
+from analysis.inputs.graph_rules import GraphRules, read_graph_rules
+from analysis.inputs.rubric import Rubric, read_rubric
+from analysis.inputs.scenario import check_scenario, read_scenario
+from analysis.model import Catalog, Finding, Scenario, level_rank
+from analysis.plan.plan_check import check_plan
+from analysis.plan.results import MEASURES, Assessment, Comparison, measures
+from analysis.plan.risk import schedule_risk
+from analysis.plan.selection import select_tasks
+from analysis.plan.timeline import schedule_selection
+from analysis.resources import (
+    DEFAULT_GATES,
+    DEFAULT_GRAPH_RULES,
+    DEFAULT_RUBRIC,
+    SEED_CATALOG,
+    SEED_SCENARIO,
+)
+
+__all__ = [
+    "assess",
+    "compare",
+    "vary",
+    "check_files",
+    "assess_files",
+]
+
+
+def assess(
+    catalog: Catalog,
+    scenario: Scenario,
+    rubric: Rubric,
+    graph_rules: GraphRules,
+    explain_limit: int = 200,
+    simulate: bool = True,
+    gates: tuple[Gate, ...] = (),
+) -> Assessment:
+    """Run ``scenario`` on ``catalog``: audit, graph, selection (or plan check), schedule, risk.
+
+    The schedule is made when the scenario has phases, several lanes or shared
+    resources; its Monte Carlo risk unless ``simulate`` is false.
+
+    Raises
+    ------
+    ScenarioError
+        When the scenario names tasks or rules the catalog or rules lack.
+    DependencyCycleError
+        When declared and inferred dependencies form a cycle.
+    """
+    check_scenario(scenario, catalog, rubric.vocabulary)
+    audit = audit_catalog(catalog, rubric)
+    try:
+        rules = graph_rules.without(scenario.rules_off)
+    except InputError as exc:
+        raise ScenarioError(exc.problem, source=scenario.source, field="rules_off") from exc
+    limit = level_rank(scenario.appetite)
+    excluded = [
+        t.id
+        for t in catalog
+        if level_rank(audit.scores[t.id].level) > limit or t.id in scenario.exclude
+    ]
+    facts = analyse_graph(catalog, audit.scores, rules, excluded)
+    try:
+        gates = with_modes(gates, scenario.gate_modes, scenario.source)
+    except InputError as exc:
+        raise ScenarioError(exc.problem, source=scenario.source, field=exc.field) from exc
+    if scenario.is_plan:
+        selection = check_plan(catalog, audit.scores, facts, scenario, rubric)
+    else:
+        selection = select_tasks(catalog, audit.scores, facts, scenario, explain_limit, gates)
+    levels = {task: score.level for task, score in audit.scores.items()}
+    breaks = check_gates(
+        catalog,
+        gates,
+        levels=levels,
+        graph=facts.graph,
+        scenario=scenario,
+        tasks=selection.selected,
+        as_done=selection.as_done,
+    )
+    outcomes = outcome_coverage(catalog, selection.selected)
+    extra = list(gate_findings(breaks))
+    if scenario.is_plan:
+        extra += _coverage_violations(outcomes, scenario)
+    selection = replace(selection, violations=(*selection.violations, *extra))
+    timeline = risk = None
+    if scenario.schedules and selection.status != "infeasible":
+        timeline = schedule_selection(catalog, audit.scores, facts, scenario, selection)
+        if timeline.ok and simulate:
+            capacities = {r.name: r.capacity for r in scenario.resources}
+            risk = schedule_risk(timeline, scenario.risk, capacities)
+    return Assessment(
+        catalog, scenario, audit, facts, selection, timeline, risk, gates, outcomes, graph_rules
+    )
+
+
+def _coverage_violations(
+    outcomes: tuple[OutcomeCoverage, ...], scenario: Scenario
+) -> list[Finding]:
+    """Outcome areas a hand-made plan covers less than the scenario asks."""
+    out = []
+    for row in outcomes:
+        minimum = scenario.coverage.get(row.area, 0)
+        if len(row.selected) < minimum:
+            out.append(
+                Finding(
+                    "coverage",
+                    f"coverage of {row.area} asks for at least {minimum} task(s); the plan "
+                    f"covers {len(row.selected)}",
+                    row.selected,
+                    {"area": row.area, "minimum": minimum, "selected": len(row.selected)},
+                )
+            )
+    return out
+
+
+def compare(a: Assessment, b: Assessment) -> Comparison:
+    """Tasks only in A, only in B, in both, and which is better on each measure.
+
+    Raises
+    ------
+    ValueError
+        When the two assessments are of different catalogs.
+    """
+    if a.catalog != b.catalog:
+        raise ValueError("compare needs two assessments of the same catalog")
+    in_a, in_b = set(a.selection.selected), set(b.selection.selected)
+    order = [t.id for t in a.catalog]
+    ma, mb = measures(a), measures(b)
+    better = {}
+    for name, more_is_better in MEASURES.items():
+        if ma[name] is None or mb[name] is None:
+            better[name] = "n/a"
+        elif ma[name] == mb[name]:
+            better[name] = "tie"
+        else:
+            better[name] = "a" if (ma[name] > mb[name]) == more_is_better else "b"
+    return Comparison(
+        a=a,
+        b=b,
+        only_a=tuple(t for t in order if t in in_a and t not in in_b),
+        only_b=tuple(t for t in order if t in in_b and t not in in_a),
+        both=tuple(t for t in order if t in in_a and t in in_b),
+        better=better,
+    )
+
+
+def vary(scenario: Scenario, **changes: Any) -> Scenario:
+    """The scenario with some fields changed, named after the change (for what-ifs).
+
+    >>> from analysis.inputs.scenario import parse_scenario
+    >>> base = parse_scenario({"name": "base", "appetite": "LOW"})
+    >>> vary(base, budget_hours=3, lanes=2).name
+    'base+budget_hours=3+lanes=2'
+    """
+    suffix = "".join(f"+{key}={value}" for key, value in changes.items())
+    return replace(scenario, name=changes.pop("name", scenario.name + suffix), **changes)
+
+
+def check_files(
+    catalog: str | os.PathLike | None = None,
+    scenarios: Iterable[str | os.PathLike] = (),
+    *,
+    rubric: str | os.PathLike | None = None,
+    rules: str | os.PathLike | None = None,
+    gates: str | os.PathLike | None = None,
+) -> tuple[Catalog, list[Scenario]]:
+    """Read and check every input without solving anything (fast; for early errors).
+
+    Raises
+    ------
+    InputError
+        (a subclass) naming the file, the record and the field of the first problem,
+        including a dependency cycle made by an inference rule.
+    """
+    scoring = read_rubric(Path(rubric or DEFAULT_RUBRIC))
+    catalog_path = Path(catalog or SEED_CATALOG)
+    tasks = read_catalog(catalog_path, vocabulary=scoring.vocabulary)
+    graph_rules = read_graph_rules(Path(rules or DEFAULT_GRAPH_RULES))
+    checks = read_gates(Path(gates or DEFAULT_GATES))
+    scores = score_catalog(tasks, scoring)
+    read = []
+    for path in list(scenarios) or [SEED_SCENARIO]:
+        scenario = read_scenario(Path(path))
+        check_scenario(scenario, tasks, scoring.vocabulary)
+        try:
+            with_modes(checks, scenario.gate_modes, scenario.source)
+            chosen_rules = graph_rules.without(scenario.rules_off)
+        except InputError as exc:
+            raise ScenarioError(exc.problem, source=scenario.source, field=exc.field) from exc
+        try:
+            build_graph(tasks, scores, chosen_rules)
+        except InputError as exc:
+            raise exc.with_context(source=str(catalog_path)) from exc
+        read.append(scenario)
+    return tasks, read
+
+
+def assess_files(
+    catalog: str | os.PathLike | None = None,
+    scenarios: Iterable[str | os.PathLike] = (),
+    *,
+    rubric: str | os.PathLike | None = None,
+    rules: str | os.PathLike | None = None,
+    gates: str | os.PathLike | None = None,
+    simulate: bool = True,
+    effort_factor: float = 1.0,
+) -> list[Assessment]:
+    """Read the inputs (the bundled ones by default) and assess every scenario.
+
+    Relative paths that do not exist from the working directory are taken from
+    the repository, so notebooks can name ``data/...``.
+
+    Raises
+    ------
+    InputError
+        (a subclass) naming the file, the record and the field of the first problem.
+    """
+    scoring = read_rubric(Path(rubric or DEFAULT_RUBRIC))
+    catalog_path = Path(catalog or SEED_CATALOG)
+    tasks = read_catalog(catalog_path, vocabulary=scoring.vocabulary)
+    if effort_factor != 1.0:
+        tasks = scale_efforts(tasks, effort_factor)
+    graph_rules = read_graph_rules(Path(rules or DEFAULT_GRAPH_RULES))
+    checks = read_gates(Path(gates or DEFAULT_GATES))
+    results = []
+    for path in list(scenarios) or [SEED_SCENARIO]:
+        scenario = read_scenario(Path(path))
+        try:
+            results.append(
+                assess(tasks, scenario, scoring, graph_rules, gates=checks, simulate=simulate)
+            )
+        except InputError as exc:
+            raise exc.with_context(source=str(catalog_path)) from exc
+    return results

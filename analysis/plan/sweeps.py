@@ -1,0 +1,459 @@
+"""Scenario sweeps: every combination of a sweep's what-ifs, run and saved.
+
+Every combination runs through the same selection and scheduling code as
+``assess plan``; :func:`run_sweep` writes one table (CSV and Parquet) in a
+stable order whichever way it ran: in this process, in local worker
+processes, or on an existing Dask cluster (:mod:`analysis.run.executors`). A
+combination that fails is recorded with its error and the sweep goes on;
+finished combinations are appended to a checkpoint as they come, so an
+interrupted sweep resumes where it stopped. Rows computed from other inputs
+or other code of this package are not reused. :func:`read_sweep_result` and
+:func:`latest_sweep` read a saved sweep back for the reports.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.errors import SweepError
+from analysis.inputs.records import Where
+from analysis.inputs.sweep import Sweep, _check_size, combination_key, combinations
+from analysis.model import LEVELS
+from analysis.resources import REPORTS_DIR
+from analysis.run.executors import check_scheduler, default_workers, execute
+
+__all__ = [
+    "run_combination",
+    "SweepResult",
+    "run_sweep",
+    "sweep_info",
+    "read_sweep_result",
+    "latest_sweep",
+]
+
+COLUMNS = (
+    "combination",
+    "key",
+    "status",
+    "schedule",
+    "value",
+    "hours",
+    "tasks",
+    "units",
+    *LEVELS,
+    "risk_score",
+    "finish_hours",
+    "p80_hours",
+    "p80_spread",
+    "within_budget",
+    "violations",
+    "error",
+)
+
+
+def _stamp(*paths: str | None) -> tuple:
+    """When and how big each file is: part of the cache keys, so an edited file is read again."""
+    stamps = []
+    for path in paths:
+        try:
+            found = Path(path).stat() if path else None
+        except OSError:
+            found = None
+        stamps.append((found.st_mtime_ns, found.st_size) if found else None)
+    return tuple(stamps)
+
+
+@functools.lru_cache(maxsize=8)
+def _inputs(
+    catalog: str, rubric: str | None, rules: str | None, gates: str | None, stamp: tuple = ()
+):
+    """Inputs read once per process (workers run many combinations) while they are unchanged."""
+    from analysis.inputs.catalog import read_catalog
+    from analysis.inputs.gate_rules import read_gates
+    from analysis.inputs.graph_rules import read_graph_rules
+    from analysis.inputs.rubric import read_rubric
+    from analysis.resources import DEFAULT_GATES, DEFAULT_GRAPH_RULES, DEFAULT_RUBRIC
+
+    scoring = read_rubric(Path(rubric or DEFAULT_RUBRIC))
+    return (
+        read_catalog(Path(catalog), vocabulary=scoring.vocabulary),
+        scoring,
+        read_graph_rules(Path(rules or DEFAULT_GRAPH_RULES)),
+        read_gates(Path(gates or DEFAULT_GATES)),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _base(path: str, stamp: tuple = ()):
+    from analysis.inputs.scenario import read_scenario
+
+    return read_scenario(Path(path))
+
+
+def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
+    """One row of a sweep's table; an error becomes a row too (status ``error``).
+
+    ``job`` holds ``catalog``, ``base`` (scenario path), ``parameters``,
+    ``combination`` (its index) and optionally ``rubric``, ``rules``, ``gates``.
+    Plain data in, plain data out, so that any executor can run it.
+    """
+    from analysis.inputs.catalog_records import scale_efforts
+    from analysis.plan.risk import schedule_risk
+    from analysis.plan.scenarios import assess, vary
+
+    parameters = dict(job["parameters"])
+    started = time.perf_counter()
+    row: dict[str, Any] = {
+        "combination": job["combination"],
+        "key": combination_key(parameters),
+        **parameters,
+    }
+    try:
+        files = (job["catalog"], job.get("rubric"), job.get("rules"), job.get("gates"))
+        catalog, scoring, graph_rules, gates = _inputs(*files, stamp=_stamp(*files))
+        scenario = _base(job["base"], _stamp(job["base"]))
+        changes = {
+            k: parameters[k]
+            for k in ("budget_hours", "task_cap", "appetite", "lanes")
+            if k in parameters
+        }
+        capacities = {
+            k.removeprefix("capacity."): v
+            for k, v in parameters.items()
+            if k.startswith("capacity.")
+        }
+        if capacities:
+            changes["resources"] = tuple(
+                replace(r, capacity=capacities.get(r.name, r.capacity)) for r in scenario.resources
+            )
+        scenario = vary(scenario, **changes)
+        factor = parameters.get("effort_factor", 1.0)
+        tasks = scale_efforts(catalog, factor) if factor != 1.0 else catalog
+        result = assess(
+            tasks, scenario, scoring, graph_rules, gates=gates, simulate=False, explain_limit=0
+        )
+        selection, timeline = result.selection, result.timeline
+        totals = selection.totals
+        row.update(
+            status=selection.status,
+            value=totals.value,
+            hours=round(totals.hours, 6),
+            tasks=totals.tasks,
+            units=totals.units,
+            **{level: totals.risk.get(level, 0) for level in LEVELS},
+            risk_score=sum(result.audit.scores[t].score for t in selection.selected),
+            violations=len(selection.violations),
+        )
+        row["schedule"] = "none asked" if timeline is None else timeline.status
+        if timeline is None:  # one lane, no boxes, no resources: the work back to back
+            row["finish_hours"] = row["hours"]
+        elif timeline.ok:
+            row["finish_hours"] = round(timeline.makespan_hours, 6)
+            runs = [
+                schedule_risk(
+                    timeline,
+                    replace(scenario.risk, seed=seed),
+                    {r.name: r.capacity for r in scenario.resources},
+                )
+                for seed in range(int(parameters.get("mc_seeds", 1)))
+            ]
+            p80 = [r.p80 for r in runs]
+            row["p80_hours"] = round(sum(p80) / len(p80), 6)
+            row["p80_spread"] = round(max(p80) - min(p80), 6)
+            if runs[0].within_budget is not None:
+                row["within_budget"] = round(sum(r.within_budget for r in runs) / len(runs), 6)
+    except Exception as exc:  # recorded, and the sweep goes on
+        row.update(status="error", error=f"{type(exc).__name__}: {exc}")
+        if os.environ.get("ASSESS_SWEEP_TRACEBACK"):
+            traceback.print_exc()
+    row["seconds"] = round(time.perf_counter() - started, 3)  # the checkpoint's, not the table's
+    return row
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished sweep: its table and where it was written."""
+
+    table: pd.DataFrame
+    csv: Path
+    parquet: Path
+    ran: int
+    resumed: int
+    failed: int
+    references: pd.DataFrame
+    name: str = "sweep"
+
+
+def _jobs(catalog: str, sweep: Sweep, extra: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "catalog": catalog,
+            "base": str(sweep.base),
+            "parameters": params,
+            "combination": i,
+            **extra,
+        }
+        for i, params in enumerate(combinations(sweep))
+    ]
+
+
+@functools.lru_cache(maxsize=1)
+def _code_digest() -> bytes:
+    """The package's own code: an edited module changes answers as much as an edited input.
+
+    (The version string alone stays the same in a working copy or an editable install.)
+    """
+    digest = hashlib.sha256()
+    package = Path(__file__).parent.parent
+    for module in sorted(package.rglob("*.py")):
+        name = module.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\0" + module.read_bytes())
+    return digest.digest()
+
+
+def _fingerprint(paths: Iterable[Path]) -> str:
+    """What a checkpoint's rows were computed from: the inputs' bytes and this package's code."""
+    digest = hashlib.sha256(_code_digest())
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def run_sweep(
+    catalog: str | os.PathLike,
+    sweep: Sweep,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out: str | os.PathLike | None = None,
+    reports: str | os.PathLike | None = None,
+    progress: bool = False,
+    rubric: str | os.PathLike | None = None,
+    rules: str | os.PathLike | None = None,
+    gates: str | os.PathLike | None = None,
+) -> SweepResult:
+    """Run every combination of a sweep and write its table; see the module docstring.
+
+    ``workers`` local processes (default: one per core; 1 runs in this
+    process), or the Dask cluster at ``scheduler``. ``out`` defaults to
+    ``<reports>/<catalog>/sweeps/<sweep name>/``, where ``reports`` defaults to
+    ``reports/`` in the working folder. Rows already in its checkpoint
+    (``progress.jsonl``) and computed from the same inputs are not run again.
+
+    Raises
+    ------
+    InputError
+        (a subclass) when the catalog, the base scenario or the sweep is bad,
+        the folder cannot be created or written in, or ``scheduler`` is not an
+        address, before anything runs.
+    """
+    from analysis.files import check_folder, write_text_atomic
+    from analysis.plan.scenarios import check_files
+    from analysis.resources import DEFAULT_GATES, DEFAULT_GRAPH_RULES, DEFAULT_RUBRIC
+
+    if scheduler:
+        check_scheduler(scheduler)
+    _check_size(sweep.vary, Where(sweep.source or "<memory>", record="sweep", error=SweepError))
+    catalog_path = Path(catalog).resolve()
+    tasks, (base, *_) = check_files(
+        catalog_path, [sweep.base, *sweep.compare_with], rubric=rubric, rules=rules, gates=gates
+    )
+    resources = {r.name for r in base.resources}
+    for key in sweep.vary:
+        name = key.removeprefix("capacity.")
+        if key.startswith("capacity.") and name not in resources:
+            raise SweepError(
+                f"the base scenario {sweep.base.name} has no resource '{name}' "
+                f"(it has {', '.join(sorted(resources)) or 'none'})",
+                source=sweep.source,
+                field=f"vary.{key}",
+            )
+    folder = check_folder(
+        Path(out) if out else Path(reports or REPORTS_DIR) / tasks.name / "sweeps" / sweep.name
+    )
+    inputs = {
+        "rubric": Path(rubric or DEFAULT_RUBRIC).resolve(),
+        "rules": Path(rules or DEFAULT_GRAPH_RULES).resolve(),
+        "gates": Path(gates or DEFAULT_GATES).resolve(),
+    }
+    sources = [catalog_path, sweep.base.resolve(), *inputs.values()]
+    fingerprint = _fingerprint(sources)
+    files = {k: str(v) for k, v in inputs.items()}
+    jobs = _jobs(str(catalog_path), sweep, files)
+    keys = {combination_key(job["parameters"]): job for job in jobs}
+    if len(keys) < len(jobs):  # numbered 0..n-1 only when no two are the same
+        raise SweepError(
+            "two combinations are the same: an axis gives a value twice",
+            source=sweep.source,
+            record="sweep",
+            field="vary",
+        )
+    references = _references(str(catalog_path), sweep, files)
+    folder.mkdir(parents=True, exist_ok=True)
+    checkpoint = folder / "progress.jsonl"
+    finished: dict[str, dict[str, Any]] = {}
+    if checkpoint.exists():
+        for line in checkpoint.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by an interruption
+            if row.get("inputs") == fingerprint and row.get("status") != "error":
+                finished[row["key"]] = row
+    todo = [job for key, job in keys.items() if key not in finished]
+    resumed = len(keys) - len(todo)
+    rows = {key: finished[key] for key in keys if key in finished}
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(
+            total=len(keys), initial=resumed, unit="combination", file=sys.stderr, smoothing=0
+        )
+    with checkpoint.open("a", encoding="utf-8") as log:
+        if checkpoint.stat().st_size and not checkpoint.read_bytes().endswith(b"\n"):
+            log.write("\n")  # end the line an interruption cut short
+
+        def done(row: dict[str, Any]) -> None:
+            row["inputs"] = fingerprint
+            rows[row["key"]] = row
+            log.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            log.flush()
+            if bar is not None:
+                bar.update(1)
+
+        try:
+            execute(
+                run_combination,
+                todo,
+                default_workers() if workers is None else workers,
+                scheduler,
+                done,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+    for key, job in keys.items():  # the combination index follows the current file
+        rows[key]["combination"] = job["combination"]
+    table = _table([rows[key] for key in keys], list(sweep.vary))
+    csv_path, parquet_path = folder / "results.csv", folder / "results.parquet"
+    write_text_atomic(csv_path, table.to_csv(index=False, lineterminator="\n"))
+    about = {
+        "name": sweep.name,
+        "sweep": str(Path(sweep.source).resolve()) if sweep.source else None,
+        "catalog": tasks.name,
+        "inputs": [str(p) for p in sources],
+        "fingerprint": fingerprint,
+        "compare_with": [str(p.resolve()) for p in sweep.compare_with],
+        "vary": {k: list(v) for k, v in sweep.vary.items()},
+        "combinations": len(table),
+        "failed": int((table["status"] == "error").sum()),
+    }
+    write_text_atomic(folder / ABOUT, json.dumps(about, ensure_ascii=False, indent=2) + "\n")
+    temporary = parquet_path.with_name(".results.parquet.tmp")
+    table.to_parquet(temporary, index=False)
+    os.replace(temporary, parquet_path)
+    write_text_atomic(folder / REFERENCES, references.to_csv(index=False, lineterminator="\n"))
+    return SweepResult(
+        table=table,
+        csv=csv_path,
+        parquet=parquet_path,
+        ran=len(todo),
+        resumed=resumed,
+        failed=int((table["status"] == "error").sum()),
+        references=references,
+        name=sweep.name,
+    )
+
+
+REFERENCES = "references.csv"
+
+
+ABOUT = "sweep.json"
+
+
+def sweep_info(folder: str | os.PathLike) -> dict[str, Any]:
+    """What a saved sweep records about itself, and ``current``: whether its inputs are unchanged.
+
+    ``current`` is False when an input file changed or is gone since the sweep ran
+    (rerun the sweep: unchanged combinations are not redone only if nothing changed).
+    """
+    path = Path(folder) / ABOUT
+    if not path.exists():
+        return {"name": Path(folder).name, "current": None}
+    about = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        current = _fingerprint(Path(p) for p in about["inputs"]) == about["fingerprint"]
+    except OSError:
+        current = False
+    return {**about, "current": current}
+
+
+def _references(catalog: str, sweep: Sweep, extra: Mapping[str, Any]) -> pd.DataFrame:
+    """The plans a sweep is compared with, as rows like its own (computed here: they are few)."""
+    rows = []
+    for i, path in enumerate(sweep.compare_with):
+        row = run_combination(
+            {"catalog": catalog, "base": str(path), "parameters": {}, "combination": i, **extra}
+        )
+        rows.append({"reference": _base(str(path), _stamp(str(path))).name, **row})
+    table = _table(rows, [])
+    table.insert(0, "reference", pd.Series([r["reference"] for r in rows], dtype="string"))
+    return table.drop(columns=["combination", "key"])
+
+
+def _table(rows: Iterable[dict[str, Any]], parameters: list[str]) -> pd.DataFrame:
+    columns = ["combination", "key", *parameters, *COLUMNS[2:]]
+    table = pd.DataFrame(list(rows))
+    for column in columns:
+        if column not in table:
+            table[column] = None
+    table = table[columns].sort_values("combination", kind="stable").reset_index(drop=True)
+    for column in (
+        "value",
+        "hours",
+        "finish_hours",
+        "p80_hours",
+        "p80_spread",
+        "within_budget",
+        "risk_score",
+    ):
+        table[column] = pd.to_numeric(table[column], errors="coerce")
+    for column in ("tasks", "units", *LEVELS, "violations"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype("Int64")
+    for column in ("status", "schedule", "error"):
+        table[column] = table[column].astype("string")
+    return table
+
+
+def read_sweep_result(folder: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A saved sweep's table and the plans it was compared with (empty when none)."""
+    folder = Path(folder)
+    table = pd.read_parquet(folder / "results.parquet")
+    references = folder / REFERENCES
+    if references.exists() and references.stat().st_size:
+        others = pd.read_csv(references, dtype={"reference": "string"})
+    else:
+        others = pd.DataFrame(columns=["reference", *COLUMNS[2:]])
+    return table, others
+
+
+def latest_sweep(catalog_name: str, reports: str | os.PathLike | None = None) -> Path | None:
+    """The folder of a catalog's most recently written sweep, if any (ties: by name)."""
+    folder = Path(reports or REPORTS_DIR) / catalog_name / "sweeps"
+    tables = sorted(
+        folder.glob("*/results.parquet"), key=lambda p: (p.stat().st_mtime_ns, p.parent.name)
+    )
+    return tables[-1].parent if tables else None

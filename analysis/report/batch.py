@@ -1,0 +1,284 @@
+"""Batch reports: one weekly report per catalog in a folder, and an index page.
+
+:func:`render_reports` renders every catalog's report through the same
+executors as sweeps: local worker processes (the default),
+this process alone, or an existing Dask cluster. Each worker keeps one
+``python3`` kernel running for all the reports it renders
+(:class:`analysis.report.notebook.WarmKernel`), so kernel start-up and the
+notebook's imports are paid once per worker, not once per report. A catalog
+that is bad input, or whose report fails, is listed on the index page with
+its one-line error and does not stop the others; no earlier report is
+overwritten by a failed one. A catalog named like an earlier one (file name
+order) is bad input too: its report would overwrite the earlier one's.
+"""
+
+from __future__ import annotations
+
+import atexit
+import html
+import json
+import os
+import time
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis.errors import AnalysisError, CatalogError, InputError
+from analysis.files import check_folder, write_text_atomic
+from analysis.inputs.catalog import CATALOG_SUFFIXES, read_catalog
+from analysis.report.history import check_history, check_week, iso_week
+from analysis.resources import REPORTS_DIR
+
+__all__ = [
+    "find_catalogs",
+    "render_job",
+    "BatchResult",
+    "render_reports",
+]
+
+
+def find_catalogs(folder: str | os.PathLike) -> list[Path]:
+    """The catalog files of a folder (not its subfolders), in name order.
+
+    Raises
+    ------
+    InputError
+        When the folder does not exist or holds no catalog.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("is not a folder", source=str(folder))
+    found = sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in CATALOG_SUFFIXES and not p.name.startswith(".")
+    )
+    if not found:
+        raise InputError(
+            f"holds no catalog ({', '.join('*' + s for s in CATALOG_SUFFIXES)})", source=str(folder)
+        )
+    return found
+
+
+_KERNEL = None
+
+
+def _kernel():
+    """This process's warm kernel, started on first use and shut down at exit."""
+    global _KERNEL
+    if _KERNEL is None:
+        from analysis.report.notebook import WarmKernel
+
+        _KERNEL = WarmKernel()
+        atexit.register(_KERNEL.close)
+    return _KERNEL
+
+
+def render_job(job: Mapping[str, Any]) -> dict[str, Any]:
+    """Render one catalog's report; plain data in and out, errors become the row's ``error``."""
+    from analysis.report.render import render_report
+
+    started = time.perf_counter()
+    row: dict[str, Any] = {"catalog_file": job["catalog"], "status": "ok", "error": None}
+    try:
+        report = render_report(
+            job["catalog"],
+            job.get("scenarios") or [],
+            week=job["week"],
+            out=job["out"],
+            history=job.get("history"),
+            timeout=job.get("timeout", 600),
+            kernel=_kernel() if job.get("warm", True) else None,
+        )
+        plan = json.loads(report.plan_json.read_text(encoding="utf-8"))
+        row.update(
+            html=str(report.html),
+            name=plan["catalog"]["name"],
+            title=plan["catalog"].get("title") or plan["catalog"]["name"],
+            scenario=plan["scenario"]["name"],
+            selection=plan["status"],
+            tasks=plan["totals"]["tasks"],
+            value=plan["totals"]["value"],
+            hours=plan["totals"]["hours"],
+            risk=plan["totals"]["risk"],
+            violations=len(plan["violations"]),
+            size=report.size,
+        )
+    except InputError as exc:  # checked before any kernel runs
+        row.update(status="bad input", error=str(exc))
+    except AnalysisError as exc:
+        row.update(status="failed", error=str(exc))
+    except Exception as exc:  # recorded, and the batch goes on
+        row.update(status="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+    row["seconds"] = round(time.perf_counter() - started, 3)
+    return row
+
+
+def _same_names(catalogs: Sequence[Path]) -> list[dict[str, Any]]:
+    """Rows for the catalogs named like an earlier one (each name is its report's folder).
+
+    The first catalog of a name is rendered; a later one is bad input, named
+    with the earlier file. A catalog that cannot be read is left to its job,
+    which says why.
+    """
+    from analysis.inputs.rubric import read_rubric
+
+    vocabulary = read_rubric().vocabulary  # the rubric the reports read catalogs with
+    first_by_name: dict[str, Path] = {}
+    rows = []
+    for path in catalogs:
+        try:
+            name = read_catalog(path, vocabulary=vocabulary).name
+        except InputError:
+            continue
+        # Composed and decomposed forms look alike (and are one folder on some systems).
+        key = unicodedata.normalize("NFC", name)
+        if key not in first_by_name:
+            first_by_name[key] = path
+            continue
+        error = CatalogError(
+            f"{name!r} is also the name of {first_by_name[key].resolve()}, and a catalog's "
+            "name is its report's folder: give each catalog its own name",
+            source=str(path.resolve()),
+            record="catalog",
+            field="name",
+        )
+        rows.append(
+            {
+                "catalog_file": str(path.resolve()),
+                "status": "bad input",
+                "error": str(error),
+                "seconds": 0.0,
+            }
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """A finished batch: one row per catalog, and the index page."""
+
+    rows: tuple[dict[str, Any], ...]
+    index: Path
+    seconds: float
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if r["status"] != "ok"]
+
+
+def render_reports(
+    catalog_dir: str | os.PathLike,
+    scenarios: Sequence[str | os.PathLike] = (),
+    *,
+    week: str | None = None,
+    out: str | os.PathLike | None = None,
+    history: str | os.PathLike | None = None,
+    timeout: int = 600,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    warm: bool = True,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> BatchResult:
+    """Render every catalog's weekly report and the index page; see the module docstring.
+
+    The index is written as ``<out>/index-<week>.html`` and as ``<out>/index.html``.
+
+    ``warm=False`` starts a kernel per report (papermill's way), for comparison.
+
+    Raises
+    ------
+    InputError
+        When the folder is missing or holds no catalog, ``out`` cannot be
+        created or written in, ``history`` is not a history file, or
+        ``scheduler`` is not an address (a bad
+        catalog or scenario is reported on the index page instead, and the
+        rest go on).
+    """
+    from analysis.run.executors import check_scheduler, default_workers, execute
+
+    started = time.perf_counter()
+    week = check_week(week) if week else iso_week()
+    if scheduler:
+        check_scheduler(scheduler)
+    if history:
+        check_history(history)
+    out = check_folder(out or REPORTS_DIR)
+    catalogs = find_catalogs(catalog_dir)
+    rows: dict[str, dict[str, Any]] = {}
+
+    def done(row: dict[str, Any]) -> None:
+        rows[row["catalog_file"]] = row
+        if progress is not None:
+            progress(row)
+
+    for row in _same_names(catalogs):
+        done(row)
+    jobs = [
+        {
+            "catalog": str(catalog.resolve()),
+            "scenarios": [str(Path(s).resolve()) for s in scenarios],
+            "week": week,
+            "out": str(out.resolve()),
+            "history": str(Path(history).resolve()) if history else None,
+            "timeout": timeout,
+            "warm": warm,
+        }
+        for catalog in catalogs
+        if str(catalog.resolve()) not in rows
+    ]
+    out.mkdir(parents=True, exist_ok=True)  # before the workers make their folders in it
+    execute(
+        render_job,
+        jobs,
+        min(default_workers() if workers is None else workers, len(jobs)),
+        scheduler,
+        done,
+    )
+    ordered = tuple(rows[str(c.resolve())] for c in catalogs)
+    page = index_page(ordered, week, out)
+    index = out / f"index-{week}.html"
+    write_text_atomic(index, page)
+    write_text_atomic(out / "index.html", page)
+    return BatchResult(rows=ordered, index=index, seconds=time.perf_counter() - started)
+
+
+def index_page(rows: Sequence[Mapping[str, Any]], week: str, out: Path) -> str:
+    """The batch's index: one line per catalog, linking its report (relative links)."""
+    lines = []
+    for row in rows:
+        name = html.escape(Path(row["catalog_file"]).name)
+        if row["status"] != "ok":
+            lines.append(
+                f"<tr class='failed'><td>{name}</td><td colspan='6'>{html.escape(row['status'])}: "
+                f"{html.escape(row['error'] or '')}</td></tr>"
+            )
+            continue
+        link = html.escape(os.path.relpath(row["html"], out).replace(os.sep, "/"), quote=True)
+        mix = " / ".join(str(row["risk"].get(level, 0)) for level in ("LOW", "MEDIUM", "HIGH"))
+        lines.append(
+            f"<tr><td><a href='{link}'>{html.escape(row['title'])}</a><br><small>{name}</small>"
+            f"</td><td>{html.escape(row['scenario'])}: {html.escape(row['selection'])}</td>"
+            f"<td>{row['tasks']}</td><td>{row['value']:g}</td><td>{row['hours']:g}</td>"
+            f"<td>{mix}</td><td>{row['violations']}</td></tr>"
+        )
+    failed = sum(1 for r in rows if r["status"] != "ok")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Weekly reports {html.escape(week)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .4em .8em; text-align: left; }}
+tr.failed td {{ color: #b71c1c; }}
+</style></head><body>
+<h1>Weekly reports, {html.escape(week)}</h1>
+<p>{len(rows)} catalog(s), {len(rows) - failed} report(s), {failed} failed.</p>
+<table>
+<tr><th>Catalog</th><th>Plan</th><th>Tasks</th><th>Value</th><th>Hours</th>
+<th>LOW / MEDIUM / HIGH</th><th>Violations</th></tr>
+{chr(10).join(lines)}
+</table></body></html>
+"""

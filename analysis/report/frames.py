@@ -1,0 +1,477 @@
+"""Results as pandas DataFrames, for notebooks and reports.
+
+Each function turns one result into a table with plain columns. Text is kept
+verbatim: pandas escapes it when a notebook shows the table as HTML.
+
+Examples
+--------
+>>> from analysis import audit_catalog, read_catalog, read_rubric
+>>> from analysis.resources import SEED_CATALOG
+>>> rubric = read_rubric()
+>>> audit = audit_catalog(read_catalog(SEED_CATALOG, vocabulary=rubric.vocabulary), rubric)
+>>> list(tasks_frame(audit).columns[:5])
+['id', 'issue', 'title', 'risk', 'score']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from analysis.assess.audit import Audit
+from analysis.assess.graph import GraphFacts
+from analysis.assess.outcomes import OutcomeCoverage
+from analysis.assess.scoring import Score
+from analysis.model import LEVELS, Catalog, Finding, hours_text
+from analysis.plan.results import MEASURES, Assessment, Timeline, measures
+from analysis.report.history import Changes, changes, previous_snapshot, snapshot_of
+from analysis.report.markdown import escape_markdown, markdown_code
+
+__all__ = [
+    "tasks_frame",
+    "counts_frame",
+    "violations_frame",
+    "findings_frame",
+    "clusters_frame",
+    "blocked_frame",
+    "selection_frame",
+    "left_out_frame",
+    "outcomes_frame",
+    "measures_frame",
+    "gates_frame",
+    "changes_since",
+    "changes_frame",
+    "changes_summary",
+    "report_heading",
+    "plan_summary",
+    "frontier_frame",
+    "sweep_pivot",
+    "sweep_summary",
+    "gantt_rows",
+]
+
+
+def tasks_frame(audit: Audit) -> pd.DataFrame:
+    """One row per task: level, score, declared level, main reason and facts."""
+    rows = []
+    for task in audit.catalog.tasks:
+        score = audit.scores[task.id]
+        rows.append(
+            {
+                "id": task.id,
+                "issue": task.issue,
+                "title": task.title,
+                "risk": score.level,
+                "score": score.score,
+                "declared": task.declared_risk,
+                "main reason": score.main_reason,
+                "activity": task.activity,
+                "environment": task.environment,
+                "touches": ", ".join(task.touches),
+                "hours": task.effort.hours,
+                "value": task.value,
+                "status": task.status,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def counts_frame(audit: Audit) -> pd.DataFrame:
+    """Declared, listed and computed counts per scope and measure."""
+    return pd.DataFrame(
+        [
+            {
+                "scope": row.scope,
+                "measure": row.measure,
+                "declared": row.declared,
+                "listed": row.listed,
+                "computed": row.computed,
+                "agrees": row.agrees,
+            }
+            for row in audit.counts
+        ]
+    )
+
+
+def violations_frame(assessments: Sequence[Assessment]) -> pd.DataFrame:
+    """Every scenario's violations, with the scenario's name."""
+    rows = [
+        {
+            "scenario": a.scenario.name,
+            "kind": v.kind,
+            "message": v.message,
+            "tasks": ", ".join(v.tasks),
+        }
+        for a in assessments
+        for v in a.selection.violations
+    ]
+    return pd.DataFrame(rows, columns=["scenario", "kind", "message", "tasks"])
+
+
+def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
+    """Findings (or violations) as kind, message and tasks."""
+    return pd.DataFrame(
+        [{"kind": f.kind, "message": f.message, "tasks": ", ".join(f.tasks)} for f in findings],
+        columns=["kind", "message", "tasks"],
+    )
+
+
+def clusters_frame(facts: GraphFacts) -> pd.DataFrame:
+    """Overlap clusters: tasks, duplicates, levels and the evidence that joined them."""
+    return pd.DataFrame(
+        [
+            {
+                "cluster": c.id,
+                "tasks": ", ".join(c.tasks),
+                "issues": ", ".join(f"#{i}" for i in c.issues),
+                "duplicates": "; ".join(", ".join(d.tasks) for d in c.duplicates),
+                "levels": ", ".join(c.levels),
+                "mixed risk": c.mixed,
+                "evidence": "; ".join(f"{kind} {value}" for kind, value, _ in c.evidence),
+            }
+            for c in facts.clusters
+        ],
+        columns=["cluster", "tasks", "issues", "duplicates", "levels", "mixed risk", "evidence"],
+    )
+
+
+def blocked_frame(facts: GraphFacts) -> pd.DataFrame:
+    """Blocked tasks with the chain that blocks them."""
+    return pd.DataFrame(
+        [{"task": task, "chain": " → ".join(chain)} for task, chain in facts.blocked.items()],
+        columns=["task", "chain"],
+    )
+
+
+def selection_frame(assessment: Assessment) -> pd.DataFrame:
+    """The selected tasks with their level, hours, value and, if scheduled, phase and times."""
+    catalog, scores = assessment.catalog, assessment.audit.scores
+    slots = {}
+    if assessment.timeline is not None:
+        slots = {t: s for s in assessment.timeline.slots for t in s.tasks}
+    rows = []
+    for task_id in assessment.selection.selected:
+        task, slot = catalog.task_by_id[task_id], slots.get(task_id)
+        rows.append(
+            {
+                "id": task_id,
+                "issue": task.issue,
+                "title": task.title,
+                "risk": scores[task_id].level,
+                "hours": task.effort.hours,
+                "value": task.value,
+                "phase": slot.phase if slot else None,
+                "lane": None if slot is None or slot.lane is None else slot.lane + 1,
+                "start": hours_text(slot.start_hours) if slot else None,
+                "end": hours_text(slot.end_hours) if slot else None,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["id", "issue", "title", "risk", "hours", "value", "phase", "lane", "start", "end"],
+    )
+
+
+def left_out_frame(assessment: Assessment) -> pd.DataFrame:
+    """Every task left out, with its kind of reason and the reason."""
+    catalog, scores = assessment.catalog, assessment.audit.scores
+    return pd.DataFrame(
+        [
+            {
+                "id": item.task,
+                "title": catalog.task_by_id[item.task].title,
+                "risk": scores[item.task].level,
+                "kind": item.kind,
+                "reason": item.reason,
+            }
+            for item in assessment.selection.left_out
+        ],
+        columns=["id", "title", "risk", "kind", "reason"],
+    )
+
+
+def outcomes_frame(outcomes: Sequence[OutcomeCoverage]) -> pd.DataFrame:
+    """Outcome coverage per area, with the document's targets."""
+    return pd.DataFrame(
+        [
+            {
+                "area": row.area,
+                "selected": len(row.selected),
+                "open": row.total,
+                "share": f"{row.share:.0%}",
+                "untouched": row.untouched,
+                "targets": "; ".join(t.target for t in row.targets),
+                "tasks": ", ".join(row.selected),
+            }
+            for row in outcomes
+        ],
+        columns=["area", "selected", "open", "share", "untouched", "targets", "tasks"],
+    )
+
+
+def measures_frame(assessments: Sequence[Assessment]) -> pd.DataFrame:
+    """Measures of each assessment, one column per scenario."""
+    frame = pd.DataFrame({a.scenario.name: measures(a) for a in assessments}, index=list(MEASURES))
+    frame.index.name = "measure"
+    return frame
+
+
+def gates_frame(assessment: Assessment) -> pd.DataFrame:
+    """The safety gates: mode, the seed's wording, and what the selection breaks of each."""
+    broken: dict[str, list[str]] = {}
+    for violation in assessment.selection.violations:
+        if violation.kind == "gate":
+            broken.setdefault(violation.details["gate"], []).append(
+                f"{violation.details['missing']}: {', '.join(violation.tasks)}"
+            )
+    rows = []
+    for gate in assessment.gates:
+        enforced = assessment.enforcing(gate)
+        status = "; ".join(broken.get(gate.id, [])) or (
+            f"enforced by {', '.join(enforced)}" if enforced else "kept"
+        )
+        rows.append(
+            {"gate": gate.id, "mode": gate.mode, "criterion": gate.wording, "status": status}
+        )
+    return pd.DataFrame(rows, columns=["gate", "mode", "criterion", "status"])
+
+
+def changes_since(
+    history: str | os.PathLike | None, assessment: Assessment, week: str
+) -> tuple[str, pd.DataFrame]:
+    """What changed since the previous snapshot of this catalog and scenario.
+
+    Returns a one-line summary and the table of changes (empty without history).
+    """
+    if not history:
+        return "No history given: nothing to compare with.", changes_frame(_NO_CHANGE, {})
+    found = previous_snapshot(history, assessment.catalog.name, assessment.scenario.name, week)
+    if found is None:
+        return f"No earlier week of {assessment.scenario.name} in the history.", changes_frame(
+            _NO_CHANGE, {}
+        )
+    earlier, snapshot = found
+    delta = changes(snapshot, snapshot_of(assessment))
+    titles = {t.id: t.title for t in assessment.catalog.tasks}
+    titles.update({t: v["title"] for t, v in snapshot["tasks"].items() if t not in titles})
+    frame = changes_frame(delta, titles)
+    return changes_summary(frame, earlier), frame
+
+
+_NO_CHANGE = Changes((), (), (), (), (), (), ())
+
+
+def changes_frame(delta: Changes, titles: dict[str, str]) -> pd.DataFrame:
+    """What changed since the previous week, one row per change."""
+    rows = [{"change": "new task", "task": t, "detail": ""} for t in delta.new]
+    rows += [{"change": "removed", "task": t, "detail": ""} for t in delta.removed]
+    rows += [{"change": "done", "task": t, "detail": ""} for t in delta.done]
+    rows += [
+        {"change": "status", "task": t, "detail": f"{a} → {b}"}
+        for t, a, b in delta.status_changed
+        if b != "done"
+    ]
+    rows += [
+        {"change": "level", "task": t, "detail": f"{a} → {b}"} for t, a, b in delta.level_changed
+    ]
+    rows += [{"change": "now selected", "task": t, "detail": ""} for t in delta.joined_selection]
+    rows += [
+        {"change": "no longer selected", "task": t, "detail": ""} for t in delta.left_selection
+    ]
+    frame = pd.DataFrame(rows, columns=["change", "task", "detail"])
+    frame.insert(2, "title", [titles.get(t, "") for t in frame["task"]])
+    return frame
+
+
+#: How the summary words a kind of change of :func:`changes_frame` ("{n} {kind}" otherwise).
+_CHANGE_COUNTS = {
+    "new task": "{} new",
+    "status": "{} status change(s)",
+    "level": "{} level change(s)",
+}
+
+
+def changes_summary(frame: pd.DataFrame, earlier: str) -> str:
+    """One sentence that counts every kind of change the table of changes lists.
+
+    >>> frame = pd.DataFrame({"change": ["new task", "removed", "removed"]})
+    >>> changes_summary(frame, "2026-W41")
+    'Since 2026-W41: 1 new, 2 removed.'
+    >>> changes_summary(frame.iloc[:0], "2026-W41")
+    'Nothing changed since 2026-W41.'
+    """
+    counts = frame["change"].value_counts(sort=False)  # in the table's order
+    parts = [_CHANGE_COUNTS.get(kind, "{} " + kind).format(n) for kind, n in counts.items()]
+    return f"Since {earlier}: {', '.join(parts)}." if parts else f"Nothing changed since {earlier}."
+
+
+def report_heading(assessment: Assessment, week: str) -> str:
+    """One markdown paragraph that says what the report is about (catalog text escaped)."""
+    catalog, audit = assessment.catalog, assessment.audit
+    mix = ", ".join(f"{n} {level}" for level, n in audit.level_counts().items())
+    title = escape_markdown(catalog.title or catalog.name)
+    source = f" Source: {markdown_code(catalog.source)}." if catalog.source else ""
+    return (
+        f"**{title}** — week **{week}**. {len(catalog)} tasks ({mix}); "
+        f"{len(audit.findings)} finding(s) about the catalog; scenario "
+        f"**{escape_markdown(assessment.scenario.name)}**: {assessment.selection.status}.{source}"
+    )
+
+
+def plan_summary(assessment: Assessment) -> pd.DataFrame:
+    """The plan's headline figures as a two-column table."""
+    selection, scenario = assessment.selection, assessment.scenario
+    totals = selection.totals
+    rows = [
+        ("scenario", scenario.name),
+        ("status", selection.status),
+        ("appetite", scenario.appetite),
+        ("budget", "none" if scenario.budget_hours is None else hours_text(scenario.budget_hours)),
+        ("task cap", "none" if scenario.task_cap is None else scenario.task_cap),
+        ("tasks selected", f"{totals.tasks} in {totals.units} units of work"),
+        ("hours of work", hours_text(totals.hours)),
+        ("value", f"{totals.value:g}"),
+        ("risk mix", ", ".join(f"{n} {level}" for level, n in totals.risk.items())),
+    ]
+    if selection.baseline is not None and selection.gain_over_greedy is not None:
+        rows.append(("gain over greedy", f"{selection.gain_over_greedy:+g}"))
+    if assessment.timeline is not None:
+        timeline = assessment.timeline
+        finish = hours_text(timeline.makespan_hours) if timeline.ok else "no schedule fits"
+        rows.append(("finish", finish))
+    if assessment.risk is not None:
+        risk = assessment.risk
+        rows.append(
+            (
+                "P50 / P80 / P95 finish",
+                " / ".join(hours_text(v) for v in (risk.p50, risk.p80, risk.p95)),
+            )
+        )
+        if risk.within_budget is not None:
+            rows.append(("chance to finish within budget", f"{risk.within_budget:.0%}"))
+    rows.append(("violations", len(selection.violations)))
+    return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+
+
+def frontier_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """A sweep's frontier, one row per distinct point, best value first."""
+    from analysis.plan.frontier import frontier_points
+
+    points = frontier_points(table)
+    if points.empty:
+        return pd.DataFrame(columns=["value", "finish (h)", "risk", "first combination"])
+    frame = pd.DataFrame(
+        {
+            "value": points["value"],
+            "finish (h)": points["finish_hours"].round(3),
+            "work (h)": points["hours"].round(3),
+            "tasks": points["tasks"],
+            "LOW / MEDIUM / HIGH": [
+                " / ".join(str(row[level]) for level in LEVELS) for _, row in points.iterrows()
+            ],
+            "risk": points["risk_score"],
+            "P80 finish (h)": points["p80_hours"].round(2),
+            "chance in budget": points["within_budget"].map(
+                lambda p: "-" if pd.isna(p) else f"{p:.0%}"
+            ),
+            "reached by": points["reached_by"],
+            "first combination": [
+                f"#{c} {s}" for c, s in zip(points["combination"], points["settings"], strict=True)
+            ],
+        }
+    )
+    return frame.reset_index(drop=True)
+
+
+def sweep_pivot(
+    table: pd.DataFrame, rows: str | None = None, columns: str | None = None, measure: str = "value"
+) -> pd.DataFrame:
+    """``measure`` by two varied parameters, the others at their first value (blank: no plan).
+
+    Answers "how much more with more time, with two people" at a glance; the
+    defaults are the sweep's first two parameters.
+    """
+    from analysis.plan.frontier import parameters_of
+
+    parameters = parameters_of(table)
+    rows = rows or parameters[0]
+    columns = columns or (parameters[1] if len(parameters) > 1 else None)
+    kept = table.assign(
+        **{measure: table[measure].where(~table["status"].isin(["infeasible", "error"]))}
+    )
+    for other in parameters:
+        if other not in (rows, columns):
+            kept = kept[kept[other] == table[other].iloc[0]]
+    if columns is None:
+        return kept.set_index(rows)[[measure]]
+    return kept.pivot_table(index=rows, columns=columns, values=measure, aggfunc="first")
+
+
+def sweep_summary(folder: str | os.PathLike, table: pd.DataFrame, compared: pd.DataFrame) -> str:
+    """Markdown: which sweep, whether it is current, what ran, and where compared plans stand."""
+    from analysis.plan.frontier import parameters_of, place
+    from analysis.plan.sweeps import sweep_info
+
+    info = sweep_info(folder)
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(table["status"].value_counts().items()))
+    varied = ", ".join(f"{p} ({table[p].nunique()} value(s))" for p in parameters_of(table))
+    current = {
+        True: "computed from the current inputs",
+        False: "**computed from inputs that have changed since: run the sweep again**",
+        None: "inputs not recorded",
+    }[info.get("current")]
+    lines = [
+        f"Sweep **{escape_markdown(info.get('name'))}** ({current}): {len(table)} combinations "
+        f"varying {escape_markdown(varied)}; selections: {statuses}."
+    ]
+    for placement in place(compared, table):
+        lines.append(f"- {escape_markdown(placement.verdict)}")
+    return "\n".join(lines)
+
+
+def gantt_rows(timeline: Timeline, catalog: Catalog, scores: Mapping[str, Score]) -> pd.DataFrame:
+    """One row per scheduled task: phase, lane, task, title, start, end, level, ...
+
+    Start and end are hours from the plan's start. A piece of work that covers
+    several tasks (merged duplicates, a plan item) gives each of them a row
+    with the same times; ``job`` names the piece.
+    """
+    rows = []
+    for slot in timeline.slots:
+        for task_id in slot.tasks or ("",):
+            task = catalog.task_by_id.get(task_id)
+            rows.append(
+                {
+                    "phase": slot.phase,
+                    "lane": slot.lane,
+                    "task": task_id or None,
+                    "title": task.title if task else slot.label,
+                    "start": slot.start_hours,
+                    "end": slot.end_hours,
+                    "hours": slot.end_hours - slot.start_hours,
+                    "level": scores[task_id].level if task else None,
+                    "issue": task.issue if task else None,
+                    "activity": task.activity if task else None,
+                    "job": slot.job,
+                    "label": slot.label,
+                    "uses": ", ".join(slot.uses),
+                }
+            )
+    columns = [
+        "phase",
+        "lane",
+        "task",
+        "title",
+        "start",
+        "end",
+        "hours",
+        "level",
+        "issue",
+        "activity",
+        "job",
+        "label",
+        "uses",
+    ]
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,239 @@
+"""Weekly history: one snapshot per catalog, scenario and week, in SQLite.
+
+A snapshot keeps what a weekly report needs to say what changed: every task's
+title, status, issue and level, the selection, and the schedule. Saving a
+week replaces that week's snapshot in one transaction. :func:`changes` compares
+two snapshots: new and removed tasks, tasks done, levels and statuses that
+changed, tasks that came into or went out of the selection.
+
+Examples
+--------
+>>> before = {"tasks": {"A": {"title": "a", "status": "todo", "level": "LOW", "issue": 1}},
+...           "selected": ["A"]}
+>>> after = {"tasks": {"A": {"title": "a", "status": "done", "level": "LOW", "issue": 1},
+...                    "B": {"title": "b", "status": "todo", "level": "HIGH", "issue": 1}},
+...          "selected": []}
+>>> delta = changes(before, after)
+>>> delta.new, delta.done, delta.left_selection
+(('B',), ('A',), ('A',))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Mapping
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis.errors import HistoryError, InputError
+from analysis.files import check_folder
+
+__all__ = [
+    "iso_week",
+    "check_week",
+    "check_history",
+    "snapshot_of",
+    "save_snapshot",
+    "previous_snapshot",
+    "Changes",
+    "changes",
+]
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS snapshots (
+    catalog TEXT NOT NULL,
+    scenario TEXT NOT NULL,
+    week TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (catalog, scenario, week)
+)
+"""
+
+
+def iso_week(day: dt.date | None = None) -> str:
+    """The ISO week of ``day`` (today by default), as ``YYYY-Www``.
+
+    >>> iso_week(dt.date(2026, 11, 29))
+    '2026-W48'
+    """
+    year, week, _ = (day or dt.date.today()).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def check_week(week: str) -> str:
+    """``week`` if it is a real ISO week such as ``2026-W48``.
+
+    Raises
+    ------
+    HistoryError
+        When it is not.
+
+    >>> check_week("2026-W48")
+    '2026-W48'
+    >>> check_week("0000-W01")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.HistoryError: field 'week': '0000-W01' is not an ISO week such as 2026-W48
+    """
+    match = _WEEK.match(week)
+    if match:
+        year, number = int(match.group(1)), int(match.group(2))
+        if dt.MINYEAR <= year <= dt.MAXYEAR:  # no week of year 0
+            last = dt.date(year, 12, 28).isocalendar()[1]
+            if 1 <= number <= last:
+                return week
+    raise HistoryError(f"'{week}' is not an ISO week such as 2026-W48", field="week")
+
+
+def check_history(path: str | os.PathLike) -> Path:
+    """``path`` if it is a history file (SQLite), or one can be made there; nothing is written.
+
+    Raises
+    ------
+    HistoryError
+        When it is a folder, a file that is not SQLite, or cannot be made.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise HistoryError("is a folder, not a history file (SQLite)", source=str(path))
+    if not path.exists():
+        try:
+            check_folder(path.parent)
+        except InputError as exc:
+            raise HistoryError(f"cannot make the history here: {exc}", source=str(path)) from None
+        return path
+    try:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True)) as connection:
+            connection.execute("SELECT name FROM sqlite_master").fetchall()
+    except (OSError, sqlite3.Error) as exc:
+        raise HistoryError(f"not a history file (SQLite): {exc}", source=str(path)) from None
+    return path
+
+
+def snapshot_of(assessment: Any) -> dict[str, Any]:
+    """What a week's report keeps of an assessment (plain, JSON-ready data)."""
+    catalog, scores = assessment.catalog, assessment.audit.scores
+    slots = {}
+    if assessment.timeline is not None:
+        for slot in assessment.timeline.slots:
+            for task in slot.tasks:
+                slots[task] = {
+                    "phase": slot.phase,
+                    "start": slot.start_hours,
+                    "end": slot.end_hours,
+                }
+    return {
+        "tasks": {
+            task.id: {
+                "title": task.title,
+                "issue": task.issue,
+                "status": task.status,
+                "level": scores[task.id].level,
+            }
+            for task in catalog.tasks
+        },
+        "selected": list(assessment.selection.selected),
+        "status": assessment.selection.status,
+        "schedule": slots,
+    }
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, timeout=60)  # batch reports write side by side
+        connection.execute(_SCHEMA)
+    except (OSError, sqlite3.Error) as exc:
+        raise HistoryError(f"cannot open the history: {exc}", source=str(path)) from exc
+    return connection
+
+
+def save_snapshot(
+    path: str | os.PathLike, catalog: str, scenario: str, week: str, snapshot: Mapping[str, Any]
+) -> None:
+    """Store (or replace) one week's snapshot, in one transaction."""
+    check_week(week)
+    data = json.dumps(snapshot, ensure_ascii=False, sort_keys=True)
+    with closing(_connect(Path(path))) as connection, connection:
+        connection.execute(
+            "INSERT OR REPLACE INTO snapshots (catalog, scenario, week, data) VALUES (?, ?, ?, ?)",
+            (catalog, scenario, week, data),
+        )
+
+
+def previous_snapshot(
+    path: str | os.PathLike, catalog: str, scenario: str, week: str
+) -> tuple[str, dict[str, Any]] | None:
+    """The latest snapshot before ``week`` of this catalog and scenario, with its week."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    with closing(_connect(path)) as connection:
+        row = connection.execute(
+            "SELECT week, data FROM snapshots WHERE catalog = ? AND scenario = ? AND week < ? "
+            "ORDER BY week DESC LIMIT 1",
+            (catalog, scenario, check_week(week)),
+        ).fetchone()
+    return None if row is None else (row[0], json.loads(row[1]))
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed between two snapshots (task ids, in the later snapshot's order)."""
+
+    new: tuple[str, ...]
+    removed: tuple[str, ...]
+    done: tuple[str, ...]
+    status_changed: tuple[tuple[str, str, str], ...]  # (task, before, after)
+    level_changed: tuple[tuple[str, str, str], ...]
+    joined_selection: tuple[str, ...]
+    left_selection: tuple[str, ...]
+
+    @property
+    def any(self) -> bool:
+        return any(
+            (
+                self.new,
+                self.removed,
+                self.done,
+                self.status_changed,
+                self.level_changed,
+                self.joined_selection,
+                self.left_selection,
+            )
+        )
+
+
+def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> Changes:
+    """What changed from the ``before`` snapshot to the ``after`` one."""
+    old, new = before["tasks"], after["tasks"]
+    order = list(new) + [t for t in old if t not in new]
+    was, now = set(before["selected"]), set(after["selected"])
+    common = [t for t in order if t in old and t in new]
+    return Changes(
+        new=tuple(t for t in order if t in new and t not in old),
+        removed=tuple(t for t in order if t in old and t not in new),
+        done=tuple(t for t in common if new[t]["status"] == "done" and old[t]["status"] != "done"),
+        status_changed=tuple(
+            (t, old[t]["status"], new[t]["status"])
+            for t in common
+            if old[t]["status"] != new[t]["status"]
+        ),
+        level_changed=tuple(
+            (t, old[t]["level"], new[t]["level"])
+            for t in common
+            if old[t]["level"] != new[t]["level"]
+        ),
+        joined_selection=tuple(t for t in order if t in now and t not in was),
+        left_selection=tuple(t for t in order if t in was and t not in now),
+    )

@@ -1,0 +1,203 @@
+"""Running notebooks: papermill for one report, a warm kernel for many.
+
+:func:`run_notebook` executes a notebook with papermill on the ``python3``
+kernel, with a timeout per cell, after refusing parameters the notebook does
+not declare (papermill would only warn). :class:`WarmKernel` keeps one
+kernel running for a batch: each notebook gets its parameters injected
+(:func:`inject_parameters`, papermill's cell layout), runs with nbclient
+after the kernel's variables are cleared, and modules already imported stay
+imported. A cell that fails becomes a :class:`~analysis.errors.ReportError`
+naming the cell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from analysis.errors import ReportError
+
+__all__ = [
+    "notebook_parameters",
+    "inject_parameters",
+    "run_notebook",
+    "WarmKernel",
+]
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
+
+#: The tag of the cell that holds the injected parameters (papermill's name for it).
+INJECTED = "injected-parameters"
+
+
+def notebook_parameters(path: str | os.PathLike) -> tuple[str, ...]:
+    """Names of the parameters a notebook declares in its ``parameters`` cell."""
+    import papermill
+
+    return tuple(papermill.inspect_notebook(str(path)))
+
+
+def inject_parameters(notebook: NotebookNode, parameters: dict[str, object]) -> NotebookNode:
+    """The notebook with a cell assigning ``parameters`` after its ``parameters`` cell.
+
+    The new cell is tagged ``injected-parameters``, as papermill tags it; an
+    earlier injected cell is replaced. Values are written as Python literals.
+
+    >>> import nbformat
+    >>> node = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("week = None")])
+    >>> node.cells[0].metadata["tags"] = ["parameters"]
+    >>> print(inject_parameters(node, {"week": "2026-W48"}).cells[1].source)
+    # Parameters
+    week = '2026-W48'
+    """
+    import nbformat
+
+    cells = [c for c in notebook.cells if INJECTED not in c.metadata.get("tags", [])]
+    lines = ["# Parameters", *(f"{name} = {value!r}" for name, value in parameters.items())]
+    cell = nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": [INJECTED]})
+    tagged = [i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])]
+    cells.insert(tagged[0] + 1 if tagged else 0, cell)
+    notebook.cells = cells
+    return notebook
+
+
+def run_notebook(
+    notebook: str | os.PathLike,
+    output: str | os.PathLike,
+    parameters: dict[str, object],
+    *,
+    timeout: int = 600,
+    progress: bool = False,
+    cwd: str | os.PathLike | None = None,
+) -> None:
+    """Execute a notebook with papermill on the ``python3`` kernel.
+
+    The kernel starts in ``cwd`` (default: the notebook's folder).
+
+    Raises
+    ------
+    ReportError
+        When a parameter is not declared by the notebook (papermill would only
+        warn), or when a cell fails: the error names the cell.
+    """
+    import papermill
+
+    _check_parameters(notebook, parameters)
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            kernel_name="python3",
+            execution_timeout=timeout,
+            cwd=str(cwd or Path(notebook).parent),
+            progress_bar=progress,
+            request_save_on_cell_execute=False,
+            # Every output has arrived once the last cell is done. A graceful
+            # shutdown then waits for the kernel to exit: 0.4 s with the
+            # report's modules loaded, and now and then 3 s or more.
+            shutdown_kernel="immediate",
+        )
+    except papermill.PapermillExecutionError as exc:
+        raise _cell_failed(notebook, exc.exec_count, exc.source, exc.ename, exc.evalue) from exc
+
+
+class WarmKernel:
+    """One ``python3`` kernel kept running for many notebooks, to pay start-up once.
+
+    Papermill starts a kernel per notebook. For a batch of reports this runs
+    each notebook with nbclient on a kernel that stays up: the parameters are
+    injected as papermill injects them, the kernel's variables are cleared
+    before each notebook (``%reset -f``), and modules already imported stay
+    imported.
+    """
+
+    def __init__(self) -> None:
+        self._manager = None
+
+    def run(
+        self,
+        notebook: str | os.PathLike,
+        output: str | os.PathLike,
+        parameters: dict[str, object],
+        *,
+        timeout: int = 600,
+        cwd: str | os.PathLike | None = None,
+    ) -> None:
+        """Like :func:`run_notebook`; the same errors.
+
+        The kernel moves to ``cwd`` (default: the notebook's folder) before
+        the notebook runs: it stays up while the folders of earlier runs go.
+        """
+        import nbformat
+        from jupyter_client.manager import AsyncKernelManager
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+        _check_parameters(notebook, parameters)
+        node = inject_parameters(nbformat.read(notebook, as_version=4), parameters)
+        folder = str(Path(cwd or Path(notebook).parent).resolve())
+        reset = nbformat.v4.new_code_cell(
+            f"import os\nos.chdir({folder!r})\nget_ipython().run_line_magic('reset', '-f')"
+        )
+        node.cells.insert(0, reset)
+        if self._manager is None:
+            self._manager = AsyncKernelManager(kernel_name="python3")
+        client = NotebookClient(
+            node,
+            km=self._manager,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": folder}},
+        )
+        try:
+            client.execute()
+        except CellExecutionError as exc:
+            index = next((i for i, c in enumerate(node.cells) if _failed_cell(c)), len(node.cells))
+            source = node.cells[index].source if index < len(node.cells) else ""
+            raise _cell_failed(notebook, index, source, exc.ename, exc.evalue) from exc
+        except (CellTimeoutError, DeadKernelError) as exc:
+            self.close()  # the next notebook gets a fresh kernel
+            raise ReportError(f"{Path(notebook).name}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            if client.kc is not None:
+                client.kc.stop_channels()
+        del node.cells[0]
+        nbformat.write(node, output)
+
+    def close(self) -> None:
+        """Shut the kernel down (also done when the process exits)."""
+        manager, self._manager = self._manager, None
+        if manager is not None and manager.has_kernel:
+            from jupyter_core.utils import run_sync
+
+            with contextlib.suppress(RuntimeError):  # already gone
+                run_sync(manager.shutdown_kernel)(now=True)
+
+
+def _cell_failed(
+    notebook: str | os.PathLike, cell: int | None, source: str, ename: str, evalue: str
+) -> ReportError:
+    """The error for a notebook cell that raised: the cell, its first line, the exception."""
+    first = next((line for line in source.splitlines() if line.strip()), "")
+    return ReportError(
+        f"{Path(notebook).name}: cell {cell} ({first.strip()[:60]}) failed: {ename}: {evalue}",
+        cell=cell,
+    )
+
+
+def _failed_cell(cell) -> bool:
+    return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+
+
+def _check_parameters(notebook: str | os.PathLike, parameters: dict[str, object]) -> None:
+    declared = notebook_parameters(notebook)
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise ReportError(
+            f"{Path(notebook).name} has no parameter {', '.join(unknown)} "
+            f"(it declares {', '.join(declared)})"
+        )

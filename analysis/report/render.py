@@ -1,0 +1,164 @@
+"""Weekly reports: papermill runs the weekly notebook, nbconvert writes offline HTML.
+
+:func:`render_report` checks every input first (so bad input fails in one
+line before any kernel starts), runs the report notebook the package ships
+(``analysis/data/weekly-report.ipynb``) on the ``python3`` kernel with a
+timeout, in a scratch folder, and converts it to a page that opens offline.
+It writes ``<out>/<catalog>/<week>/weekly-report.html`` and the first
+scenario's plan beside it (``plan.csv``, ``plan.json``), each file replaced
+in one step, so a failed render leaves last time's report as it was and
+names the cell that failed. The week's snapshot goes to the history last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.errors import ReportError
+from analysis.files import check_folder, write_text_atomic
+from analysis.inputs.scenario import default_scenarios
+from analysis.plan.results import Assessment
+from analysis.plan.scenarios import check_files
+from analysis.report.formats.plan import format_plan
+from analysis.report.history import check_history, check_week, iso_week, save_snapshot, snapshot_of
+from analysis.report.notebook import WarmKernel, run_notebook
+from analysis.report.offline_html import to_offline_html
+from analysis.resources import REPORTS_DIR, SEED_CATALOG, WEEKLY_NOTEBOOK
+
+__all__ = [
+    "Report",
+    "write_outputs",
+    "render_report",
+]
+
+
+@dataclass(frozen=True)
+class Report:
+    """Where a rendered report went, and how long it took."""
+
+    html: Path
+    plan_csv: Path
+    plan_json: Path
+    week: str
+    seconds: float
+    size: int
+
+
+def write_outputs(assessments: Sequence[Assessment], folder: str | os.PathLike | None) -> None:
+    """What a weekly report leaves beside it: the plan (CSV, JSON) and the week's snapshots.
+
+    The weekly notebook calls it, so that the files and the report come from one
+    computation; with no ``folder`` it does nothing.
+    """
+    if not folder:
+        return
+    folder, first = Path(folder), assessments[0]
+    write_text_atomic(folder / "plan.csv", format_plan(first, "csv"))
+    write_text_atomic(folder / "plan.json", format_plan(first, "json") + "\n")
+    snapshots = [
+        {"catalog": a.catalog.name, "scenario": a.scenario.name, "snapshot": snapshot_of(a)}
+        for a in assessments
+    ]
+    write_text_atomic(folder / _SNAPSHOTS, json.dumps(snapshots, ensure_ascii=False))
+
+
+_SNAPSHOTS = "snapshots.json"
+
+
+def render_report(
+    catalog: str | os.PathLike | None = None,
+    scenarios: Sequence[str | os.PathLike] = (),
+    *,
+    week: str | None = None,
+    out: str | os.PathLike | None = None,
+    history: str | os.PathLike | None = None,
+    timeout: int = 600,
+    progress: Callable[[str], None] | None = None,
+    notebook: str | os.PathLike = WEEKLY_NOTEBOOK,
+    kernel: WarmKernel | None = None,
+) -> Report:
+    """Render the weekly report of a catalog and its scenarios; see the module docstring.
+
+    ``kernel``: run the notebook on this already running kernel instead of a new one.
+
+    Raises
+    ------
+    InputError
+        (a subclass) for bad input, before anything runs or is written; also
+        when the report's folder cannot be created or written in, or
+        ``history`` is not a history file.
+    ReportError
+        When the notebook fails; nothing is written then.
+    """
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    week = check_week(week) if week else iso_week()
+    catalog_path = Path(catalog or SEED_CATALOG)
+    scenario_paths = [Path(p) for p in scenarios or default_scenarios(catalog_path)]
+    tasks, _ = check_files(catalog_path, scenario_paths)
+    target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)
+    if history:
+        check_history(history)
+    with tempfile.TemporaryDirectory(prefix="assess-report-") as scratch:
+        scratch = Path(scratch)
+        parameters: dict[str, object] = {
+            # Absolute: the kernel runs in a scratch folder, not where the paths were given.
+            "catalog": str(catalog_path.resolve()),
+            "scenarios": [str(p.resolve()) for p in scenario_paths],
+            "week": week,
+            "history": str(Path(history).resolve()) if history else None,
+            "report": True,
+            "outputs": str(scratch),
+            "sweeps": str(Path(out or REPORTS_DIR).resolve()),
+        }
+        executed = scratch / "weekly-report.ipynb"
+        say(f"running {Path(notebook).name} (kernel python3)")
+        if kernel is None:
+            run_notebook(
+                notebook,
+                executed,
+                parameters,
+                timeout=timeout,
+                progress=progress is not None,
+                cwd=scratch,
+            )
+        else:
+            kernel.run(notebook, executed, parameters, timeout=timeout, cwd=scratch)
+        say("converting to offline HTML")
+        import nbformat  # imported here: loading it costs most of a second
+
+        page = to_offline_html(nbformat.read(executed, as_version=4))
+        made = {
+            name: (scratch / name).read_text(encoding="utf-8")
+            for name in ("plan.csv", "plan.json", _SNAPSHOTS)
+            if (scratch / name).exists()
+        }
+        if len(made) < 3:
+            raise ReportError(f"{Path(notebook).name} did not write the plan and snapshots")
+    say(f"writing {target}")
+    html_path, csv_path, json_path = (
+        target / "weekly-report.html",
+        target / "plan.csv",
+        target / "plan.json",
+    )
+    write_text_atomic(csv_path, made["plan.csv"])
+    write_text_atomic(json_path, made["plan.json"])
+    write_text_atomic(html_path, page)
+    if history:
+        say(f"saving the week's snapshot to {history}")
+        for item in json.loads(made[_SNAPSHOTS]):
+            save_snapshot(history, item["catalog"], item["scenario"], week, item["snapshot"])
+    return Report(
+        html=html_path,
+        plan_csv=csv_path,
+        plan_json=json_path,
+        week=week,
+        seconds=time.perf_counter() - started,
+        size=html_path.stat().st_size,
+    )

@@ -1,0 +1,88 @@
+"""Where things are: the defaults that ship with the package, and the user's working folder.
+
+The rubric, the rules, the safety gates, the vocabulary, the report notebook
+and its HTML templates are package resources (``analysis/data/``), found with
+:mod:`importlib.resources`, so an installed wheel works in any folder and on
+any worker that has the package. Everything the user owns is a path relative
+to the folder the command runs in: the example catalog and scenarios under
+``data/``, the reports under ``reports/`` and the weekly history in
+``data/history.sqlite``. In a checkout, that folder is the repository root.
+
+>>> DEFAULT_RUBRIC.name, DEFAULT_RUBRIC.is_file()
+('rubric.yaml', True)
+>>> str(REPORTS_DIR), REPORTS_DIR.is_absolute()
+('reports', False)
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from analysis.errors import AnalysisError
+
+__all__ = [
+    "bundled",
+    "DEFAULT_RUBRIC",
+    "DEFAULT_GATES",
+    "DEFAULT_GRAPH_RULES",
+    "DEFAULT_IMPORT_WORDS",
+    "DEFAULT_VOCABULARY",
+    "WEEKLY_NOTEBOOK",
+    "TEMPLATES",
+    "REPORTS_DIR",
+    "DEFAULT_HISTORY",
+    "SEED_CATALOG",
+    "SEED_SCENARIO",
+    "SEED_PLAN",
+]
+
+
+def bundled(name: str) -> Path:
+    """The path of a file (or folder) shipped in ``analysis/data/``.
+
+    Readers take paths, and name them in their errors, so the package must be
+    installed as files (a wheel or an editable install), not imported from a
+    zip archive.
+
+    Raises
+    ------
+    AnalysisError
+        When the package's data is not on disk, or ``name`` is not part of it.
+    """
+    resource = resources.files("analysis").joinpath("data", name)
+    if not isinstance(resource, Path):
+        raise AnalysisError(
+            f"the package's data file {name} is inside an archive ({resource}); "
+            "install the package as files"
+        )
+    if not resource.exists():
+        raise AnalysisError(f"the package's data file {name} is missing ({resource})")
+    return resource
+
+
+#: The default rubric: the seed's three headings as rules, and points.
+DEFAULT_RUBRIC = bundled("rubric.yaml")
+#: The seed's execution criteria as safety gates.
+DEFAULT_GATES = bundled("gates.yaml")
+#: Dependency inference rules and overlap settings.
+DEFAULT_GRAPH_RULES = bundled("graph-rules.yaml")
+#: The words that markdown import reads facts from.
+DEFAULT_IMPORT_WORDS = bundled("import-words.yaml")
+#: The values every fact may take (a rubric may add activities and touched areas).
+DEFAULT_VOCABULARY = bundled("vocabulary.yaml")
+#: The notebook ``assess report`` runs (``notebooks/5.0-weekly-report.ipynb`` links to it).
+WEEKLY_NOTEBOOK = bundled("weekly-report.ipynb")
+#: nbconvert templates: the offline report page and the batch index page.
+TEMPLATES = bundled("templates")
+
+# The user's files: relative to the folder the command runs in.
+
+#: Where reports and sweep tables go unless ``--out`` says otherwise.
+REPORTS_DIR = Path("reports")
+#: The weekly history, unless ``--history`` says otherwise.
+DEFAULT_HISTORY = Path("data", "history.sqlite")
+#: The bundled example: the seed assessment as a catalog, its limits and its hand-made plan.
+SEED_CATALOG = Path("data", "catalogs", "cc03-ultra-marathon.yaml")
+SEED_SCENARIO = Path("data", "scenarios", "seed-limits.yaml")
+SEED_PLAN = Path("data", "scenarios", "seed-plan.yaml")
