@@ -2,11 +2,18 @@
 #   make        set up .venv (created or reused), then render the weekly report of the
 #               bundled seed data (reports/cc03-ultra-marathon/<week>/weekly-report.html)
 #   make test   set up .venv with the test tools, then lint and run every test
+# Both install the exact versions of requirements/constraints.txt (the lock). Also:
+#   make lock         rebuild the lock from the newest versions pyproject.toml allows
+#   make test-floors  run the tests in .venv-floors, with every direct dependency at its floor
+#   make test-wheel   build a wheel, install it outside the checkout and run `assess` there
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+FLOORS ?= .venv-floors
+CONSTRAINTS := requirements/constraints.txt
+PIP_INSTALL := -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint format clean bench
+.PHONY: run test lint format clean bench lock test-floors test-wheel
 
 run: $(VENV)/.stamp-run
 	$(BIN)/assess report
@@ -29,16 +36,35 @@ $(BIN)/python:
 		|| { echo "make: Python 3.11 or newer is needed ($(PYTHON) is older)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.stamp-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+$(VENV)/.stamp-run: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/python $(PIP_INSTALL) -c $(CONSTRAINTS) -e '.[lab]'
 	touch $@
 
-$(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+$(VENV)/.stamp-test: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/python $(PIP_INSTALL) -c $(CONSTRAINTS) -e '.[lab,test]'
 	touch $@ $(VENV)/.stamp-run
 
+# The lock: a fresh venv in a temporary folder, the newest versions pyproject allows.
+lock:
+	PYTHON=$(PYTHON) requirements/lock
+
+# The floors: a venv of its own, made anew whenever pyproject.toml changes.
+test-floors: $(FLOORS)/.stamp
+	$(FLOORS)/bin/pytest
+
+$(FLOORS)/.stamp: pyproject.toml requirements/floors.py
+	rm -rf $(FLOORS)
+	$(PYTHON) -m venv $(FLOORS)
+	$(PYTHON) requirements/floors.py pyproject.toml > $(FLOORS)/floors.txt
+	$(FLOORS)/bin/python $(PIP_INSTALL) -c $(FLOORS)/floors.txt -e '.[lab,test]'
+	touch $@
+
+# The wheel, in temporary folders; its `assess audit` must print what .venv's prints.
+test-wheel: $(VENV)/.stamp-run
+	PYTHON=$(PYTHON) .ci/test-wheel $(VENV)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(FLOORS) .pytest_cache .ruff_cache .hypothesis *.egg-info
 
 bench: $(VENV)/.stamp-run
 	$(BIN)/python bench/graph_scale.py
