@@ -12,8 +12,10 @@ differ in level or environment is *mixed-risk*.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+import networkx as nx
 
 from analysis.assess.scoring import Score
 from analysis.inputs.graph_rules import GraphRules, title_keywords
@@ -72,24 +74,6 @@ class Cluster:
         return tuple(task for task in self.tasks if task not in copied)
 
 
-class _UnionFind:
-    def __init__(self, items: Iterable[str]) -> None:
-        self.parent = {item: item for item in items}
-
-    def find(self, item: str) -> str:
-        root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[rb] = ra
-
-
 def find_overlaps(
     catalog: Catalog, scores: Mapping[str, Score], rules: GraphRules
 ) -> tuple[Cluster, ...]:
@@ -106,17 +90,16 @@ def find_overlaps(
         keywords = title_keywords(task.title, rules.overlaps)
         if keywords:
             buckets[("keywords", " ".join(sorted(keywords)))].append(task.id)
-    joined = _UnionFind(order)
+    joined = nx.utils.UnionFind(order)
     evidence_by_root: dict[str, list[tuple[str, str, tuple[str, ...]]]] = defaultdict(list)
     for members in buckets.values():
-        for other in members[1:]:
-            joined.union(members[0], other)
+        joined.union(*members)
     for (kind, value), members in buckets.items():
         if len(members) >= 2:
-            evidence_by_root[joined.find(members[0])].append((kind, value, tuple(members)))
+            evidence_by_root[joined[members[0]]].append((kind, value, tuple(members)))
     members_by_root: dict[str, list[str]] = defaultdict(list)
     for task in catalog.tasks:
-        members_by_root[joined.find(task.id)].append(task.id)
+        members_by_root[joined[task.id]].append(task.id)
     clusters = []
     roots = sorted(
         (root for root, members in members_by_root.items() if len(members) > 1),

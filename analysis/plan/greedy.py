@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 
 from analysis.plan.results import Unit
-from analysis.plan.selection_model import SelectionProblem, closure
+from analysis.plan.selection_model import SelectionProblem
 from analysis.plan.units import to_seconds
 
 __all__ = [
@@ -88,20 +88,20 @@ def greedy_selection(problem: SelectionProblem) -> list[Unit]:
             take(unit, placed.get(unit))
 
     heap: list[tuple[tuple[float, int], str]] = []
-    forced = {u for unit in problem.include for u in closure(unit, problem.needs, set())}
+    forced = {u for unit in problem.include for u in problem.closure(unit)}
     take_all(sorted(forced, key=lambda u: by_id[u].position), force=True)
     # Coverage minimums next: the best value per hour of each area, with prerequisites.
     for _, minimum, members in problem.coverage:
         for unit in sorted(members, key=lambda u: key(by_id[u])):
             if sum(1 for u in members if u in taken) >= minimum:
                 break
-            bundle = closure(unit, problem.needs, taken)
+            bundle = problem.closure(unit, taken)
             cost = sum(to_seconds(by_id[u].hours) for u in bundle)
             if problem.budget is not None and used + cost > problem.budget:
                 continue
             if problem.cap is not None and len(chosen) + len(bundle) > problem.cap:
                 continue
-            take_all(list(reversed(bundle)))
+            take_all(bundle)
     heap = [(key(by_id[u]), u) for u, n in waiting.items() if n == 0 and u not in taken]
     heapq.heapify(heap)
     while heap:

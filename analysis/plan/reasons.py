@@ -16,7 +16,7 @@ from analysis.model import Finding, Scenario, hours_text
 from analysis.plan.jobs import Job, to_grid
 from analysis.plan.results import LeftOut
 from analysis.plan.schedule_bounds import longest_chain
-from analysis.plan.selection_model import SelectionProblem, Solved, closure
+from analysis.plan.selection_model import SelectionProblem, Solved
 from analysis.plan.units import SECONDS, to_seconds
 
 __all__ = [
@@ -76,7 +76,7 @@ def infeasible_explanation(
     """Why no selection meets the scenario: what the includes break, or the schedule's words."""
     forced = set()
     for unit in problem.include:
-        forced.update(closure(unit, problem.needs, set()))
+        forced.update(problem.closure(unit))
     by_id = {u.id: u for u in problem.units}
     hours = sum(by_id[u].hours for u in forced)
     tasks = tuple(
@@ -188,7 +188,7 @@ def explain_left_out(
     for unit in problem.units:
         if unit.id in chosen:
             continue
-        bundle = closure(unit.id, problem.needs, chosen)
+        bundle = problem.closure(unit.id, chosen)
         need_hours = sum(by_id[u].hours for u in bundle)
         others = [t for u in bundle if u != unit.id for t in by_id[u].tasks]
         with_prereqs = f" with its prerequisites ({', '.join(others)})" if others else ""

@@ -13,11 +13,13 @@ No OR-Tools object leaves this module.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import networkx as nx
 from ortools.sat.python import cp_model
 
 from analysis.model import Catalog, Scenario, SolverSettings
@@ -30,13 +32,19 @@ __all__ = [
     "SelectionProblem",
     "Solved",
     "solve_one_lane",
-    "closure",
     "solve_on_lanes",
 ]
 
 
 @dataclass
 class SelectionProblem:
+    """What the selection models choose among: units, their prerequisites, and the limits.
+
+    Times are whole seconds (``budget``) or steps of the schedule's grid
+    (``boxes``, ``durations``, ``horizon``); ``weight`` turns a unit's value
+    into the model's whole numbers.
+    """
+
     units: list[Unit]
     needs: dict[str, list[str]]  # unit -> prerequisite units
     budget: int | None  # seconds
@@ -56,26 +64,41 @@ class SelectionProblem:
     def grid_hours(self, steps: int) -> float:
         return steps * self.grid_minutes / 60
 
+    @functools.cached_property
+    def graph(self) -> nx.DiGraph:
+        """Each unit pointing at its prerequisite units, in the order ``needs`` lists them."""
+        graph = nx.DiGraph()
+        graph.add_nodes_from(unit.id for unit in self.units)
+        graph.add_edges_from((unit, p) for unit, ps in self.needs.items() for p in ps)
+        return graph
+
     def in_order(self, units: Iterable[str]) -> list[str]:
-        """``units`` with every prerequisite among them before the units that need it."""
-        units = list(units)
-        members, out, seen = set(units), [], set()
-        for root in units:  # depth first, without recursion: a chain may be thousands long
-            if root in seen:
-                continue
-            seen.add(root)
-            stack = [(root, iter(self.needs.get(root, ())))]
-            while stack:
-                unit, prerequisites = stack[-1]
-                for prerequisite in prerequisites:
-                    if prerequisite in members and prerequisite not in seen:
-                        seen.add(prerequisite)
-                        stack.append((prerequisite, iter(self.needs.get(prerequisite, ()))))
-                        break
-                else:
-                    stack.pop()
-                    out.append(unit)
-        return out
+        """``units`` with every prerequisite among them before the units that need it.
+
+        A depth-first postorder from each unit in the order given (networkx
+        walks without recursion: a chain may be thousands long).
+        """
+        among = nx.DiGraph()
+        among.add_nodes_from(units)
+        among.add_edges_from(self.graph.subgraph(among).edges)
+        return list(nx.dfs_postorder_nodes(among))
+
+    def closure(self, unit: str, chosen: Collection[str] = ()) -> list[str]:
+        """``unit`` and the prerequisite units it needs that are not in ``chosen``.
+
+        Prerequisites come first; a chosen unit is a satisfied link and stops
+        the walk. Empty when ``unit`` itself is chosen.
+        """
+        if unit in chosen:
+            return []
+        open_work = nx.subgraph_view(self.graph, filter_node=lambda u: u == unit or u not in chosen)
+        needed = nx.descendants(open_work, unit) | {unit}
+        return self.in_order(sorted(needed, key=self.position.__getitem__))
+
+    @functools.cached_property
+    def position(self) -> dict[str, int]:
+        """Each unit's catalog position (its earliest task's)."""
+        return {unit.id: unit.position for unit in self.units}
 
     def weight(self, unit: Unit) -> int:
         """The unit's share of the objective, in whole model units.
@@ -194,21 +217,6 @@ def _solver(settings: SolverSettings) -> cp_model.CpSolver:
     solver.parameters.linearization_level = 2
     solver.parameters.max_time_in_seconds = settings.time_limit
     return solver
-
-
-def closure(unit: str, needs: Mapping[str, list[str]], chosen: set[str]) -> list[str]:
-    """``unit`` and its prerequisite units not yet chosen, in discovery order."""
-    out, stack, seen = [], [unit], {unit}
-    while stack:
-        current = stack.pop()
-        if current in chosen:
-            continue
-        out.append(current)
-        for prerequisite in needs.get(current, ()):
-            if prerequisite not in seen:
-                seen.add(prerequisite)
-                stack.append(prerequisite)
-    return out
 
 
 def solve_on_lanes(
