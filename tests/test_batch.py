@@ -51,7 +51,7 @@ def test_index_links_every_report_and_escapes_titles(batch):
     page = batch.index.read_text(encoding="utf-8")
     assert batch.index.name == "index-2026-W45.html"
     assert (batch.index.parent / "index.html").read_text(encoding="utf-8") == page
-    links = re.findall(r"href='([^']+)'", page)
+    links = re.findall(r'href="([^"]+)"', page)
     assert len(links) == 2
     assert all((batch.index.parent / link).exists() for link in links)
     assert "<script>alert" not in page and "チームB &lt;script&gt;" in page

@@ -15,7 +15,7 @@ order) is bad input too: its report would overwrite the earlier one's.
 from __future__ import annotations
 
 import atexit
-import html
+import functools
 import json
 import os
 import time
@@ -25,11 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from analysis.errors import AnalysisError, CatalogError, InputError
 from analysis.files import check_folder, write_text_atomic
 from analysis.inputs.catalog import CATALOG_SUFFIXES, read_catalog
+from analysis.model import LEVELS
 from analysis.report.history import check_history, check_week, iso_week
-from analysis.resources import REPORTS_DIR
+from analysis.resources import REPORTS_DIR, TEMPLATES
 
 __all__ = [
     "find_catalogs",
@@ -246,39 +249,44 @@ def render_reports(
 
 
 def index_page(rows: Sequence[Mapping[str, Any]], week: str, out: Path) -> str:
-    """The batch's index: one line per catalog, linking its report (relative links)."""
-    lines = []
+    """The batch's index: one line per catalog, linking its report (relative links).
+
+    Rendered by a Jinja template with autoescape: catalog text never becomes markup.
+    """
+    view = []
     for row in rows:
-        name = html.escape(Path(row["catalog_file"]).name)
-        if row["status"] != "ok":
-            lines.append(
-                f"<tr class='failed'><td>{name}</td><td colspan='6'>{html.escape(row['status'])}: "
-                f"{html.escape(row['error'] or '')}</td></tr>"
+        item = {
+            "ok": row["status"] == "ok",
+            "file": Path(row["catalog_file"]).name,
+            "status": row["status"],
+            "error": row["error"] or "",
+        }
+        if item["ok"]:
+            item.update(
+                link=os.path.relpath(row["html"], out).replace(os.sep, "/"),
+                title=row["title"],
+                scenario=row["scenario"],
+                selection=row["selection"],
+                tasks=row["tasks"],
+                value=f"{row['value']:g}",
+                hours=f"{row['hours']:g}",
+                mix=" / ".join(str(row["risk"].get(level, 0)) for level in LEVELS),
+                violations=row["violations"],
             )
-            continue
-        link = html.escape(os.path.relpath(row["html"], out).replace(os.sep, "/"), quote=True)
-        mix = " / ".join(str(row["risk"].get(level, 0)) for level in ("LOW", "MEDIUM", "HIGH"))
-        lines.append(
-            f"<tr><td><a href='{link}'>{html.escape(row['title'])}</a><br><small>{name}</small>"
-            f"</td><td>{html.escape(row['scenario'])}: {html.escape(row['selection'])}</td>"
-            f"<td>{row['tasks']}</td><td>{row['value']:g}</td><td>{row['hours']:g}</td>"
-            f"<td>{mix}</td><td>{row['violations']}</td></tr>"
-        )
-    failed = sum(1 for r in rows if r["status"] != "ok")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Weekly reports {html.escape(week)}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; }}
-table {{ border-collapse: collapse; }}
-td, th {{ border-bottom: 1px solid #ddd; padding: .4em .8em; text-align: left; }}
-tr.failed td {{ color: #b71c1c; }}
-</style></head><body>
-<h1>Weekly reports, {html.escape(week)}</h1>
-<p>{len(rows)} catalog(s), {len(rows) - failed} report(s), {failed} failed.</p>
-<table>
-<tr><th>Catalog</th><th>Plan</th><th>Tasks</th><th>Value</th><th>Hours</th>
-<th>LOW / MEDIUM / HIGH</th><th>Violations</th></tr>
-{chr(10).join(lines)}
-</table></body></html>
-"""
+        view.append(item)
+    failed = sum(1 for item in view if not item["ok"])
+    return (
+        _templates().get_template("batch-index.html.j2").render(rows=view, week=week, failed=failed)
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
