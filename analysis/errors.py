@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 __all__ = [
     "AnalysisError",
@@ -37,7 +38,25 @@ __all__ = [
 
 
 class AnalysisError(Exception):
-    """Root of every error the suite raises on purpose."""
+    """Root of every error the suite raises on purpose.
+
+    Errors pickle with their fields (the file, line, task, field, a cycle, a
+    cell), whatever their constructor takes: Dask sends a worker's errors by
+    pickling them.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(
+    error_type: type[AnalysisError], args: tuple[Any, ...], state: dict[str, Any]
+) -> AnalysisError:
+    """An error as it was pickled, without calling its constructor again."""
+    error = error_type.__new__(error_type)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 @dataclass(frozen=True)
