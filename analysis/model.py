@@ -14,14 +14,19 @@ False
 
 from __future__ import annotations
 
+import math
+import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
 import networkx as nx
+import yaml
 
 from analysis.errors import CatalogError, DependencyCycleError
+from analysis.resources import DEFAULT_VOCABULARY as VOCABULARY_FILE
 
 __all__ = [
     "LEVELS",
@@ -29,12 +34,14 @@ __all__ = [
     "UNKNOWN",
     "FACTS",
     "STATUSES",
+    "OBJECTIVES",
     "OUTCOME_AREAS",
     "SAFEGUARDS",
     "hours_text",
     "facts_match",
     "level_rank",
     "Vocabulary",
+    "read_vocabulary",
     "DEFAULT_VOCABULARY",
     "Effort",
     "Task",
@@ -70,6 +77,12 @@ FACTS: tuple[str, ...] = ("activity", "environment", "touches", "reversibility")
 
 STATUSES: tuple[str, ...] = ("todo", "in_progress", "done", "blocked", "cancelled")
 
+
+#: What a selection maximises: the sum of task values, or the number of tasks.
+OBJECTIVES: tuple[str, ...] = ("value", "count")
+
+#: Characters a task id may not hold.
+_NOT_IN_ID = re.compile(r"[\s,;]")
 
 #: The outcome areas a task can advance.
 OUTCOME_AREAS: tuple[str, ...] = (
@@ -146,50 +159,97 @@ def level_rank(level: str) -> int:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The allowed values of each fact (``unknown`` is always allowed too).
+    """The allowed values of each fact (``unknown`` is always allowed too), and kinds of activity.
 
-    A rubric may add activities and touched areas; environments and
-    reversibility are fixed.
+    The bundled one is :data:`DEFAULT_VOCABULARY`, read from
+    ``analysis/data/vocabulary.yaml``. A rubric may add activities and touched
+    areas; environments and reversibility are fixed. ``paper`` activities
+    change nothing; ``early`` ones are asked for early phases; ``precedence``
+    orders every activity from the least a task does to the most.
+
+    Raises
+    ------
+    ValueError
+        When a list repeats a value or names ``unknown``, or ``paper``,
+        ``early`` and ``precedence`` do not fit ``activity``.
+
+    >>> DEFAULT_VOCABULARY.paper
+    ('design', 'document', 'template')
+    >>> DEFAULT_VOCABULARY.extended({"activity": ("decommission",)}).precedence[-1]
+    'decommission'
     """
 
-    activity: tuple[str, ...] = (
-        "design",
-        "document",
-        "template",
-        "configure",
-        "implement",
-        "deploy",
-        "experiment",
-        "migrate",
-    )
-    environment: tuple[str, ...] = ("none", "dev", "verification", "staging", "production")
-    touches: tuple[str, ...] = (
-        "network",
-        "data",
-        "architecture",
-        "security",
-        "compute",
-        "ci",
-        "observability",
-        "cost",
-    )
-    reversibility: tuple[str, ...] = ("reversible", "partial", "irreversible")
+    activity: tuple[str, ...]
+    environment: tuple[str, ...]
+    touches: tuple[str, ...]
+    reversibility: tuple[str, ...]
+    paper: tuple[str, ...] = ()
+    early: tuple[str, ...] = ()
+    precedence: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in (*FACTS, "paper", "early", "precedence"):
+            values = getattr(self, name)
+            _require(len(set(values)) == len(values), f"{name} repeats a value: {values}")
+            _require(UNKNOWN not in values, f"{name} lists '{UNKNOWN}', which is always allowed")
+        for name in ("paper", "early"):
+            _require(
+                set(getattr(self, name)) <= set(self.activity),
+                f"{name} names activities the vocabulary lacks",
+            )
+        if not self.precedence:
+            object.__setattr__(self, "precedence", self.activity)
+        _require(
+            sorted(self.precedence) == sorted(self.activity),
+            "precedence must order every activity once",
+        )
 
     def values(self, fact: str) -> tuple[str, ...]:
         """The known values of ``fact``, without ``unknown``."""
         return getattr(self, fact)
 
     def extended(self, extra: Mapping[str, tuple[str, ...]]) -> Vocabulary:
-        """A vocabulary with ``extra`` values appended to the named facts."""
+        """A vocabulary with ``extra`` values appended to the named facts.
+
+        Added activities are changes (neither paper nor early), last in precedence.
+        """
         merged = {}
         for fact in FACTS:
             values = list(self.values(fact))
             values += [v for v in extra.get(fact, ()) if v not in values]
             merged[fact] = tuple(values)
-        return Vocabulary(**merged)
+        added = tuple(a for a in merged["activity"] if a not in self.activity)
+        return Vocabulary(
+            **merged, paper=self.paper, early=self.early, precedence=self.precedence + added
+        )
 
 
-DEFAULT_VOCABULARY = Vocabulary()
+def read_vocabulary(path: str | os.PathLike = VOCABULARY_FILE) -> Vocabulary:
+    """The vocabulary in a YAML file of lists (the bundled one by default)."""
+    with open(path, encoding="utf-8") as file:
+        data = yaml.safe_load(file)
+    keys = {field.name for field in fields(Vocabulary)}
+    _require(isinstance(data, dict) and set(data) <= keys, f"{path}: expected the keys {keys}")
+    return Vocabulary(**{key: tuple(values) for key, values in data.items()})
+
+
+def _require(condition: bool, problem: str) -> None:
+    """Raise ``ValueError(problem)`` unless ``condition`` holds (a record's invariant)."""
+    if not condition:
+        raise ValueError(problem)
+
+
+def _finite(value: float, minimum: float = 0.0) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= minimum
+    )
+
+
+#: The bundled vocabulary (``analysis/data/vocabulary.yaml``).
+DEFAULT_VOCABULARY = read_vocabulary()
 
 
 @dataclass(frozen=True)
@@ -197,11 +257,26 @@ class Effort:
     """An effort estimate in hours: three points, equal when only one is known.
 
     The planning figure is the most likely value.
+
+    >>> Effort(-1, -1, -1)
+    Traceback (most recent call last):
+    ...
+    ValueError: effort: hours must be finite numbers, not negative: Effort(optimistic=-1, ...)
     """
 
     optimistic: float
     likely: float
     pessimistic: float
+
+    def __post_init__(self) -> None:
+        _require(
+            all(_finite(v) for v in (self.optimistic, self.likely, self.pessimistic)),
+            f"effort: hours must be finite numbers, not negative: {self}",
+        )
+        _require(
+            self.optimistic <= self.likely <= self.pessimistic,
+            f"effort: expected optimistic <= likely <= pessimistic: {self}",
+        )
 
     @classmethod
     def point(cls, hours: float) -> Effort:
@@ -253,6 +328,31 @@ class Task:
     documentation: str | None = None
     evidence: Mapping[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        _require(
+            isinstance(self.id, str) and bool(self.id) and not _NOT_IN_ID.search(self.id),
+            f"task id {self.id!r}: expected text without spaces, commas or semicolons",
+        )
+        where = f"task {self.id}"
+        _require(
+            isinstance(self.issue, int) and not isinstance(self.issue, bool),
+            f"{where}: issue must be a whole number, got {self.issue!r}",
+        )
+        _require(
+            isinstance(self.title, str) and bool(self.title.strip()),
+            f"{where}: title must be non-empty text",
+        )
+        _require(isinstance(self.effort, Effort), f"{where}: effort must be an Effort")
+        _require(_finite(self.value), f"{where}: value must be a finite number >= 0")
+        _require(bool(self.touches), f"{where}: touches must name an area, or be ('unknown',)")
+        _require(
+            self.status in STATUSES, f"{where}: status {self.status!r} is not one of {STATUSES}"
+        )
+        _require(
+            self.declared_risk is None or self.declared_risk in LEVELS,
+            f"{where}: declared_risk {self.declared_risk!r} is not one of {LEVELS}",
+        )
+
     def fact(self, name: str) -> str | tuple[str, ...]:
         """The value of one scored fact (see :data:`FACTS`)."""
         return getattr(self, name)
@@ -277,6 +377,14 @@ class DeclaredCounts:
 
     total: int | None = None
     by_level: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        counts = [self.total, *self.by_level.values()]
+        _require(
+            all(c is None or (isinstance(c, int) and c >= 0) for c in counts),
+            f"declared counts must be whole numbers >= 0: {self}",
+        )
+        _require(set(self.by_level) <= set(LEVELS), f"declared counts of unknown levels: {self}")
 
     def __bool__(self) -> bool:
         return self.total is not None or bool(self.by_level)
@@ -416,6 +524,10 @@ class Phase:
     hours: float
     title: str | None = None
 
+    def __post_init__(self) -> None:
+        _require(bool(self.name), "a phase needs a name")
+        _require(_finite(self.hours) and self.hours > 0, f"phase {self.name}: hours must be > 0")
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -431,6 +543,12 @@ class Resource:
     used_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     units: int = 1
     note: str | None = None
+
+    def __post_init__(self) -> None:
+        _require(
+            self.capacity >= 1 and self.units >= 1,
+            f"resource {self.name}: capacity and units must be at least 1",
+        )
 
     def uses(self, task: Task) -> bool:
         """Whether ``task`` takes this resource while it runs."""
@@ -468,6 +586,16 @@ class SolverSettings:
     deterministic_time: float = 20.0
     time_limit: float = 120.0
 
+    def __post_init__(self) -> None:
+        _require(self.seed >= 0 and self.workers >= 1, f"solver: seed >= 0, workers >= 1: {self}")
+        _require(
+            _finite(self.deterministic_time) and self.deterministic_time > 0,
+            f"solver: deterministic_time must be > 0: {self}",
+        )
+        _require(
+            _finite(self.time_limit) and self.time_limit > 0, f"solver: time_limit > 0: {self}"
+        )
+
 
 @dataclass(frozen=True)
 class RiskSettings:
@@ -481,6 +609,13 @@ class RiskSettings:
     samples: int = 10_000
     seed: int = 0
     point_range: tuple[float, float] = (0.75, 1.5)
+
+    def __post_init__(self) -> None:
+        low, high = self.point_range
+        _require(self.samples >= 1 and self.seed >= 0, f"risk: samples >= 1, seed >= 0: {self}")
+        _require(
+            0 < low <= 1 <= high and math.isfinite(high), f"risk: 0 < low <= 1 <= high: {self}"
+        )
 
 
 @dataclass(frozen=True)
@@ -510,6 +645,23 @@ class Scenario:
     coverage: Mapping[str, int] = field(default_factory=dict)
     description: str | None = None
     source: str | None = None
+
+    def __post_init__(self) -> None:
+        where = f"scenario {self.name}"
+        _require(self.appetite in LEVELS, f"{where}: appetite {self.appetite!r} is not a level")
+        _require(
+            self.budget_hours is None or _finite(self.budget_hours),
+            f"{where}: budget_hours must be a finite number >= 0",
+        )
+        _require(self.task_cap is None or self.task_cap >= 0, f"{where}: task_cap must be >= 0")
+        _require(self.lanes >= 1, f"{where}: lanes must be at least 1")
+        _require(self.objective in OBJECTIVES, f"{where}: objective must be one of {OBJECTIVES}")
+        _require(
+            not set(self.include) & set(self.exclude),
+            f"{where}: a task is both included and excluded",
+        )
+        names = [phase.name for phase in self.phases]
+        _require(len(set(names)) == len(names), f"{where}: phase names repeat")
 
     @property
     def schedules(self) -> bool:

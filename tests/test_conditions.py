@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.gate_rules import Gate
 from analysis.inputs.rubric import Rule
-from analysis.model import UNKNOWN, Resource, Task, Vocabulary, facts_match
+from analysis.model import DEFAULT_VOCABULARY, UNKNOWN, Resource, Task, facts_match
 from tests.conftest import TINY
 
-VOCABULARY = Vocabulary()
+VOCABULARY = DEFAULT_VOCABULARY
 KEYS = ("activity", "environment", "touches_any", "touches_none")
 
 

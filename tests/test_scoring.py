@@ -12,11 +12,11 @@ from analysis.assess.scoring import score_task
 from analysis.errors import CatalogError, RubricError
 from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.rubric import parse_rubric, read_rubric
-from analysis.model import LEVELS, Vocabulary
+from analysis.model import DEFAULT_VOCABULARY, LEVELS
 from analysis.resources import DEFAULT_RUBRIC
 from tests.conftest import tiny_data
 
-ACTIVITIES = Vocabulary().activity
+ACTIVITIES = DEFAULT_VOCABULARY.activity
 PAPER = ("design", "document", "template")
 CHANGES = tuple(a for a in ACTIVITIES if a not in PAPER)
 

@@ -6,7 +6,7 @@ from itertools import pairwise
 
 from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.scenario import parse_scenario
-from analysis.model import Vocabulary
+from analysis.model import DEFAULT_VOCABULARY
 from analysis.plan.scenarios import assess
 from analysis.plan.selection_model import SelectionProblem as _Problem
 from analysis.report.formats.plan import format_plan
@@ -29,7 +29,7 @@ def catalog_of(*tasks):
                 **task,
             }
         )
-    activities = Vocabulary().activity
+    activities = DEFAULT_VOCABULARY.activity
     return parse_catalog(
         {"defaults": {"effort_hours": dict.fromkeys(activities, 1)}, "tasks": records}
     )

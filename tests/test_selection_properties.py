@@ -63,7 +63,7 @@ from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.graph_rules import read_graph_rules
 from analysis.inputs.rubric import read_rubric
 from analysis.inputs.scenario import parse_scenario
-from analysis.model import OUTCOME_AREAS, Catalog, Vocabulary, level_rank
+from analysis.model import DEFAULT_VOCABULARY, OUTCOME_AREAS, Catalog, level_rank
 from analysis.plan.results import TIE_BREAKS, Assessment, Selection
 from analysis.plan.scenarios import assess
 from analysis.report.formats.plan import format_plan
@@ -71,7 +71,7 @@ from analysis.report.formats.plan import format_plan
 RUBRIC = read_rubric()
 GRAPH_RULES = read_graph_rules()
 
-ACTIVITIES = (*Vocabulary().activity, "unknown")
+ACTIVITIES = (*DEFAULT_VOCABULARY.activity, "unknown")
 #: Weighted towards environments outside production, so that more tasks are within appetite.
 ENVIRONMENTS = ("none", "dev", "verification") * 2 + ("staging", "production", "unknown")
 AREAS = ("network", "data", "architecture", "security", "compute", "ci", "observability", "cost")

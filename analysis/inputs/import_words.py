@@ -28,31 +28,15 @@ from typing import Any
 from analysis.errors import MarkdownError
 from analysis.files import read_text
 from analysis.inputs.records import load_yaml_text
-from analysis.model import OUTCOME_AREAS, UNKNOWN
+from analysis.model import DEFAULT_VOCABULARY, OUTCOME_AREAS, UNKNOWN
 from analysis.resources import DEFAULT_IMPORT_WORDS
 
 __all__ = [
-    "PAPER_ACTIVITIES",
-    "ACTIVITY_ORDER",
     "ImportWords",
     "read_import_words",
     "find_words",
     "infer_facts",
 ]
-
-PAPER_ACTIVITIES = ("design", "document", "template")
-
-
-ACTIVITY_ORDER = (
-    "design",
-    "document",
-    "template",
-    "configure",
-    "experiment",
-    "implement",
-    "deploy",
-    "migrate",
-)
 
 
 @dataclass(frozen=True)
@@ -98,13 +82,13 @@ def infer_facts(
     evidence: dict[str, str] = {}
     activities = find_words(words, "activity", text)
     if activities:
-        activity = max(activities, key=ACTIVITY_ORDER.index)
+        activity = max(activities, key=DEFAULT_VOCABULARY.precedence.index)
         evidence["activity"] = activities[activity]
     elif inherited:
         activity, evidence["activity"] = inherited
     else:
         activity = UNKNOWN
-    if activity in PAPER_ACTIVITIES:
+    if activity in DEFAULT_VOCABULARY.paper:
         environment = "none"
         evidence["environment"] = evidence["activity"]
     else:

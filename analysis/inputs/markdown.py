@@ -38,8 +38,8 @@ from analysis.errors import CatalogError, MarkdownError
 from analysis.files import read_text
 from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.graph_rules import OverlapSettings, read_graph_rules, title_keywords
-from analysis.inputs.import_words import ACTIVITY_ORDER, ImportWords, infer_facts, read_import_words
-from analysis.model import UNKNOWN, Catalog, hours_text
+from analysis.inputs.import_words import ImportWords, infer_facts, read_import_words
+from analysis.model import DEFAULT_VOCABULARY, UNKNOWN, Catalog, hours_text
 from analysis.resources import DEFAULT_IMPORT_WORDS
 
 __all__ = [
@@ -578,7 +578,7 @@ def parse_markdown(
     data = {
         "catalog": {"name": name or "imported", "title": reader.title, "source": source},
         "defaults": {
-            "effort_hours": dict.fromkeys(ACTIVITY_ORDER, per_item),
+            "effort_hours": dict.fromkeys(DEFAULT_VOCABULARY.precedence, per_item),
             "value_by_priority": {"P0": 3, "P1": 2, "P2": 1},
             "value": 1,
         },

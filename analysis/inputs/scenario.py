@@ -43,6 +43,7 @@ from analysis.inputs.records import (
 )
 from analysis.model import (
     LEVELS,
+    OBJECTIVES,
     OUTCOME_AREAS,
     UNKNOWN,
     Catalog,
@@ -57,14 +58,11 @@ from analysis.model import (
 from analysis.resources import SEED_CATALOG, SEED_SCENARIO
 
 __all__ = [
-    "OBJECTIVES",
     "parse_scenario",
     "read_scenario",
     "check_scenario",
     "default_scenarios",
 ]
-
-OBJECTIVES = ("value", "count")
 
 
 SCENARIO_KEYS = (

@@ -229,7 +229,7 @@ class _PlanChecker:
     def _item_environment(self, task: Task, item: PlanItem, riskier: list[str]) -> str:
         if item.environment is not None:
             return item.environment
-        if riskier and task.activity in _PAPER:
+        if riskier and task.activity in self.rubric.vocabulary.paper:
             return UNKNOWN  # paper work turned into a change: where is not said
         return task.environment
 
@@ -365,9 +365,6 @@ class _PlanChecker:
                     hours=load,
                     box=phase.hours,
                 )
-
-
-_PAPER = ("design", "document", "template")
 
 
 def _riskier(activity: str, than: str, points: Mapping[str, int]) -> bool:

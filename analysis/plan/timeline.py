@@ -16,7 +16,7 @@ from dataclasses import replace
 from analysis.assess.graph import GraphFacts
 from analysis.assess.scoring import Score
 from analysis.inputs.catalog_records import EFFORT_KEYS
-from analysis.model import UNKNOWN, Catalog, Effort, Scenario
+from analysis.model import DEFAULT_VOCABULARY, UNKNOWN, Catalog, Effort, Scenario
 from analysis.plan.jobs import Job, ScheduleProblem, ScheduleResult, to_grid, units_in_hours
 from analysis.plan.plan_check import item_estimate
 from analysis.plan.results import Selection, Slot, Timeline
@@ -78,7 +78,7 @@ def _plan_jobs(
                 predecessors=tuple(predecessors),
                 demands=demands,
                 phase=phase_index.get(item.phase) if item.phase else None,
-                early=all(a in ("design", "document") for a in item.activities),
+                early=all(a in DEFAULT_VOCABULARY.early for a in item.activities),
             )
         )
         tasks_of[job_id] = item.tasks

@@ -23,7 +23,7 @@ from analysis.assess.gates import GateBreak, check_gates
 from analysis.assess.graph import GraphFacts, blocked_by
 from analysis.assess.scoring import Score
 from analysis.inputs.gate_rules import Gate
-from analysis.model import LEVELS, Catalog, Scenario, level_rank
+from analysis.model import DEFAULT_VOCABULARY, LEVELS, Catalog, Scenario, level_rank
 from analysis.plan.jobs import Job, choose_grid, to_grid
 from analysis.plan.results import LeftOut, Totals, Unit
 
@@ -246,9 +246,6 @@ def _cyclic_units(graph: nx.DiGraph, unit_of: Mapping[str, str]) -> set[str]:
     }
 
 
-_PAPER_FIRST = ("design", "document")
-
-
 def unit_jobs(
     catalog: Catalog,
     units: Iterable[Unit],
@@ -275,7 +272,7 @@ def unit_jobs(
                 duration=to_grid(unit.hours, grid_minutes),
                 predecessors=tuple(needs.get(unit.id, ())),
                 demands={r.name: r.units for r in scenario.resources if r.uses(task)},
-                early=task.activity in _PAPER_FIRST,
+                early=task.activity in DEFAULT_VOCABULARY.early,
                 optional=optional,
                 value=(weights or {}).get(unit.id, 0),
                 forced=unit.id in forced,
