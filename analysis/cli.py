@@ -17,19 +17,15 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
-from analysis.assess.audit import audit_catalog
-from analysis.assess.graph import analyse_graph
-from analysis.assess.scoring import score_catalog
+from analysis.assess.audit import audit_files
+from analysis.assess.graph import graph_files
 from analysis.errors import AnalysisError, InputError, ReportError
 from analysis.files import check_folder
 from analysis.inputs.agreement import compare_catalogs
 from analysis.inputs.catalog import read_catalog, write_catalog
-from analysis.inputs.gate_rules import read_gates
-from analysis.inputs.graph_rules import read_graph_rules
 from analysis.inputs.markdown import read_markdown
-from analysis.inputs.rubric import Rubric, read_rubric
+from analysis.inputs.rubric import read_rubric
 from analysis.inputs.sweep import read_sweep
-from analysis.model import Catalog, level_rank
 from analysis.plan.results import Assessment
 from analysis.plan.scenarios import assess_files, compare
 from analysis.plan.sweeps import run_sweep
@@ -178,12 +174,6 @@ def _emit(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def _load(catalog: Path, rubric: Path) -> tuple[Catalog, Rubric]:
-    """The rubric, then the catalog read with the rubric's vocabulary."""
-    rules = read_rubric(rubric)
-    return read_catalog(catalog, vocabulary=rules.vocabulary), rules
-
-
 @app.command()
 def audit(
     catalog: CatalogArgument = SEED_CATALOG,
@@ -199,11 +189,7 @@ def audit(
     """Every task's level with its reasons, then the findings (counts, levels, gates)."""
 
     def body() -> int:
-        tasks, scoring = _load(catalog, rubric)
-        try:
-            result = audit_catalog(tasks, scoring, read_gates(gates), read_graph_rules(rules))
-        except InputError as exc:
-            raise exc.with_context(source=str(catalog)) from exc
+        result = audit_files(catalog, rubric=rubric, rules=rules, gates=gates)
         _emit(format_audit(result, fmt.value))
         return len(result.findings)
 
@@ -221,6 +207,12 @@ def graph(
         typer.Option("--appetite", help="Highest level allowed; tasks above it are excluded."),
     ] = Level.MEDIUM,
     rubric: RubricOption = DEFAULT_RUBRIC,
+    gates: Annotated[
+        Path,
+        typer.Option(
+            "--gates", help="Safety gates (YAML); tasks breaking a blocking one are excluded."
+        ),
+    ] = DEFAULT_GATES,
     fmt: Annotated[
         GraphFormat, typer.Option("--format", help="Output format.")
     ] = GraphFormat.table,
@@ -230,15 +222,9 @@ def graph(
     """Dependencies with provenance, overlaps, blocked-by chains and the critical path."""
 
     def body() -> int:
-        tasks, scoring = _load(catalog, rubric)
-        graph_rules = read_graph_rules(rules)
-        scores = score_catalog(tasks, scoring)
-        limit = level_rank(appetite.value)
-        excluded = [t.id for t in tasks if level_rank(scores[t.id].level) > limit]
-        try:
-            facts = analyse_graph(tasks, scores, graph_rules, excluded)
-        except InputError as exc:
-            raise exc.with_context(source=str(catalog)) from exc
+        tasks, facts = graph_files(
+            catalog, rubric=rubric, rules=rules, gates=gates, appetite=appetite.value
+        )
         _emit(format_graph(facts, tasks, fmt.value))
         return len(facts.findings())
 
@@ -352,6 +338,9 @@ def report(
             show_default=False,
         ),
     ] = None,
+    rubric: RubricOption = DEFAULT_RUBRIC,
+    rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
+    gates: GatesOption = DEFAULT_GATES,
     debug: DebugOption = False,
 ) -> None:
     """Render the weekly HTML report (and the plan as CSV and JSON) with papermill."""
@@ -378,7 +367,17 @@ def report(
 
         def batch() -> None:
             options()
-            _batch(catalog_dir, scenarios or [], week, out, history, timeout, workers, scheduler)
+            _batch(
+                catalog_dir,
+                scenarios or [],
+                week,
+                out,
+                history,
+                timeout,
+                workers,
+                scheduler,
+                {"rubric": rubric, "rules": rules, "gates": gates},
+            )
 
         _run(debug, batch)
         return
@@ -397,6 +396,9 @@ def report(
             history=history,
             timeout=timeout,
             progress=say,
+            rubric=rubric,
+            rules=rules,
+            gates=gates,
         )
         _emit(
             f"weekly report: {result.html}\n"
@@ -475,6 +477,7 @@ def _batch(
     timeout: int,
     workers: int | None,
     scheduler: str | None,
+    inputs: dict[str, Path],
 ) -> None:
     def say(row: dict) -> None:
         if row["status"] == "bad input":
@@ -497,6 +500,7 @@ def _batch(
         workers=workers,
         scheduler=scheduler,
         progress=say,
+        **inputs,
     )
     for row in result.rows:
         if row["status"] == "bad input":
@@ -541,16 +545,20 @@ def import_markdown(
     fmt: Annotated[
         ImportFormat, typer.Option("--format", help="Output format.")
     ] = ImportFormat.table,
+    rubric: RubricOption = DEFAULT_RUBRIC,
+    rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
     debug: DebugOption = False,
 ) -> None:
     """A catalog from a markdown assessment: tasks, levels, counts, facts from the words."""
 
     def body() -> None:
+        vocabulary = read_rubric(rubric).vocabulary
         options = {"name": name} if name else {}
-        imported = read_markdown(file, **options)
+        imported = read_markdown(file, rules=rules, vocabulary=vocabulary, **options)
         agreement = None
         if against is not None:
-            agreement = compare_catalogs(imported.catalog, read_catalog(against))
+            against_catalog = read_catalog(against, vocabulary=vocabulary)
+            agreement = compare_catalogs(imported.catalog, against_catalog)
         for note in imported.unread:
             print(f"assess: {file}:{note.line}: not read: {note.message}", file=sys.stderr)
         if output is not None:

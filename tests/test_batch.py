@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from analysis.errors import InputError, ReportError
+from analysis.model import DEFAULT_VOCABULARY
 from analysis.report.batch import _same_names, find_catalogs, render_reports
 from analysis.report.notebook import WarmKernel
 from tests.conftest import SEED_CATALOG, tiny_data
@@ -160,7 +161,7 @@ def test_names_alike_in_another_unicode_form_are_the_same_name(tmp_path):
         data = tiny_data()
         data["catalog"]["name"] = unicodedata.normalize(form, "ガイド")
         (tmp_path / file).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    (row,) = _same_names(find_catalogs(tmp_path))
+    (row,) = _same_names(find_catalogs(tmp_path), DEFAULT_VOCABULARY)
     assert row["catalog_file"].endswith("b.yaml") and "is also the name of" in row["error"]
 
 

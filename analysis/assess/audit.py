@@ -32,12 +32,15 @@ Examples
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from analysis.assess.gates import check_gates, gate_findings
 from analysis.assess.graph import build_graph
 from analysis.assess.scoring import Score, score_catalog
+from analysis.errors import InputError
+from analysis.inputs.bundle import read_inputs
 from analysis.inputs.gate_rules import Gate
 from analysis.inputs.graph_rules import GraphRules
 from analysis.inputs.rubric import Rubric
@@ -49,6 +52,7 @@ __all__ = [
     "Audit",
     "count_rows",
     "audit_catalog",
+    "audit_files",
 ]
 
 FINDING_KINDS = (
@@ -256,3 +260,25 @@ def audit_catalog(
         levels = {task: score.level for task, score in scores.items()}
         findings += gate_findings(check_gates(catalog, gates, levels=levels, graph=graph))
     return Audit(catalog, rubric, scores, counts, tuple(findings))
+
+
+def audit_files(
+    catalog: str | os.PathLike | None = None,
+    *,
+    rubric: str | os.PathLike | None = None,
+    rules: str | os.PathLike | None = None,
+    gates: str | os.PathLike | None = None,
+) -> Audit:
+    """Read the inputs (the bundled ones by default) and audit the catalog, gates included.
+
+    Raises
+    ------
+    InputError
+        (a subclass) naming the file, the record and the field of the first
+        problem, including a dependency cycle made by an inference rule.
+    """
+    inputs = read_inputs(catalog, rubric=rubric, rules=rules, gates=gates)
+    try:
+        return audit_catalog(inputs.catalog, inputs.rubric, inputs.gates, inputs.graph_rules)
+    except InputError as exc:
+        raise exc.with_context(source=str(inputs.catalog_path)) from exc

@@ -26,17 +26,22 @@ Examples
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import networkx as nx
 
+from analysis.assess.gates import check_gates
 from analysis.assess.overlaps import Cluster, find_overlaps
-from analysis.assess.scoring import Score
-from analysis.errors import DependencyCycleError
+from analysis.assess.scoring import Score, score_catalog
+from analysis.errors import DependencyCycleError, InputError
+from analysis.inputs.bundle import read_inputs
+from analysis.inputs.gate_rules import Gate
 from analysis.inputs.graph_rules import GraphRules, InferenceRule
-from analysis.model import Catalog, Finding
+from analysis.inputs.rubric import Rubric
+from analysis.model import Catalog, Finding, level_rank
 
 __all__ = [
     "infer_edges",
@@ -47,6 +52,8 @@ __all__ = [
     "reduce_for_drawing",
     "GraphFacts",
     "analyse_graph",
+    "graph_for_appetite",
+    "graph_files",
 ]
 
 
@@ -304,3 +311,57 @@ def analyse_graph(
         critical_hours=hours,
         generations=generations(graph),
     )
+
+
+def graph_for_appetite(
+    catalog: Catalog,
+    rubric: Rubric,
+    rules: GraphRules,
+    appetite: str = "MEDIUM",
+    gates: Iterable[Gate] = (),
+) -> GraphFacts:
+    """The graph facts with the tasks that cannot be chosen excluded, and what they block.
+
+    Excluded: the tasks above ``appetite``, and the tasks that break a gate in
+    ``blocking`` mode (as a plan leaves them out).
+
+    Raises
+    ------
+    DependencyCycleError
+        When declared and inferred dependencies form a cycle.
+    """
+    scores = score_catalog(catalog, rubric)
+    limit = level_rank(appetite)
+    excluded = {t.id for t in catalog if level_rank(scores[t.id].level) > limit}
+    blocking = [gate for gate in gates if gate.blocking]
+    if blocking:
+        levels = {task: score.level for task, score in scores.items()}
+        graph = build_graph(catalog, scores, rules)
+        excluded |= {b.task for b in check_gates(catalog, blocking, levels=levels, graph=graph)}
+    return analyse_graph(catalog, scores, rules, excluded)
+
+
+def graph_files(
+    catalog: str | os.PathLike | None = None,
+    *,
+    rubric: str | os.PathLike | None = None,
+    rules: str | os.PathLike | None = None,
+    gates: str | os.PathLike | None = None,
+    appetite: str = "MEDIUM",
+) -> tuple[Catalog, GraphFacts]:
+    """Read the inputs (the bundled ones by default) and analyse the catalog's graph.
+
+    Raises
+    ------
+    InputError
+        (a subclass) naming the file, the record and the field of the first
+        problem, including a dependency cycle made by an inference rule.
+    """
+    inputs = read_inputs(catalog, rubric=rubric, rules=rules, gates=gates)
+    try:
+        facts = graph_for_appetite(
+            inputs.catalog, inputs.rubric, inputs.graph_rules, appetite, inputs.gates
+        )
+    except InputError as exc:
+        raise exc.with_context(source=str(inputs.catalog_path)) from exc
+    return inputs.catalog, facts

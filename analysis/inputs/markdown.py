@@ -39,8 +39,8 @@ from analysis.files import read_text
 from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.graph_rules import OverlapSettings, read_graph_rules, title_keywords
 from analysis.inputs.import_words import ImportWords, infer_facts, read_import_words
-from analysis.model import DEFAULT_VOCABULARY, UNKNOWN, Catalog, hours_text
-from analysis.resources import DEFAULT_IMPORT_WORDS
+from analysis.model import DEFAULT_VOCABULARY, UNKNOWN, Catalog, Vocabulary, hours_text
+from analysis.resources import DEFAULT_GRAPH_RULES, DEFAULT_IMPORT_WORDS
 
 __all__ = [
     "COMPUTED_SUFFIX",
@@ -523,8 +523,14 @@ def parse_markdown(
     source: str = "<memory>",
     name: str | None = None,
     words: str | os.PathLike = DEFAULT_IMPORT_WORDS,
+    rules: str | os.PathLike = DEFAULT_GRAPH_RULES,
+    vocabulary: Vocabulary = DEFAULT_VOCABULARY,
 ) -> Imported:
     """Read a markdown assessment into a catalog; see the module docstring.
+
+    ``words`` are the words facts are read from, ``rules`` give the overlap
+    settings that link a plan's lines to tasks, and the catalog is checked
+    against ``vocabulary`` (a rubric's, when it adds values).
 
     Raises
     ------
@@ -532,7 +538,7 @@ def parse_markdown(
         When the text is not an assessment (no risk level heading, or no task
         line under one), or the catalog it describes is invalid.
     """
-    reader = _Reader(source, read_import_words(words), read_graph_rules().overlaps)
+    reader = _Reader(source, read_import_words(words), read_graph_rules(rules).overlaps)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip()
@@ -594,7 +600,7 @@ def parse_markdown(
     if reader.title is None:
         del data["catalog"]["title"]
     try:
-        catalog = parse_catalog(data, source=source, name=name)
+        catalog = parse_catalog(data, source=source, name=name, vocabulary=vocabulary)
     except CatalogError as exc:
         raise MarkdownError(
             f"the assessment gives an invalid catalog: {exc.problem}",

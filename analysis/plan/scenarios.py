@@ -28,11 +28,10 @@ from analysis.assess.graph import analyse_graph, build_graph
 from analysis.assess.outcomes import OutcomeCoverage, outcome_coverage
 from analysis.assess.scoring import score_catalog
 from analysis.errors import InputError, ScenarioError
-from analysis.inputs.catalog import read_catalog
-from analysis.inputs.catalog_records import scale_efforts
-from analysis.inputs.gate_rules import Gate, read_gates, with_modes
-from analysis.inputs.graph_rules import GraphRules, read_graph_rules
-from analysis.inputs.rubric import Rubric, read_rubric
+from analysis.inputs.bundle import read_inputs
+from analysis.inputs.gate_rules import Gate, with_modes
+from analysis.inputs.graph_rules import GraphRules
+from analysis.inputs.rubric import Rubric
 from analysis.inputs.scenario import check_scenario, read_scenario
 from analysis.model import Catalog, Finding, Scenario, level_rank
 from analysis.plan.plan_check import check_plan
@@ -41,10 +40,6 @@ from analysis.plan.risk import schedule_risk
 from analysis.plan.selection import select_tasks
 from analysis.plan.timeline import schedule_selection
 from analysis.resources import (
-    DEFAULT_GATES,
-    DEFAULT_GRAPH_RULES,
-    DEFAULT_RUBRIC,
-    SEED_CATALOG,
     SEED_SCENARIO,
 )
 
@@ -204,25 +199,22 @@ def check_files(
         (a subclass) naming the file, the record and the field of the first problem,
         including a dependency cycle made by an inference rule.
     """
-    scoring = read_rubric(Path(rubric or DEFAULT_RUBRIC))
-    catalog_path = Path(catalog or SEED_CATALOG)
-    tasks = read_catalog(catalog_path, vocabulary=scoring.vocabulary)
-    graph_rules = read_graph_rules(Path(rules or DEFAULT_GRAPH_RULES))
-    checks = read_gates(Path(gates or DEFAULT_GATES))
-    scores = score_catalog(tasks, scoring)
+    inputs = read_inputs(catalog, rubric=rubric, rules=rules, gates=gates)
+    tasks = inputs.catalog
+    scores = score_catalog(tasks, inputs.rubric)
     read = []
     for path in list(scenarios) or [SEED_SCENARIO]:
         scenario = read_scenario(Path(path))
-        check_scenario(scenario, tasks, scoring.vocabulary)
+        check_scenario(scenario, tasks, inputs.rubric.vocabulary)
         try:
-            with_modes(checks, scenario.gate_modes, scenario.source)
-            chosen_rules = graph_rules.without(scenario.rules_off)
+            with_modes(inputs.gates, scenario.gate_modes, scenario.source)
+            chosen_rules = inputs.graph_rules.without(scenario.rules_off)
         except InputError as exc:
             raise ScenarioError(exc.problem, source=scenario.source, field=exc.field) from exc
         try:
             build_graph(tasks, scores, chosen_rules)
         except InputError as exc:
-            raise exc.with_context(source=str(catalog_path)) from exc
+            raise exc.with_context(source=str(inputs.catalog_path)) from exc
         read.append(scenario)
     return tasks, read
 
@@ -239,28 +231,30 @@ def assess_files(
 ) -> list[Assessment]:
     """Read the inputs (the bundled ones by default) and assess every scenario.
 
-    Relative paths that do not exist from the working directory are taken from
-    the repository, so notebooks can name ``data/...``.
+    Relative paths are relative to the working folder.
 
     Raises
     ------
     InputError
         (a subclass) naming the file, the record and the field of the first problem.
     """
-    scoring = read_rubric(Path(rubric or DEFAULT_RUBRIC))
-    catalog_path = Path(catalog or SEED_CATALOG)
-    tasks = read_catalog(catalog_path, vocabulary=scoring.vocabulary)
-    if effort_factor != 1.0:
-        tasks = scale_efforts(tasks, effort_factor)
-    graph_rules = read_graph_rules(Path(rules or DEFAULT_GRAPH_RULES))
-    checks = read_gates(Path(gates or DEFAULT_GATES))
+    inputs = read_inputs(
+        catalog, rubric=rubric, rules=rules, gates=gates, effort_factor=effort_factor
+    )
     results = []
     for path in list(scenarios) or [SEED_SCENARIO]:
         scenario = read_scenario(Path(path))
         try:
             results.append(
-                assess(tasks, scenario, scoring, graph_rules, gates=checks, simulate=simulate)
+                assess(
+                    inputs.catalog,
+                    scenario,
+                    inputs.rubric,
+                    inputs.graph_rules,
+                    gates=inputs.gates,
+                    simulate=simulate,
+                )
             )
         except InputError as exc:
-            raise exc.with_context(source=str(catalog_path)) from exc
+            raise exc.with_context(source=str(inputs.catalog_path)) from exc
     return results

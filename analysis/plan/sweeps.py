@@ -80,19 +80,9 @@ def _inputs(
     catalog: str, rubric: str | None, rules: str | None, gates: str | None, stamp: tuple = ()
 ):
     """Inputs read once per process (workers run many combinations) while they are unchanged."""
-    from analysis.inputs.catalog import read_catalog
-    from analysis.inputs.gate_rules import read_gates
-    from analysis.inputs.graph_rules import read_graph_rules
-    from analysis.inputs.rubric import read_rubric
-    from analysis.resources import DEFAULT_GATES, DEFAULT_GRAPH_RULES, DEFAULT_RUBRIC
+    from analysis.inputs.bundle import read_inputs
 
-    scoring = read_rubric(Path(rubric or DEFAULT_RUBRIC))
-    return (
-        read_catalog(Path(catalog), vocabulary=scoring.vocabulary),
-        scoring,
-        read_graph_rules(Path(rules or DEFAULT_GRAPH_RULES)),
-        read_gates(Path(gates or DEFAULT_GATES)),
-    )
+    return read_inputs(catalog, rubric=rubric, rules=rules, gates=gates)
 
 
 @functools.lru_cache(maxsize=8)
@@ -122,7 +112,13 @@ def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
     }
     try:
         files = (job["catalog"], job.get("rubric"), job.get("rules"), job.get("gates"))
-        catalog, scoring, graph_rules, gates = _inputs(*files, stamp=_stamp(*files))
+        inputs = _inputs(*files, stamp=_stamp(*files))
+        catalog, scoring, graph_rules, gates = (
+            inputs.catalog,
+            inputs.rubric,
+            inputs.graph_rules,
+            inputs.gates,
+        )
         scenario = _base(job["base"], _stamp(job["base"]))
         changes = {
             k: parameters[k]

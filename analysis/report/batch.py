@@ -30,9 +30,18 @@ import jinja2
 from analysis.errors import AnalysisError, CatalogError, InputError
 from analysis.files import check_folder, write_text_atomic
 from analysis.inputs.catalog import CATALOG_SUFFIXES, read_catalog
-from analysis.model import LEVELS
+from analysis.inputs.gate_rules import read_gates
+from analysis.inputs.graph_rules import read_graph_rules
+from analysis.inputs.rubric import read_rubric
+from analysis.model import LEVELS, Vocabulary
 from analysis.report.history import check_history, check_week, iso_week
-from analysis.resources import REPORTS_DIR, TEMPLATES
+from analysis.resources import (
+    DEFAULT_GATES,
+    DEFAULT_GRAPH_RULES,
+    DEFAULT_RUBRIC,
+    REPORTS_DIR,
+    TEMPLATES,
+)
 
 __all__ = [
     "find_catalogs",
@@ -94,6 +103,9 @@ def render_job(job: Mapping[str, Any]) -> dict[str, Any]:
             history=job.get("history"),
             timeout=job.get("timeout", 600),
             kernel=_kernel() if job.get("warm", True) else None,
+            rubric=job.get("rubric"),
+            rules=job.get("rules"),
+            gates=job.get("gates"),
         )
         plan = json.loads(report.plan_json.read_text(encoding="utf-8"))
         row.update(
@@ -119,16 +131,13 @@ def render_job(job: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _same_names(catalogs: Sequence[Path]) -> list[dict[str, Any]]:
+def _same_names(catalogs: Sequence[Path], vocabulary: Vocabulary) -> list[dict[str, Any]]:
     """Rows for the catalogs named like an earlier one (each name is its report's folder).
 
     The first catalog of a name is rendered; a later one is bad input, named
-    with the earlier file. A catalog that cannot be read is left to its job,
-    which says why.
+    with the earlier file. A catalog that cannot be read (with ``vocabulary``,
+    the rubric's) is left to its job, which says why.
     """
-    from analysis.inputs.rubric import read_rubric
-
-    vocabulary = read_rubric().vocabulary  # the rubric the reports read catalogs with
     first_by_name: dict[str, Path] = {}
     rows = []
     for path in catalogs:
@@ -184,6 +193,9 @@ def render_reports(
     scheduler: str | None = None,
     warm: bool = True,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    rubric: str | os.PathLike | None = None,
+    rules: str | os.PathLike | None = None,
+    gates: str | os.PathLike | None = None,
 ) -> BatchResult:
     """Render every catalog's weekly report and the index page; see the module docstring.
 
@@ -195,8 +207,8 @@ def render_reports(
     ------
     InputError
         When the folder is missing or holds no catalog, ``out`` cannot be
-        created or written in, ``history`` is not a history file, or
-        ``scheduler`` is not an address (a bad
+        created or written in, ``history`` is not a history file, the rubric,
+        rules or gates are bad, or ``scheduler`` is not an address (a bad
         catalog or scenario is reported on the index page instead, and the
         rest go on).
     """
@@ -209,6 +221,9 @@ def render_reports(
     if history:
         check_history(history)
     out = check_folder(out or REPORTS_DIR)
+    scoring = read_rubric(rubric or DEFAULT_RUBRIC)  # every report reads these: check them once
+    read_graph_rules(rules or DEFAULT_GRAPH_RULES)
+    read_gates(gates or DEFAULT_GATES)
     catalogs = find_catalogs(catalog_dir)
     rows: dict[str, dict[str, Any]] = {}
 
@@ -217,7 +232,7 @@ def render_reports(
         if progress is not None:
             progress(row)
 
-    for row in _same_names(catalogs):
+    for row in _same_names(catalogs, scoring.vocabulary):
         done(row)
     jobs = [
         {
@@ -228,6 +243,11 @@ def render_reports(
             "history": str(Path(history).resolve()) if history else None,
             "timeout": timeout,
             "warm": warm,
+            **{
+                name: str(Path(path).resolve())
+                for name, path in (("rubric", rubric), ("rules", rules), ("gates", gates))
+                if path
+            },
         }
         for catalog in catalogs
         if str(catalog.resolve()) not in rows

@@ -82,10 +82,14 @@ def render_report(
     progress: Callable[[str], None] | None = None,
     notebook: str | os.PathLike = WEEKLY_NOTEBOOK,
     kernel: WarmKernel | None = None,
+    rubric: str | os.PathLike | None = None,
+    rules: str | os.PathLike | None = None,
+    gates: str | os.PathLike | None = None,
 ) -> Report:
     """Render the weekly report of a catalog and its scenarios; see the module docstring.
 
     ``kernel``: run the notebook on this already running kernel instead of a new one.
+    ``rubric``, ``rules`` and ``gates`` replace the bundled ones, as in every command.
 
     Raises
     ------
@@ -101,7 +105,7 @@ def render_report(
     week = check_week(week) if week else iso_week()
     catalog_path = Path(catalog or SEED_CATALOG)
     scenario_paths = [Path(p) for p in scenarios or default_scenarios(catalog_path)]
-    tasks, _ = check_files(catalog_path, scenario_paths)
+    tasks, _ = check_files(catalog_path, scenario_paths, rubric=rubric, rules=rules, gates=gates)
     target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)
     if history:
         check_history(history)
@@ -116,6 +120,9 @@ def render_report(
             "report": True,
             "outputs": str(scratch),
             "sweeps": str(Path(out or REPORTS_DIR).resolve()),
+            "rubric": str(Path(rubric).resolve()) if rubric else None,
+            "rules": str(Path(rules).resolve()) if rules else None,
+            "gates": str(Path(gates).resolve()) if gates else None,
         }
         executed = scratch / "weekly-report.ipynb"
         say(f"running {Path(notebook).name} (kernel python3)")
