@@ -48,7 +48,7 @@ from analysis.resources import (
 )
 from analysis.run.executors import check_scheduler
 
-__all__ = []
+__all__ = ["app", "main"]
 
 app = typer.Typer(
     name="assess",

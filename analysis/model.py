@@ -1,4 +1,7 @@
-"""Domain records: the vocabulary, tasks, issues and catalogs.
+"""Domain records: tasks, issues and catalogs; scenarios and their settings.
+
+The words they use (levels, facts, statuses, the vocabulary) are in
+:mod:`analysis.vocabulary`.
 
 Records are frozen dataclasses. Reading and validating a file is the job of
 :mod:`analysis.inputs.catalog_records`; a :class:`Catalog` built in code still checks its own
@@ -15,34 +18,19 @@ False
 from __future__ import annotations
 
 import math
-import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import networkx as nx
-import yaml
 
 from analysis.errors import CatalogError, DependencyCycleError
-from analysis.resources import DEFAULT_VOCABULARY as VOCABULARY_FILE
+from analysis.vocabulary import FACTS, LEVELS, OBJECTIVES, STATUSES, UNKNOWN, facts_match, require
 
 __all__ = [
-    "LEVELS",
-    "LEVEL_COLOURS",
-    "UNKNOWN",
-    "FACTS",
-    "STATUSES",
-    "OBJECTIVES",
-    "OUTCOME_AREAS",
-    "SAFEGUARDS",
     "hours_text",
-    "facts_match",
-    "level_rank",
-    "Vocabulary",
-    "read_vocabulary",
-    "DEFAULT_VOCABULARY",
     "Effort",
     "Task",
     "DeclaredCounts",
@@ -59,50 +47,8 @@ __all__ = [
     "Scenario",
 ]
 
-#: Risk levels, lowest first. The JSON key for a task's computed level is ``risk``.
-LEVELS: tuple[str, ...] = ("LOW", "MEDIUM", "HIGH")
-
-
-#: One fixed colour per level, in every chart and drawing.
-LEVEL_COLOURS: dict[str, str] = {"LOW": "#2e7d32", "MEDIUM": "#f9a825", "HIGH": "#c62828"}
-
-
-#: Any fact may be ``unknown``; a rubric scores it as the riskiest value.
-UNKNOWN = "unknown"
-
-
-#: The facts about a task that a rubric scores.
-FACTS: tuple[str, ...] = ("activity", "environment", "touches", "reversibility")
-
-
-STATUSES: tuple[str, ...] = ("todo", "in_progress", "done", "blocked", "cancelled")
-
-
-#: What a selection maximises: the sum of task values, or the number of tasks.
-OBJECTIVES: tuple[str, ...] = ("value", "count")
-
 #: Characters a task id may not hold.
 _NOT_IN_ID = re.compile(r"[\s,;]")
-
-#: The outcome areas a task can advance.
-OUTCOME_AREAS: tuple[str, ...] = (
-    "observability",
-    "reliability",
-    "scalability",
-    "security",
-    "cost",
-    "delivery_speed",
-)
-
-
-#: What a task may record about how its change is made safe (checked by the gates).
-SAFEGUARDS: tuple[str, ...] = (
-    "rollback",
-    "approval",
-    "verification",
-    "monitoring",
-    "documentation",
-)
 
 
 def hours_text(hours: float) -> str:
@@ -116,129 +62,6 @@ def hours_text(hours: float) -> str:
     return f"{round(hours, 2):g} h"
 
 
-def facts_match(
-    when: Mapping[str, Sequence[str]], facts: Mapping[str, Any], *, unknown_matches: bool
-) -> bool:
-    """Whether ``facts`` meet every condition in ``when``.
-
-    A key names a fact whose value must be one of the listed values, or is
-    ``touches_any`` / ``touches_none``: the touched areas meet / miss the list.
-    With ``unknown_matches`` an ``unknown`` fact meets any condition, so that a
-    gap never exempts a task from a gate or a shared resource; without it
-    ``unknown`` is a value like any other (the rubric's rules see facts whose
-    unknowns are already resolved).
-
-    >>> facts = {"activity": "deploy", "environment": UNKNOWN, "touches": ("network",)}
-    >>> facts_match({"environment": ["production"]}, facts, unknown_matches=True)
-    True
-    >>> facts_match({"environment": ["production"]}, facts, unknown_matches=False)
-    False
-    >>> facts_match({"touches_none": ["data"]}, facts, unknown_matches=False)
-    True
-    """
-    for key, values in when.items():
-        if key in ("touches_any", "touches_none"):
-            touched = set(facts["touches"])
-            if unknown_matches and UNKNOWN in touched:
-                continue
-            if bool(touched & set(values)) != (key == "touches_any"):
-                return False
-        elif not (unknown_matches and facts[key] == UNKNOWN) and facts[key] not in values:
-            return False
-    return True
-
-
-def level_rank(level: str) -> int:
-    """Position of ``level`` in :data:`LEVELS` (``LOW`` is 0).
-
-    >>> level_rank("HIGH") > level_rank("MEDIUM")
-    True
-    """
-    return LEVELS.index(level)
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """The allowed values of each fact (``unknown`` is always allowed too), and kinds of activity.
-
-    The bundled one is :data:`DEFAULT_VOCABULARY`, read from
-    ``analysis/data/vocabulary.yaml``. A rubric may add activities and touched
-    areas; environments and reversibility are fixed. ``paper`` activities
-    change nothing; ``early`` ones are asked for early phases; ``precedence``
-    orders every activity from the least a task does to the most.
-
-    Raises
-    ------
-    ValueError
-        When a list repeats a value or names ``unknown``, or ``paper``,
-        ``early`` and ``precedence`` do not fit ``activity``.
-
-    >>> DEFAULT_VOCABULARY.paper
-    ('design', 'document', 'template')
-    >>> DEFAULT_VOCABULARY.extended({"activity": ("decommission",)}).precedence[-1]
-    'decommission'
-    """
-
-    activity: tuple[str, ...]
-    environment: tuple[str, ...]
-    touches: tuple[str, ...]
-    reversibility: tuple[str, ...]
-    paper: tuple[str, ...] = ()
-    early: tuple[str, ...] = ()
-    precedence: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        for name in (*FACTS, "paper", "early", "precedence"):
-            values = getattr(self, name)
-            _require(len(set(values)) == len(values), f"{name} repeats a value: {values}")
-            _require(UNKNOWN not in values, f"{name} lists '{UNKNOWN}', which is always allowed")
-        for name in ("paper", "early"):
-            _require(
-                set(getattr(self, name)) <= set(self.activity),
-                f"{name} names activities the vocabulary lacks",
-            )
-        if not self.precedence:
-            object.__setattr__(self, "precedence", self.activity)
-        _require(
-            sorted(self.precedence) == sorted(self.activity),
-            "precedence must order every activity once",
-        )
-
-    def values(self, fact: str) -> tuple[str, ...]:
-        """The known values of ``fact``, without ``unknown``."""
-        return getattr(self, fact)
-
-    def extended(self, extra: Mapping[str, tuple[str, ...]]) -> Vocabulary:
-        """A vocabulary with ``extra`` values appended to the named facts.
-
-        Added activities are changes (neither paper nor early), last in precedence.
-        """
-        merged = {}
-        for fact in FACTS:
-            values = list(self.values(fact))
-            values += [v for v in extra.get(fact, ()) if v not in values]
-            merged[fact] = tuple(values)
-        added = tuple(a for a in merged["activity"] if a not in self.activity)
-        return Vocabulary(
-            **merged, paper=self.paper, early=self.early, precedence=self.precedence + added
-        )
-
-
-def read_vocabulary(path: str | os.PathLike = VOCABULARY_FILE) -> Vocabulary:
-    """The vocabulary in a YAML file of lists (the bundled one by default)."""
-    with open(path, encoding="utf-8") as file:
-        data = yaml.safe_load(file)
-    keys = {field.name for field in fields(Vocabulary)}
-    _require(isinstance(data, dict) and set(data) <= keys, f"{path}: expected the keys {keys}")
-    return Vocabulary(**{key: tuple(values) for key, values in data.items()})
-
-
-def _require(condition: bool, problem: str) -> None:
-    """Raise ``ValueError(problem)`` unless ``condition`` holds (a record's invariant)."""
-    if not condition:
-        raise ValueError(problem)
-
-
 def _finite(value: float, minimum: float = 0.0) -> bool:
     return (
         isinstance(value, (int, float))
@@ -246,10 +69,6 @@ def _finite(value: float, minimum: float = 0.0) -> bool:
         and math.isfinite(value)
         and value >= minimum
     )
-
-
-#: The bundled vocabulary (``analysis/data/vocabulary.yaml``).
-DEFAULT_VOCABULARY = read_vocabulary()
 
 
 @dataclass(frozen=True)
@@ -269,11 +88,11 @@ class Effort:
     pessimistic: float
 
     def __post_init__(self) -> None:
-        _require(
+        require(
             all(_finite(v) for v in (self.optimistic, self.likely, self.pessimistic)),
             f"effort: hours must be finite numbers, not negative: {self}",
         )
-        _require(
+        require(
             self.optimistic <= self.likely <= self.pessimistic,
             f"effort: expected optimistic <= likely <= pessimistic: {self}",
         )
@@ -329,26 +148,26 @@ class Task:
     evidence: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _require(
+        require(
             isinstance(self.id, str) and bool(self.id) and not _NOT_IN_ID.search(self.id),
             f"task id {self.id!r}: expected text without spaces, commas or semicolons",
         )
         where = f"task {self.id}"
-        _require(
+        require(
             isinstance(self.issue, int) and not isinstance(self.issue, bool),
             f"{where}: issue must be a whole number, got {self.issue!r}",
         )
-        _require(
+        require(
             isinstance(self.title, str) and bool(self.title.strip()),
             f"{where}: title must be non-empty text",
         )
-        _require(isinstance(self.effort, Effort), f"{where}: effort must be an Effort")
-        _require(_finite(self.value), f"{where}: value must be a finite number >= 0")
-        _require(bool(self.touches), f"{where}: touches must name an area, or be ('unknown',)")
-        _require(
+        require(isinstance(self.effort, Effort), f"{where}: effort must be an Effort")
+        require(_finite(self.value), f"{where}: value must be a finite number >= 0")
+        require(bool(self.touches), f"{where}: touches must name an area, or be ('unknown',)")
+        require(
             self.status in STATUSES, f"{where}: status {self.status!r} is not one of {STATUSES}"
         )
-        _require(
+        require(
             self.declared_risk is None or self.declared_risk in LEVELS,
             f"{where}: declared_risk {self.declared_risk!r} is not one of {LEVELS}",
         )
@@ -380,11 +199,11 @@ class DeclaredCounts:
 
     def __post_init__(self) -> None:
         counts = [self.total, *self.by_level.values()]
-        _require(
+        require(
             all(c is None or (isinstance(c, int) and c >= 0) for c in counts),
             f"declared counts must be whole numbers >= 0: {self}",
         )
-        _require(set(self.by_level) <= set(LEVELS), f"declared counts of unknown levels: {self}")
+        require(set(self.by_level) <= set(LEVELS), f"declared counts of unknown levels: {self}")
 
     def __bool__(self) -> bool:
         return self.total is not None or bool(self.by_level)
@@ -525,8 +344,8 @@ class Phase:
     title: str | None = None
 
     def __post_init__(self) -> None:
-        _require(bool(self.name), "a phase needs a name")
-        _require(_finite(self.hours) and self.hours > 0, f"phase {self.name}: hours must be > 0")
+        require(bool(self.name), "a phase needs a name")
+        require(_finite(self.hours) and self.hours > 0, f"phase {self.name}: hours must be > 0")
 
 
 @dataclass(frozen=True)
@@ -545,7 +364,7 @@ class Resource:
     note: str | None = None
 
     def __post_init__(self) -> None:
-        _require(
+        require(
             self.capacity >= 1 and self.units >= 1,
             f"resource {self.name}: capacity and units must be at least 1",
         )
@@ -587,14 +406,12 @@ class SolverSettings:
     time_limit: float = 120.0
 
     def __post_init__(self) -> None:
-        _require(self.seed >= 0 and self.workers >= 1, f"solver: seed >= 0, workers >= 1: {self}")
-        _require(
+        require(self.seed >= 0 and self.workers >= 1, f"solver: seed >= 0, workers >= 1: {self}")
+        require(
             _finite(self.deterministic_time) and self.deterministic_time > 0,
             f"solver: deterministic_time must be > 0: {self}",
         )
-        _require(
-            _finite(self.time_limit) and self.time_limit > 0, f"solver: time_limit > 0: {self}"
-        )
+        require(_finite(self.time_limit) and self.time_limit > 0, f"solver: time_limit > 0: {self}")
 
 
 @dataclass(frozen=True)
@@ -612,10 +429,8 @@ class RiskSettings:
 
     def __post_init__(self) -> None:
         low, high = self.point_range
-        _require(self.samples >= 1 and self.seed >= 0, f"risk: samples >= 1, seed >= 0: {self}")
-        _require(
-            0 < low <= 1 <= high and math.isfinite(high), f"risk: 0 < low <= 1 <= high: {self}"
-        )
+        require(self.samples >= 1 and self.seed >= 0, f"risk: samples >= 1, seed >= 0: {self}")
+        require(0 < low <= 1 <= high and math.isfinite(high), f"risk: 0 < low <= 1 <= high: {self}")
 
 
 @dataclass(frozen=True)
@@ -648,20 +463,20 @@ class Scenario:
 
     def __post_init__(self) -> None:
         where = f"scenario {self.name}"
-        _require(self.appetite in LEVELS, f"{where}: appetite {self.appetite!r} is not a level")
-        _require(
+        require(self.appetite in LEVELS, f"{where}: appetite {self.appetite!r} is not a level")
+        require(
             self.budget_hours is None or _finite(self.budget_hours),
             f"{where}: budget_hours must be a finite number >= 0",
         )
-        _require(self.task_cap is None or self.task_cap >= 0, f"{where}: task_cap must be >= 0")
-        _require(self.lanes >= 1, f"{where}: lanes must be at least 1")
-        _require(self.objective in OBJECTIVES, f"{where}: objective must be one of {OBJECTIVES}")
-        _require(
+        require(self.task_cap is None or self.task_cap >= 0, f"{where}: task_cap must be >= 0")
+        require(self.lanes >= 1, f"{where}: lanes must be at least 1")
+        require(self.objective in OBJECTIVES, f"{where}: objective must be one of {OBJECTIVES}")
+        require(
             not set(self.include) & set(self.exclude),
             f"{where}: a task is both included and excluded",
         )
         names = [phase.name for phase in self.phases]
-        _require(len(set(names)) == len(names), f"{where}: phase names repeat")
+        require(len(set(names)) == len(names), f"{where}: phase names repeat")
 
     @property
     def schedules(self) -> bool:

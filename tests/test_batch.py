@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from analysis.errors import InputError, ReportError
-from analysis.model import DEFAULT_VOCABULARY
 from analysis.report.batch import _same_names, find_catalogs, render_reports
 from analysis.report.notebook import WarmKernel
+from analysis.vocabulary import DEFAULT_VOCABULARY
 from tests.conftest import SEED_CATALOG, tiny_data
 
 

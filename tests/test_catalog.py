@@ -12,7 +12,8 @@ import yaml
 from analysis.errors import CatalogError, DependencyCycleError
 from analysis.inputs.catalog import format_catalog, parse_catalog_text, read_catalog, write_catalog
 from analysis.inputs.catalog_records import parse_catalog
-from analysis.model import LEVELS, Effort
+from analysis.model import Effort
+from analysis.vocabulary import LEVELS
 from tests.conftest import ROOT, SEED_CATALOG, tiny_data
 
 

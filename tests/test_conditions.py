@@ -1,4 +1,4 @@
-"""One condition evaluator (analysis.model.facts_match) for rubric rules, gates and resources."""
+"""One condition evaluator (analysis.vocabulary.facts_match) for rubric rules, gates and resources."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.gate_rules import Gate
 from analysis.inputs.rubric import Rule
-from analysis.model import DEFAULT_VOCABULARY, UNKNOWN, Resource, Task, facts_match
+from analysis.model import Resource, Task
+from analysis.vocabulary import DEFAULT_VOCABULARY, UNKNOWN, facts_match
 from tests.conftest import TINY
 
 VOCABULARY = DEFAULT_VOCABULARY

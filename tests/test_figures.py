@@ -20,7 +20,6 @@ import pytest
 
 from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.scenario import parse_scenario, read_scenario
-from analysis.model import LEVEL_COLOURS, LEVELS
 from analysis.plan.results import Assessment
 from analysis.plan.scenarios import assess
 from analysis.plan.sweeps import COLUMNS
@@ -40,6 +39,7 @@ from analysis.report.figures import (
     schedule_figures,
 )
 from analysis.report.frames import gantt_rows
+from analysis.vocabulary import LEVEL_COLOURS, LEVELS
 from tests.conftest import ROOT, SCENARIOS_DIR, tiny_data
 
 EVIL = "<script>alert(1)</script>"

@@ -8,7 +8,6 @@ from dataclasses import replace
 import pytest
 
 from analysis.model import (
-    DEFAULT_VOCABULARY,
     DeclaredCounts,
     Effort,
     Phase,
@@ -17,10 +16,9 @@ from analysis.model import (
     Scenario,
     SolverSettings,
     Task,
-    Vocabulary,
-    read_vocabulary,
 )
 from analysis.resources import DEFAULT_VOCABULARY as VOCABULARY_FILE
+from analysis.vocabulary import DEFAULT_VOCABULARY, Vocabulary, read_vocabulary
 
 TASK = Task(
     id="T1",

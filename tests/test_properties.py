@@ -40,7 +40,8 @@ from analysis.errors import RubricError
 from analysis.inputs.catalog import format_catalog, parse_catalog_text, read_catalog, write_catalog
 from analysis.inputs.catalog_records import EVIDENCE_FIELDS, parse_catalog
 from analysis.inputs.rubric import Rubric, parse_rubric, read_rubric
-from analysis.model import (
+from analysis.model import Catalog, Task
+from analysis.vocabulary import (
     DEFAULT_VOCABULARY,
     FACTS,
     LEVELS,
@@ -48,8 +49,6 @@ from analysis.model import (
     SAFEGUARDS,
     STATUSES,
     UNKNOWN,
-    Catalog,
-    Task,
     level_rank,
 )
 

@@ -12,8 +12,8 @@ import yaml
 
 from analysis.errors import ScenarioError
 from analysis.inputs.scenario import check_scenario, parse_scenario, read_scenario
-from analysis.model import LEVELS
 from analysis.plan.scenarios import assess, compare
+from analysis.vocabulary import LEVELS
 from tests.conftest import SCENARIOS_DIR
 
 SCENARIOS = SCENARIOS_DIR

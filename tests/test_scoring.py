@@ -12,8 +12,8 @@ from analysis.assess.scoring import score_task
 from analysis.errors import CatalogError, RubricError
 from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.rubric import parse_rubric, read_rubric
-from analysis.model import DEFAULT_VOCABULARY, LEVELS
 from analysis.resources import DEFAULT_RUBRIC
+from analysis.vocabulary import DEFAULT_VOCABULARY, LEVELS
 from tests.conftest import tiny_data
 
 ACTIVITIES = DEFAULT_VOCABULARY.activity

@@ -6,10 +6,10 @@ from itertools import pairwise
 
 from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.scenario import parse_scenario
-from analysis.model import DEFAULT_VOCABULARY
 from analysis.plan.scenarios import assess
 from analysis.plan.selection_model import SelectionProblem as _Problem
 from analysis.report.formats.plan import format_plan
+from analysis.vocabulary import DEFAULT_VOCABULARY
 
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 

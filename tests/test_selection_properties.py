@@ -63,10 +63,11 @@ from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.graph_rules import read_graph_rules
 from analysis.inputs.rubric import read_rubric
 from analysis.inputs.scenario import parse_scenario
-from analysis.model import DEFAULT_VOCABULARY, OUTCOME_AREAS, Catalog, level_rank
+from analysis.model import Catalog
 from analysis.plan.results import TIE_BREAKS, Assessment, Selection
 from analysis.plan.scenarios import assess
 from analysis.report.formats.plan import format_plan
+from analysis.vocabulary import DEFAULT_VOCABULARY, OUTCOME_AREAS, level_rank
 
 RUBRIC = read_rubric()
 GRAPH_RULES = read_graph_rules()

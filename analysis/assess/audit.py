@@ -44,7 +44,8 @@ from analysis.inputs.bundle import read_inputs
 from analysis.inputs.gate_rules import Gate
 from analysis.inputs.graph_rules import GraphRules
 from analysis.inputs.rubric import Rubric
-from analysis.model import FACTS, LEVELS, Catalog, DeclaredCounts, Finding, Task, level_rank
+from analysis.model import Catalog, DeclaredCounts, Finding, Task
+from analysis.vocabulary import FACTS, LEVELS, level_rank
 
 __all__ = [
     "FINDING_KINDS",

@@ -41,7 +41,8 @@ from analysis.inputs.bundle import read_inputs
 from analysis.inputs.gate_rules import Gate
 from analysis.inputs.graph_rules import GraphRules, InferenceRule
 from analysis.inputs.rubric import Rubric
-from analysis.model import Catalog, Finding, level_rank
+from analysis.model import Catalog, Finding
+from analysis.vocabulary import level_rank
 
 __all__ = [
     "infer_edges",

@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from analysis.model import OUTCOME_AREAS, Catalog, Target
+from analysis.model import Catalog, Target
+from analysis.vocabulary import OUTCOME_AREAS
 
 __all__ = [
     "OutcomeCoverage",

@@ -19,7 +19,8 @@ import networkx as nx
 
 from analysis.assess.scoring import Score
 from analysis.inputs.graph_rules import GraphRules, title_keywords
-from analysis.model import UNKNOWN, Catalog, Task, level_rank
+from analysis.model import Catalog, Task
+from analysis.vocabulary import UNKNOWN, level_rank
 
 __all__ = [
     "DuplicateSet",

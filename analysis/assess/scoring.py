@@ -29,7 +29,8 @@ from typing import Any
 
 from analysis.errors import RubricError
 from analysis.inputs.rubric import Rubric, Rule
-from analysis.model import FACTS, LEVELS, UNKNOWN, Catalog, Task, level_rank
+from analysis.model import Catalog, Task
+from analysis.vocabulary import FACTS, LEVELS, UNKNOWN, level_rank
 
 __all__ = [
     "Reason",

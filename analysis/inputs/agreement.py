@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from analysis.model import LEVELS, Catalog
+from analysis.model import Catalog
+from analysis.vocabulary import LEVELS
 
 __all__ = [
     "FactAgreement",
     "Agreement",
+    "COMPARED_FACTS",
     "compare_catalogs",
 ]
 

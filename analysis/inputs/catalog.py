@@ -31,11 +31,14 @@ from analysis.files import read_text, write_text_atomic
 from analysis.inputs.catalog_csv import CSV_COLUMNS, catalog_to_rows, csv_to_data
 from analysis.inputs.catalog_records import catalog_to_data, parse_catalog
 from analysis.inputs.records import dump_yaml, load_yaml_text
-from analysis.model import DEFAULT_VOCABULARY, Catalog, Vocabulary
+from analysis.model import Catalog
+from analysis.vocabulary import DEFAULT_VOCABULARY, Vocabulary
 
 __all__ = [
+    "CATALOG_SUFFIXES",
     "parse_catalog_text",
     "format_catalog",
+    "catalog_format",
     "read_catalog",
     "write_catalog",
 ]

@@ -25,7 +25,8 @@ from analysis.inputs.catalog_records import (
     catalog_to_data,
 )
 from analysis.inputs.records import Located, Where, located
-from analysis.model import LEVELS, UNKNOWN, Catalog
+from analysis.model import Catalog
+from analysis.vocabulary import LEVELS, UNKNOWN
 
 __all__ = [
     "CSV_COLUMNS",

@@ -47,25 +47,28 @@ from analysis.inputs.records import (
     number_text_hint,
     optional_text,
 )
-from analysis.model import (
+from analysis.model import Catalog, DeclaredCounts, Defaults, Effort, Issue, Target, Task
+from analysis.vocabulary import (
     DEFAULT_VOCABULARY,
     LEVELS,
     OUTCOME_AREAS,
     SAFEGUARDS,
     STATUSES,
     UNKNOWN,
-    Catalog,
-    DeclaredCounts,
-    Defaults,
-    Effort,
-    Issue,
-    Target,
-    Task,
     Vocabulary,
 )
 
 __all__ = [
+    "TOP_KEYS",
+    "TARGET_KEYS",
+    "META_KEYS",
+    "DECLARED_KEYS",
+    "ISSUE_KEYS",
+    "DEFAULTS_KEYS",
+    "EFFORT_KEYS",
     "TASK_FIELDS",
+    "REQUIRED_TASK_FIELDS",
+    "EVIDENCE_FIELDS",
     "parse_catalog",
     "catalog_to_data",
     "scale_efforts",

@@ -27,8 +27,9 @@ from typing import Any
 from analysis.errors import GateError
 from analysis.files import read_text
 from analysis.inputs.records import Where, check_choice, check_record, check_text, load_yaml_text
-from analysis.model import FACTS, LEVELS, SAFEGUARDS, Task, facts_match
+from analysis.model import Task
 from analysis.resources import DEFAULT_GATES
+from analysis.vocabulary import FACTS, LEVELS, SAFEGUARDS, facts_match
 
 __all__ = [
     "MODES",

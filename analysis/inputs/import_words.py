@@ -28,8 +28,8 @@ from typing import Any
 from analysis.errors import MarkdownError
 from analysis.files import read_text
 from analysis.inputs.records import load_yaml_text
-from analysis.model import DEFAULT_VOCABULARY, OUTCOME_AREAS, UNKNOWN
 from analysis.resources import DEFAULT_IMPORT_WORDS
+from analysis.vocabulary import DEFAULT_VOCABULARY, OUTCOME_AREAS, UNKNOWN
 
 __all__ = [
     "ImportWords",

@@ -39,8 +39,9 @@ from analysis.files import read_text
 from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.graph_rules import OverlapSettings, read_graph_rules, title_keywords
 from analysis.inputs.import_words import ImportWords, infer_facts, read_import_words
-from analysis.model import DEFAULT_VOCABULARY, UNKNOWN, Catalog, Vocabulary, hours_text
+from analysis.model import Catalog, hours_text
 from analysis.resources import DEFAULT_GRAPH_RULES, DEFAULT_IMPORT_WORDS
+from analysis.vocabulary import DEFAULT_VOCABULARY, UNKNOWN, Vocabulary
 
 __all__ = [
     "COMPUTED_SUFFIX",

@@ -28,7 +28,8 @@ from typing import Any
 from analysis.errors import RubricError
 from analysis.files import read_text
 from analysis.inputs.records import load_yaml_text
-from analysis.model import (
+from analysis.resources import DEFAULT_RUBRIC
+from analysis.vocabulary import (
     DEFAULT_VOCABULARY,
     FACTS,
     LEVELS,
@@ -37,7 +38,6 @@ from analysis.model import (
     facts_match,
     level_rank,
 )
-from analysis.resources import DEFAULT_RUBRIC
 
 __all__ = [
     "Rule",

@@ -42,10 +42,6 @@ from analysis.inputs.records import (
     optional_text,
 )
 from analysis.model import (
-    LEVELS,
-    OBJECTIVES,
-    OUTCOME_AREAS,
-    UNKNOWN,
     Catalog,
     Phase,
     PlanItem,
@@ -53,11 +49,12 @@ from analysis.model import (
     RiskSettings,
     Scenario,
     SolverSettings,
-    Vocabulary,
 )
 from analysis.resources import SEED_CATALOG, SEED_SCENARIO
+from analysis.vocabulary import LEVELS, OBJECTIVES, OUTCOME_AREAS, UNKNOWN, Vocabulary
 
 __all__ = [
+    "SCENARIO_KEYS",
     "parse_scenario",
     "read_scenario",
     "check_scenario",

@@ -53,7 +53,7 @@ from analysis.inputs.records import (
     load_yaml_text,
     located,
 )
-from analysis.model import LEVELS
+from analysis.vocabulary import LEVELS
 
 __all__ = [
     "PARAMETERS",

@@ -1,0 +1,12 @@
+"""Planning: the best safe selection, why the rest is left out, and when the work runs.
+
+- ``results``: what planning returns (no solver behind it: figures read these)
+- ``units``, ``selection_model``, ``greedy``, ``reasons``, ``selection``: the selection
+- ``plan_check``: a hand-made plan checked against its own limits
+- ``jobs``, ``schedule_bounds``, ``scheduling``, ``timeline``, ``risk``: the schedule
+- ``scenarios``: a scenario assessed end to end; two compared
+- ``sweeps``, ``frontier``: many what-ifs, and the trade-off frontier
+- ``psplib``: the PSPLIB benchmark's instances for the scheduling engine
+
+OR-Tools is imported only by ``selection_model`` and ``scheduling``.
+"""

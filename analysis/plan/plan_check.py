@@ -18,21 +18,12 @@ from analysis.assess.graph import GraphFacts
 from analysis.assess.scoring import Score, score_task
 from analysis.inputs.catalog_records import EFFORT_KEYS
 from analysis.inputs.rubric import Rubric
-from analysis.model import (
-    LEVELS,
-    UNKNOWN,
-    Catalog,
-    Effort,
-    Finding,
-    PlanItem,
-    Scenario,
-    Task,
-    hours_text,
-    level_rank,
-)
+from analysis.model import Catalog, Effort, Finding, PlanItem, Scenario, Task, hours_text
 from analysis.plan.results import LeftOut, Selection, Totals, Unit, objective_of
+from analysis.vocabulary import LEVELS, UNKNOWN, level_rank
 
 __all__ = [
+    "item_estimate",
     "check_plan",
 ]
 

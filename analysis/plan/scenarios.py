@@ -33,7 +33,7 @@ from analysis.inputs.gate_rules import Gate, with_modes
 from analysis.inputs.graph_rules import GraphRules
 from analysis.inputs.rubric import Rubric
 from analysis.inputs.scenario import check_scenario, read_scenario
-from analysis.model import Catalog, Finding, Scenario, level_rank
+from analysis.model import Catalog, Finding, Scenario
 from analysis.plan.plan_check import check_plan
 from analysis.plan.results import MEASURES, Assessment, Comparison, measures
 from analysis.plan.risk import schedule_risk
@@ -42,6 +42,7 @@ from analysis.plan.timeline import schedule_selection
 from analysis.resources import (
     SEED_SCENARIO,
 )
+from analysis.vocabulary import level_rank
 
 __all__ = [
     "assess",

@@ -33,6 +33,7 @@ __all__ = [
     "lower_bound",
     "assign_lanes",
     "explain_infeasible",
+    "longest_chain",
     "serial_sgs",
 ]
 

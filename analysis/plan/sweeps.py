@@ -30,14 +30,17 @@ import pandas as pd
 from analysis.errors import SweepError
 from analysis.inputs.records import Where
 from analysis.inputs.sweep import Sweep, _check_size, combination_key, combinations
-from analysis.model import LEVELS
 from analysis.resources import REPORTS_DIR
 from analysis.run.executors import check_scheduler, default_workers, execute
+from analysis.vocabulary import LEVELS
 
 __all__ = [
+    "COLUMNS",
     "run_combination",
     "SweepResult",
     "run_sweep",
+    "REFERENCES",
+    "ABOUT",
     "sweep_info",
     "read_sweep_result",
     "latest_sweep",

@@ -16,12 +16,13 @@ from dataclasses import replace
 from analysis.assess.graph import GraphFacts
 from analysis.assess.scoring import Score
 from analysis.inputs.catalog_records import EFFORT_KEYS
-from analysis.model import DEFAULT_VOCABULARY, UNKNOWN, Catalog, Effort, Scenario
+from analysis.model import Catalog, Effort, Scenario
 from analysis.plan.jobs import Job, ScheduleProblem, ScheduleResult, to_grid, units_in_hours
 from analysis.plan.plan_check import item_estimate
 from analysis.plan.results import Selection, Slot, Timeline
 from analysis.plan.scheduling import solve_schedule
 from analysis.plan.units import scenario_grid, unit_jobs
+from analysis.vocabulary import DEFAULT_VOCABULARY, UNKNOWN
 
 __all__ = [
     "schedule_selection",

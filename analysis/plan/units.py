@@ -23,9 +23,10 @@ from analysis.assess.gates import GateBreak, check_gates
 from analysis.assess.graph import GraphFacts, blocked_by
 from analysis.assess.scoring import Score
 from analysis.inputs.gate_rules import Gate
-from analysis.model import DEFAULT_VOCABULARY, LEVELS, Catalog, Scenario, level_rank
+from analysis.model import Catalog, Scenario
 from analysis.plan.jobs import Job, choose_grid, to_grid
 from analysis.plan.results import LeftOut, Totals, Unit
+from analysis.vocabulary import DEFAULT_VOCABULARY, LEVELS, level_rank
 
 __all__ = [
     "SECONDS",
@@ -36,6 +37,7 @@ __all__ = [
     "build_units",
     "unit_edges",
     "unit_jobs",
+    "scenario_grid",
     "advancing_units",
     "left_in_order",
 ]

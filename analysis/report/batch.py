@@ -33,7 +33,6 @@ from analysis.inputs.catalog import CATALOG_SUFFIXES, read_catalog
 from analysis.inputs.gate_rules import read_gates
 from analysis.inputs.graph_rules import read_graph_rules
 from analysis.inputs.rubric import read_rubric
-from analysis.model import LEVELS, Vocabulary
 from analysis.report.history import check_history, check_week, iso_week
 from analysis.resources import (
     DEFAULT_GATES,
@@ -42,12 +41,14 @@ from analysis.resources import (
     REPORTS_DIR,
     TEMPLATES,
 )
+from analysis.vocabulary import LEVELS, Vocabulary
 
 __all__ = [
     "find_catalogs",
     "render_job",
     "BatchResult",
     "render_reports",
+    "index_page",
 ]
 
 

@@ -28,9 +28,9 @@ import plotly.graph_objects as go
 from analysis.assess.audit import Audit
 from analysis.assess.graph import GraphFacts
 from analysis.assess.outcomes import OutcomeCoverage
-from analysis.model import LEVEL_COLOURS, LEVELS, level_rank
 from analysis.plan.results import Assessment, ScheduleRisk, measures
 from analysis.report.chart_style import LAYOUT, NEUTRAL, hover_text, issue_label, new_figure, wrap
+from analysis.vocabulary import LEVEL_COLOURS, LEVELS, level_rank
 
 __all__ = [
     "risk_mix_figure",

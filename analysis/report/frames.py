@@ -24,10 +24,11 @@ from analysis.assess.audit import Audit
 from analysis.assess.graph import GraphFacts
 from analysis.assess.outcomes import OutcomeCoverage
 from analysis.assess.scoring import Score
-from analysis.model import LEVELS, Catalog, Finding, hours_text
+from analysis.model import Catalog, Finding, hours_text
 from analysis.plan.results import MEASURES, Assessment, Timeline, measures
 from analysis.report.history import Changes, changes, previous_snapshot, snapshot_of
 from analysis.report.markdown import escape_markdown, markdown_code
+from analysis.vocabulary import LEVELS
 
 __all__ = [
     "tasks_frame",

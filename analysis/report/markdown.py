@@ -17,10 +17,13 @@ from __future__ import annotations
 import re
 
 from analysis.assess.audit import Audit
-from analysis.model import LEVELS, hours_text
+from analysis.model import hours_text
 from analysis.plan.results import Assessment
+from analysis.vocabulary import LEVELS
 
 __all__ = [
+    "escape_markdown",
+    "markdown_code",
     "audit_markdown",
     "plan_markdown",
 ]

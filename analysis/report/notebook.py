@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from analysis.errors import ReportError
 
 __all__ = [
+    "INJECTED",
     "notebook_parameters",
     "inject_parameters",
     "run_notebook",

@@ -1,0 +1,1 @@
+"""Running many jobs: in this process, in local processes, or on a Dask cluster."""

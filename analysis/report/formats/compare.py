@@ -10,7 +10,10 @@ from analysis.report.formats.plan import plan_to_data
 from analysis.report.formats.text import figure_text, format_table, markdown_table, one_line
 from analysis.report.markdown import escape_markdown, markdown_code
 
-__all__ = []
+__all__ = [
+    "comparison_to_data",
+    "format_comparison",
+]
 
 
 def comparison_to_data(comparison: Comparison) -> dict[str, Any]:

@@ -7,10 +7,15 @@ import json
 from typing import Any
 
 from analysis.assess.graph import GraphFacts, reduce_for_drawing
-from analysis.model import LEVEL_COLOURS, Catalog
+from analysis.model import Catalog
 from analysis.report.formats.text import _LINE_BREAK, finding_data, format_table, one_line
+from analysis.vocabulary import LEVEL_COLOURS
 
-__all__ = []
+__all__ = [
+    "graph_to_data",
+    "graph_to_dot",
+    "format_graph",
+]
 
 _LEVEL_FILLS = {"LOW": "#e8f5e9", "MEDIUM": "#fff8e1", "HIGH": "#ffebee"}
 

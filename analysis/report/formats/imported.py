@@ -9,7 +9,10 @@ from analysis.inputs.agreement import Agreement
 from analysis.inputs.markdown import Imported
 from analysis.report.formats.text import one_line
 
-__all__ = []
+__all__ = [
+    "import_to_data",
+    "format_import",
+]
 
 
 def import_to_data(imported: Imported, agreement: Agreement | None = None) -> dict[str, Any]:

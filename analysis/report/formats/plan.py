@@ -18,7 +18,10 @@ from analysis.plan.results import Assessment, ScheduleRisk, Timeline, Totals
 from analysis.report.formats.text import clock, figure_text, finding_data, format_table, one_line
 from analysis.report.markdown import plan_markdown
 
-__all__ = []
+__all__ = [
+    "plan_to_data",
+    "format_plan",
+]
 
 
 def _totals_data(totals: Totals) -> dict[str, Any]:

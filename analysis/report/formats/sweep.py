@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.model import LEVELS
 from analysis.plan.frontier import frontier_points, parameters_of, place, settings_text
 from analysis.plan.sweeps import SweepResult
 from analysis.report.formats.text import format_table
+from analysis.vocabulary import LEVELS
 
-__all__ = []
+__all__ = [
+    "format_sweep",
+]
 
 
 def format_sweep(result: SweepResult) -> str:
