@@ -30,6 +30,7 @@ BUNDLED = (
     "weekly-report.ipynb",
     "templates/offline-report/conf.json",
     "templates/offline-report/index.html.j2",
+    "templates/batch-index.html.j2",
 )
 
 

@@ -1,4 +1,4 @@
-"""One condition evaluator (analysis.vocabulary.facts_match) for rubric rules, gates and resources."""
+"""One condition evaluator (vocabulary.facts_match): rubric rules, gates and resources."""
 
 from __future__ import annotations
 

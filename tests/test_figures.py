@@ -22,7 +22,7 @@ from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.scenario import parse_scenario, read_scenario
 from analysis.plan.results import Assessment
 from analysis.plan.scenarios import assess
-from analysis.plan.sweeps import COLUMNS
+from analysis.plan.sweep_results import COLUMNS
 from analysis.report import chart_style, figures
 from analysis.report.chart_style import report_html
 from analysis.report.figures import (

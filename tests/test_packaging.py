@@ -33,7 +33,7 @@ LOCK = ROOT / "requirements" / "constraints.txt"
 RUN_TIME_ONLY = {
     # The kernel that papermill and nbclient start ("python3") to run the report notebook.
     "ipykernel",
-    # The engine of DataFrame.to_parquet and pandas.read_parquet (analysis/plan/sweeps.py).
+    # The engine of DataFrame.to_parquet and pandas.read_parquet (analysis/plan/sweep_results.py).
     "pyarrow",
     # Declared as dask[distributed] for the extra: it brings distributed, which analysis/run
     # imports (and which counts as declared through it).

@@ -24,7 +24,8 @@ from analysis.plan.frontier import (
     pareto_frontier,
     place,
 )
-from analysis.plan.sweeps import latest_sweep, read_sweep_result, run_sweep, sweep_info
+from analysis.plan.sweep_results import latest_sweep, read_sweep_result, sweep_info
+from analysis.plan.sweeps import run_sweep
 from analysis.report.render import render_report
 from analysis.run.executors import check_scheduler
 from tests.conftest import SCENARIOS_DIR, SEED_CATALOG
@@ -347,12 +348,12 @@ class TestRun:
 
     def test_rows_from_other_code_are_not_resumed(self, serial, tmp_path, monkeypatch):
         """An edited module may change answers while the version string stays the same."""
-        import analysis.plan.sweeps
+        import analysis.plan.sweep_results
 
         (tmp_path / "progress.jsonl").write_bytes(
             (serial.csv.parent / "progress.jsonl").read_bytes()
         )
-        monkeypatch.setattr(analysis.plan.sweeps, "_code_digest", lambda: b"edited code")
+        monkeypatch.setattr(analysis.plan.sweep_results, "_code_digest", lambda: b"edited code")
         rerun = run_sweep(SEED_CATALOG, small_sweep(), workers=1, out=tmp_path)
         assert (rerun.ran, rerun.resumed) == (8, 0)
         pd.testing.assert_frame_equal(rerun.table, serial.table)

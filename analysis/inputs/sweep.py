@@ -59,6 +59,7 @@ __all__ = [
     "PARAMETERS",
     "MAX_COMBINATIONS",
     "Sweep",
+    "check_size",
     "parse_sweep",
     "read_sweep",
     "combinations",
@@ -155,7 +156,7 @@ def _check_value(key: str, value: Any, where: Where) -> None:
         check_number(value, where, field, positive=key == "effort_factor")
 
 
-def _check_size(vary: Mapping[str, Sequence[Any]], where: Where) -> int:
+def check_size(vary: Mapping[str, Sequence[Any]], where: Where) -> int:
     """How many combinations ``vary`` makes; refused above :data:`MAX_COMBINATIONS`."""
     count = math.prod(len(values) for values in vary.values())
     if count > MAX_COMBINATIONS:
@@ -199,7 +200,7 @@ def parse_sweep(
         vary[key] = _values(raw, axis, key)
     if not vary:
         raise where.fail("names nothing to vary", "vary")
-    _check_size(vary, where)
+    check_size(vary, where)
 
     def path(raw: Any, field: str) -> Path:
         found = Path(check_text(raw, where, field))

@@ -5,7 +5,7 @@
 - ``plan_check``: a hand-made plan checked against its own limits
 - ``jobs``, ``schedule_bounds``, ``scheduling``, ``timeline``, ``risk``: the schedule
 - ``scenarios``: a scenario assessed end to end; two compared
-- ``sweeps``, ``frontier``: many what-ifs, and the trade-off frontier
+- ``sweeps``, ``sweep_results``, ``frontier``: many what-ifs, their saved table, the frontier
 - ``psplib``: the PSPLIB benchmark's instances for the scheduling engine
 
 OR-Tools is imported only by ``selection_model`` and ``scheduling``.

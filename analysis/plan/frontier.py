@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.plan.sweeps import COLUMNS
+from analysis.plan.sweep_results import COLUMNS
 
 __all__ = [
     "AXES",

@@ -7,21 +7,20 @@ processes, or on an existing Dask cluster (:mod:`analysis.run.executors`). A
 combination that fails is recorded with its error and the sweep goes on;
 finished combinations are appended to a checkpoint as they come, so an
 interrupted sweep resumes where it stopped. Rows computed from other inputs
-or other code of this package are not reused. :func:`read_sweep_result` and
-:func:`latest_sweep` read a saved sweep back for the reports.
+or other code of this package are not reused. The saved sweep's files and
+columns are :mod:`analysis.plan.sweep_results`.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import sys
 import time
 import traceback
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,41 +28,22 @@ import pandas as pd
 
 from analysis.errors import SweepError
 from analysis.inputs.records import Where
-from analysis.inputs.sweep import Sweep, _check_size, combination_key, combinations
+from analysis.inputs.sweep import Sweep, check_size, combination_key, combinations
+from analysis.plan.sweep_results import (
+    ABOUT,
+    REFERENCES,
+    SweepResult,
+    inputs_fingerprint,
+    table_of,
+)
 from analysis.resources import REPORTS_DIR
 from analysis.run.executors import check_scheduler, default_workers, execute
 from analysis.vocabulary import LEVELS
 
 __all__ = [
-    "COLUMNS",
     "run_combination",
-    "SweepResult",
     "run_sweep",
-    "REFERENCES",
-    "ABOUT",
-    "sweep_info",
-    "read_sweep_result",
-    "latest_sweep",
 ]
-
-COLUMNS = (
-    "combination",
-    "key",
-    "status",
-    "schedule",
-    "value",
-    "hours",
-    "tasks",
-    "units",
-    *LEVELS,
-    "risk_score",
-    "finish_hours",
-    "p80_hours",
-    "p80_spread",
-    "within_budget",
-    "violations",
-    "error",
-)
 
 
 def _stamp(*paths: str | None) -> tuple:
@@ -181,20 +161,6 @@ def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-@dataclass(frozen=True)
-class SweepResult:
-    """A finished sweep: its table and where it was written."""
-
-    table: pd.DataFrame
-    csv: Path
-    parquet: Path
-    ran: int
-    resumed: int
-    failed: int
-    references: pd.DataFrame
-    name: str = "sweep"
-
-
 def _jobs(catalog: str, sweep: Sweep, extra: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [
         {
@@ -206,28 +172,6 @@ def _jobs(catalog: str, sweep: Sweep, extra: Mapping[str, Any]) -> list[dict[str
         }
         for i, params in enumerate(combinations(sweep))
     ]
-
-
-@functools.lru_cache(maxsize=1)
-def _code_digest() -> bytes:
-    """The package's own code: an edited module changes answers as much as an edited input.
-
-    (The version string alone stays the same in a working copy or an editable install.)
-    """
-    digest = hashlib.sha256()
-    package = Path(__file__).parent.parent
-    for module in sorted(package.rglob("*.py")):
-        name = module.relative_to(package).as_posix()
-        digest.update(name.encode() + b"\0" + module.read_bytes())
-    return digest.digest()
-
-
-def _fingerprint(paths: Iterable[Path]) -> str:
-    """What a checkpoint's rows were computed from: the inputs' bytes and this package's code."""
-    digest = hashlib.sha256(_code_digest())
-    for path in paths:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def run_sweep(
@@ -264,7 +208,7 @@ def run_sweep(
 
     if scheduler:
         check_scheduler(scheduler)
-    _check_size(sweep.vary, Where(sweep.source or "<memory>", record="sweep", error=SweepError))
+    check_size(sweep.vary, Where(sweep.source or "<memory>", record="sweep", error=SweepError))
     catalog_path = Path(catalog).resolve()
     tasks, (base, *_) = check_files(
         catalog_path, [sweep.base, *sweep.compare_with], rubric=rubric, rules=rules, gates=gates
@@ -288,7 +232,7 @@ def run_sweep(
         "gates": Path(gates or DEFAULT_GATES).resolve(),
     }
     sources = [catalog_path, sweep.base.resolve(), *inputs.values()]
-    fingerprint = _fingerprint(sources)
+    fingerprint = inputs_fingerprint(sources)
     files = {k: str(v) for k, v in inputs.items()}
     jobs = _jobs(str(catalog_path), sweep, files)
     keys = {combination_key(job["parameters"]): job for job in jobs}
@@ -346,7 +290,7 @@ def run_sweep(
                 bar.close()
     for key, job in keys.items():  # the combination index follows the current file
         rows[key]["combination"] = job["combination"]
-    table = _table([rows[key] for key in keys], list(sweep.vary))
+    table = table_of([rows[key] for key in keys], list(sweep.vary))
     csv_path, parquet_path = folder / "results.csv", folder / "results.parquet"
     write_text_atomic(csv_path, table.to_csv(index=False, lineterminator="\n"))
     about = {
@@ -377,29 +321,6 @@ def run_sweep(
     )
 
 
-REFERENCES = "references.csv"
-
-
-ABOUT = "sweep.json"
-
-
-def sweep_info(folder: str | os.PathLike) -> dict[str, Any]:
-    """What a saved sweep records about itself, and ``current``: whether its inputs are unchanged.
-
-    ``current`` is False when an input file changed or is gone since the sweep ran
-    (rerun the sweep: unchanged combinations are not redone only if nothing changed).
-    """
-    path = Path(folder) / ABOUT
-    if not path.exists():
-        return {"name": Path(folder).name, "current": None}
-    about = json.loads(path.read_text(encoding="utf-8"))
-    try:
-        current = _fingerprint(Path(p) for p in about["inputs"]) == about["fingerprint"]
-    except OSError:
-        current = False
-    return {**about, "current": current}
-
-
 def _references(catalog: str, sweep: Sweep, extra: Mapping[str, Any]) -> pd.DataFrame:
     """The plans a sweep is compared with, as rows like its own (computed here: they are few)."""
     rows = []
@@ -408,51 +329,6 @@ def _references(catalog: str, sweep: Sweep, extra: Mapping[str, Any]) -> pd.Data
             {"catalog": catalog, "base": str(path), "parameters": {}, "combination": i, **extra}
         )
         rows.append({"reference": _base(str(path), _stamp(str(path))).name, **row})
-    table = _table(rows, [])
+    table = table_of(rows, [])
     table.insert(0, "reference", pd.Series([r["reference"] for r in rows], dtype="string"))
     return table.drop(columns=["combination", "key"])
-
-
-def _table(rows: Iterable[dict[str, Any]], parameters: list[str]) -> pd.DataFrame:
-    columns = ["combination", "key", *parameters, *COLUMNS[2:]]
-    table = pd.DataFrame(list(rows))
-    for column in columns:
-        if column not in table:
-            table[column] = None
-    table = table[columns].sort_values("combination", kind="stable").reset_index(drop=True)
-    for column in (
-        "value",
-        "hours",
-        "finish_hours",
-        "p80_hours",
-        "p80_spread",
-        "within_budget",
-        "risk_score",
-    ):
-        table[column] = pd.to_numeric(table[column], errors="coerce")
-    for column in ("tasks", "units", *LEVELS, "violations"):
-        table[column] = pd.to_numeric(table[column], errors="coerce").astype("Int64")
-    for column in ("status", "schedule", "error"):
-        table[column] = table[column].astype("string")
-    return table
-
-
-def read_sweep_result(folder: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A saved sweep's table and the plans it was compared with (empty when none)."""
-    folder = Path(folder)
-    table = pd.read_parquet(folder / "results.parquet")
-    references = folder / REFERENCES
-    if references.exists() and references.stat().st_size:
-        others = pd.read_csv(references, dtype={"reference": "string"})
-    else:
-        others = pd.DataFrame(columns=["reference", *COLUMNS[2:]])
-    return table, others
-
-
-def latest_sweep(catalog_name: str, reports: str | os.PathLike | None = None) -> Path | None:
-    """The folder of a catalog's most recently written sweep, if any (ties: by name)."""
-    folder = Path(reports or REPORTS_DIR) / catalog_name / "sweeps"
-    tables = sorted(
-        folder.glob("*/results.parquet"), key=lambda p: (p.stat().st_mtime_ns, p.parent.name)
-    )
-    return tables[-1].parent if tables else None

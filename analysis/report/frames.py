@@ -413,7 +413,7 @@ def sweep_pivot(
 def sweep_summary(folder: str | os.PathLike, table: pd.DataFrame, compared: pd.DataFrame) -> str:
     """Markdown: which sweep, whether it is current, what ran, and where compared plans stand."""
     from analysis.plan.frontier import parameters_of, place
-    from analysis.plan.sweeps import sweep_info
+    from analysis.plan.sweep_results import sweep_info
 
     info = sweep_info(folder)
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(table["status"].value_counts().items()))

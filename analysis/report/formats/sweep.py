@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.plan.frontier import frontier_points, parameters_of, place, settings_text
-from analysis.plan.sweeps import SweepResult
+from analysis.plan.sweep_results import SweepResult
 from analysis.report.formats.text import format_table
 from analysis.vocabulary import LEVELS
 

@@ -1,0 +1,48 @@
+"""How the package is built: OR-Tools stays inside the two solver modules, contracts hold."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import analysis
+
+PACKAGE = Path(analysis.__file__).parent
+SOLVER_MODULES = {"plan/selection_model.py", "plan/scheduling.py"}
+
+
+def imported(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_the_solver_modules_import_ortools():
+    importing = {
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if "ortools" in imported(path)
+    }
+    assert importing == SOLVER_MODULES
+
+
+def test_the_import_contracts_hold():
+    """pyproject.toml [tool.importlinter]: layers, no solver in figures, no logic in the CLI."""
+    command = Path(sys.executable).with_name("lint-imports")
+    assert command.exists() or shutil.which("lint-imports")
+    result = subprocess.run(
+        [str(command) if command.exists() else "lint-imports"],
+        cwd=PACKAGE.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 kept, 0 broken" in result.stdout
