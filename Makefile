@@ -1,7 +1,7 @@
 # Two commands (see README.md):
 #   make        set up .venv (created or reused), then render the weekly report of the
 #               bundled seed data (reports/cc03-ultra-marathon/<week>/weekly-report.html)
-#   make test   set up .venv with the test tools, then lint and run every test
+#   make test   set up .venv with the test tools, then lint, type-check and run every test
 # Both install the exact versions of requirements/constraints.txt (the lock). Also:
 #   make lock         rebuild the lock from the newest versions pyproject.toml allows
 #   make test-floors  run the tests in .venv-floors, with every direct dependency at its floor
@@ -21,11 +21,13 @@ run: $(VENV)/.stamp-run
 test: $(VENV)/.stamp-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.stamp-test
 	$(BIN)/ruff format .
