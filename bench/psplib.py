@@ -1,6 +1,6 @@
 """The scheduling engine on a public benchmark: PSPLIB single-mode RCPSP sets.
 
-Runs the same CP-SAT engine that schedules plans (analysis.scheduling) on every
+Runs the same CP-SAT engine that schedules plans (analysis.plan.scheduling) on every
 instance of a folder, and the serial schedule-generation scheme with
 latest-finish-time priority beside it, then prints for each: instances at the
 best known value, mean and max % deviation from it, mean and max time.

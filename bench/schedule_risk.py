@@ -2,7 +2,7 @@
 
 Builds a synthetic plan of N tasks (about two dependencies each, four lanes,
 one shared resource, four phases), lays it out with the serial schedule
-generation scheme, and times the seeded Monte Carlo of analysis.timeline over
+generation scheme, and times the seeded Monte Carlo of analysis.plan.risk over
 it (PERT draws, dependencies, lanes, resource order, phase boundaries).
 
     .venv/bin/python bench/schedule_risk.py [--tasks 1000] [--samples 10000] [--repeat 3]

@@ -82,7 +82,7 @@ PARETO = [(1.0, 7, 3), (1.0, 8, 5), (2.0, 10, 5), (4.0, 12, 9)]
 
 
 def sweep_table(rows: list[tuple[str, float, float, float]]) -> pd.DataFrame:
-    """A sweep table in the shape :func:`analysis.sweeps.run_sweep` writes."""
+    """A sweep table in the shape :func:`analysis.plan.sweeps.run_sweep` writes."""
     records = [
         {
             "combination": combination,
