@@ -133,7 +133,7 @@ class ScheduleResult:
     value_bound: float | None = None
     bound: float | None = None
     solve_seconds: float = 0.0
-    settings: Mapping[str, object] = field(default_factory=dict)
+    settings: Mapping[str, str | float] = field(default_factory=dict)
     explanations: tuple[str, ...] = ()
 
     @property

@@ -95,6 +95,7 @@ def solve_schedule(
     if problem.phases:
         horizon = min(horizon, sum(problem.phases))
     if hint is not None:
+        assert hint.makespan is not None  # the serial SGS always gives a finish
         horizon = min(horizon, hint.makespan)
     reasons = explain_infeasible(problem)
     if reasons:
@@ -149,15 +150,15 @@ def solve_schedule(
                     "after its predecessors",
                 ),
             )
-        s = model.NewIntVar(low, high, f"start_{job.id}")
-        e = model.NewIntVar(low + job.duration, high + job.duration, f"end_{job.id}")
+        s = model.new_int_var(low, high, f"start_{job.id}")
+        e = model.new_int_var(low + job.duration, high + job.duration, f"end_{job.id}")
         if job.optional and not job.forced:
-            literal = model.NewBoolVar(f"in_{job.id}")
+            literal = model.new_bool_var(f"in_{job.id}")
             present[job.id] = literal
-            intervals[job.id] = model.NewOptionalIntervalVar(s, job.duration, e, literal, job.id)
+            intervals[job.id] = model.new_optional_interval_var(s, job.duration, e, literal, job.id)
         else:
             present[job.id] = 1
-            intervals[job.id] = model.NewIntervalVar(s, job.duration, e, job.id)
+            intervals[job.id] = model.new_interval_var(s, job.duration, e, job.id)
         starts[job.id], ends[job.id] = s, e
     for job in jobs:
         if job.id not in starts:
@@ -168,46 +169,46 @@ def solve_schedule(
                 continue
             condition = present[job.id]
             if isinstance(condition, int):
-                model.Add(ends[pred] <= starts[job.id])
+                model.add(ends[pred] <= starts[job.id])
                 _require(model, present[pred], 1)
             else:
-                model.Add(ends[pred] <= starts[job.id]).OnlyEnforceIf(condition)
+                model.add(ends[pred] <= starts[job.id]).only_enforce_if(condition)
                 if not isinstance(present[pred], int):
-                    model.AddImplication(condition, present[pred])
+                    model.add_implication(condition, present[pred])
     active = [j for j in jobs if j.id in intervals]
     if problem.lanes:
         busy = [j for j in active if j.duration > 0]
         if busy:
-            model.AddCumulative([intervals[j.id] for j in busy], [1] * len(busy), problem.lanes)
+            model.add_cumulative([intervals[j.id] for j in busy], [1] * len(busy), problem.lanes)
     for resource, capacity in problem.capacities.items():
         users = [j for j in active if j.demands.get(resource, 0) > 0 and j.duration > 0]
         if users:
-            model.AddCumulative(
+            model.add_cumulative(
                 [intervals[j.id] for j in users], [j.demands[resource] for j in users], capacity
             )
             heavy = [j for j in users if 2 * j.demands[resource] > capacity]
             if len(heavy) > 1:
-                model.AddNoOverlap([intervals[j.id] for j in heavy])
+                model.add_no_overlap([intervals[j.id] for j in heavy])
     for _, members, minimum in problem.minimums:
         literals = [present[j] for j in members if j in present]
         fixed = sum(v for v in literals if isinstance(v, int))
         free = [v for v in literals if not isinstance(v, int)]
         if fixed + len(free) < minimum:
-            model.AddBoolOr([])  # cannot be met: infeasible
+            model.add_bool_or([])  # cannot be met: infeasible
         elif free and fixed < minimum:
-            model.Add(sum(free) >= minimum - fixed)
+            model.add(sum(free) >= minimum - fixed)
     _break_symmetry(model, problem, starts, present)
     if problem.cap is not None:
         chosen_count = [present[j.id] for j in jobs if j.optional]
         fixed = sum(v for v in chosen_count if isinstance(v, int))
         free = [v for v in chosen_count if not isinstance(v, int)]
         if free:
-            model.Add(sum(free) <= problem.cap - fixed)
+            model.add(sum(free) <= problem.cap - fixed)
     phase_of, bounds = _phases(model, problem, active, starts, ends, present, horizon)
     # The domain starts at a proven lower bound: a schedule that reaches it is optimal at once.
-    makespan = model.NewIntVar(min(floor, horizon), horizon, "makespan")
+    makespan = model.new_int_var(min(floor, horizon), horizon, "makespan")
     for job in active:
-        model.Add(makespan >= ends[job.id])
+        model.add(makespan >= ends[job.id])
     _redundant_energy(model, problem, active, present, makespan)
     early = [
         phase_of[j.id][k] * k
@@ -218,18 +219,18 @@ def solve_schedule(
     valued = [j for j in active if j.optional]
     if hint is not None:
         for job in active:
-            model.AddHint(starts[job.id], hint.start[job.id])
+            model.add_hint(starts[job.id], hint.start[job.id])
     longest = None  # the box that holds the whole relaxed schedule, if one does
     if relaxed is not None and relaxed.makespan is not None:
         box = max(range(len(problem.phases)), key=lambda k: (problem.phases[k], -k))
         if relaxed.makespan <= problem.phases[box]:
             longest = box
             for job in active:
-                model.AddHint(starts[job.id], relaxed.start[job.id])
+                model.add_hint(starts[job.id], relaxed.start[job.id])
                 for k, literal in enumerate(phase_of[job.id]):
-                    model.AddHint(literal, int(k == longest))
+                    model.add_hint(literal, int(k == longest))
             for k, var in enumerate(bounds):
-                model.AddHint(var, 0 if k <= longest else relaxed.makespan)
+                model.add_hint(var, 0 if k <= longest else relaxed.makespan)
     linearization = 2 if valued else 0
     spent = float(relaxed.settings.get("deterministic_time_used", 0.0)) if relaxed else 0.0
     value_bound = None
@@ -240,20 +241,21 @@ def solve_schedule(
     def run(objective, maximise: bool, share: float = 1.0):
         nonlocal spent, solution
         if maximise:
-            model.Maximize(objective)
+            model.maximize(objective)
         else:
-            model.Minimize(objective)
+            model.minimize(objective)
         solver = _solver(settings, linearization)
         solver.parameters.max_deterministic_time = settings.deterministic_time * share
-        status = solver.Solve(model)
+        status = solver.solve(model)
         spent += solver.deterministic_time
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             solution = solver
-            model.ClearHints()
+            model.clear_hints()
             for job in active:
-                model.AddHint(starts[job.id], solver.Value(starts[job.id]))
-                if not isinstance(present[job.id], int):
-                    model.AddHint(present[job.id], solver.Value(present[job.id]))
+                model.add_hint(starts[job.id], solver.value(starts[job.id]))
+                chosen_var = present[job.id]
+                if not isinstance(chosen_var, int):
+                    model.add_hint(chosen_var, solver.value(chosen_var))
         return solver, status
 
     # Stage 1: the most value from optional jobs.
@@ -264,15 +266,16 @@ def solve_schedule(
             return _failed(status, problem, started, settings, linearization)
         best = sum(j.value for j in valued if _value(solver, present[j.id]))
         proven = status == cp_model.OPTIMAL
-        value_bound = solver.BestObjectiveBound()
-        model.Add(value >= best)
+        value_bound = solver.best_objective_bound
+        model.add(value >= best)
     finish_proven = None
     preference = "none asked"
     if stages != "value" and longest is not None:
         # Stage 2 is the relaxed problem's: its finish, with every job in the longest box.
+        assert relaxed is not None and relaxed.makespan is not None  # what set `longest`
         best_finish, finish_bound = relaxed.makespan, relaxed.bound
         finish_proven = relaxed.status == "optimal" or best_finish <= floor
-        model.Add(makespan <= best_finish)
+        model.add(makespan <= best_finish)
     elif stages != "value":
         # Stage 2: the earliest finish.
         solver, status = run(makespan, maximise=False)
@@ -280,10 +283,11 @@ def solve_schedule(
             if solution is None:
                 return _failed(status, problem, started, settings, linearization)
         else:
-            best_finish = solution.Value(makespan)
-            finish_bound = max(solver.BestObjectiveBound(), floor)
+            assert solution is not None  # run() keeps the solver that found a solution
+            best_finish = solution.value(makespan)
+            finish_bound = max(solver.best_objective_bound, floor)
             finish_proven = status == cp_model.OPTIMAL or best_finish <= floor
-            model.Add(makespan <= best_finish)
+            model.add(makespan <= best_finish)
     if stages != "value" and early:
         # Stage 3: design and documentation in earlier phases.
         # A preference, not a limit: a tenth of the work budget is enough.
@@ -299,16 +303,18 @@ def solve_schedule(
             return _failed(status, problem, started, settings, linearization)
         proven = status == cp_model.OPTIMAL
     if solution is None:  # only when the preference stage found nothing in its share
+        # Stage 2 then took the relaxed schedule: every other way has a solution or returned.
+        assert relaxed is not None and longest is not None
         start = dict(relaxed.start)
         end = dict(relaxed.end)
         phases = dict.fromkeys(start, longest)
         preference = "not applied"
     else:
         chosen = [j.id for j in active if _value(solution, present[j.id])]
-        start = {j: solution.Value(starts[j]) for j in chosen}
-        end = {j: solution.Value(ends[j]) for j in chosen}
+        start = {j: solution.value(starts[j]) for j in chosen}
+        end = {j: solution.value(ends[j]) for j in chosen}
         phases = {
-            j: next(k for k, var in enumerate(phase_of[j]) if solution.Value(var))
+            j: next(k for k, var in enumerate(phase_of[j]) if solution.value(var))
             for j in chosen
             if j in phase_of
         }
@@ -365,10 +371,10 @@ def _break_symmetry(model, problem: ScheduleProblem, starts, present) -> None:
         for first, second in itertools.pairwise(group):
             a, b = present[first.id], present[second.id]
             if not isinstance(a, int) and not isinstance(b, int):
-                model.AddImplication(b, a)
-                model.Add(starts[first.id] <= starts[second.id]).OnlyEnforceIf(b)
+                model.add_implication(b, a)
+                model.add(starts[first.id] <= starts[second.id]).only_enforce_if(b)
             else:
-                model.Add(starts[first.id] <= starts[second.id])
+                model.add(starts[first.id] <= starts[second.id])
 
 
 def _redundant_energy(model, problem: ScheduleProblem, active, present, makespan) -> None:
@@ -381,11 +387,11 @@ def _redundant_energy(model, problem: ScheduleProblem, active, present, makespan
     if not any(job.optional for job in active):
         return
     if problem.lanes:
-        model.Add(sum(j.duration * present[j.id] for j in active) <= problem.lanes * makespan)
+        model.add(sum(j.duration * present[j.id] for j in active) <= problem.lanes * makespan)
     for resource, capacity in problem.capacities.items():
         users = [j for j in active if j.demands.get(resource, 0)]
         if users:
-            model.Add(
+            model.add(
                 sum(j.duration * j.demands[resource] * present[j.id] for j in users)
                 <= capacity * makespan
             )
@@ -395,40 +401,42 @@ def _require(model: cp_model.CpModel, literal, value: int) -> None:
     """``literal == value`` for a Boolean variable, or a contradiction for a constant."""
     if isinstance(literal, int):
         if literal != value:
-            model.AddBoolOr([])  # an empty clause: the model is infeasible
+            model.add_bool_or([])  # an empty clause: the model is infeasible
         return
-    model.Add(literal == value)
+    model.add(literal == value)
 
 
 def _value(solver: cp_model.CpSolver, literal) -> int:
-    return literal if isinstance(literal, int) else solver.Value(literal)
+    return literal if isinstance(literal, int) else solver.value(literal)
 
 
-def _phases(model, problem, active, starts, ends, present, horizon) -> dict[str, list]:
+def _phases(
+    model, problem, active, starts, ends, present, horizon
+) -> tuple[dict[str, list[cp_model.IntVar]], list[cp_model.IntVar]]:
     """Phase boundaries and each job's phase: the phase literals of every job, the boundaries."""
     if not problem.phases:
         return {}, []
     count = len(problem.phases)
-    bounds = [model.NewIntVar(0, horizon, f"phase_start_{k}") for k in range(count + 1)]
-    model.Add(bounds[0] == 0)
+    bounds = [model.new_int_var(0, horizon, f"phase_start_{k}") for k in range(count + 1)]
+    model.add(bounds[0] == 0)
     for k, box in enumerate(problem.phases):
-        model.Add(bounds[k + 1] >= bounds[k])
-        model.Add(bounds[k + 1] - bounds[k] <= box)
+        model.add(bounds[k + 1] >= bounds[k])
+        model.add(bounds[k + 1] - bounds[k] <= box)
     phase_of = {}
     for job in active:
-        literals = [model.NewBoolVar(f"{job.id}_in_{k}") for k in range(count)]
+        literals = [model.new_bool_var(f"{job.id}_in_{k}") for k in range(count)]
         if job.phase is not None:
             for k, literal in enumerate(literals):
-                model.Add(literal == (1 if k == job.phase else 0))
-        model.AddExactlyOne(literals)
+                model.add(literal == (1 if k == job.phase else 0))
+        model.add_exactly_one(literals)
         for k, literal in enumerate(literals):
-            model.Add(starts[job.id] >= bounds[k]).OnlyEnforceIf(literal)
-            model.Add(ends[job.id] <= bounds[k + 1]).OnlyEnforceIf(literal)
+            model.add(starts[job.id] >= bounds[k]).only_enforce_if(literal)
+            model.add(ends[job.id] <= bounds[k + 1]).only_enforce_if(literal)
         phase_of[job.id] = literals
     return phase_of, bounds
 
 
-def _settings(settings: SolverSettings, linearization: int) -> dict[str, object]:
+def _settings(settings: SolverSettings, linearization: int) -> dict[str, str | float]:
     return {
         "engine": "OR-Tools CP-SAT",
         "seed": settings.seed,

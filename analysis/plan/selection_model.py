@@ -127,49 +127,49 @@ def solve_one_lane(
 ) -> Solved:
     """Stage 1: maximise the objective; stage 2 (if proven): apply the tie-breaks."""
     model = cp_model.CpModel()
-    x = {u.id: model.NewBoolVar(u.id) for u in problem.units}
+    x = {u.id: model.new_bool_var(u.id) for u in problem.units}
     for unit, prerequisites in problem.needs.items():
         for prerequisite in prerequisites:
-            model.AddImplication(x[unit], x[prerequisite])
+            model.add_implication(x[unit], x[prerequisite])
     seconds = {u.id: to_seconds(u.hours) for u in problem.units}
     if problem.budget is not None:
-        model.Add(sum(seconds[u] * x[u] for u in x) <= problem.budget)
+        model.add(sum(seconds[u] * x[u] for u in x) <= problem.budget)
     if problem.cap is not None:
-        model.Add(sum(x.values()) <= problem.cap)
+        model.add(sum(x.values()) <= problem.cap)
     for unit in problem.include | ({force} if force else set()):
-        model.Add(x[unit] == 1)
+        model.add(x[unit] == 1)
     for _, minimum, members in problem.coverage:
-        model.Add(sum(x[u] for u in members) >= minimum)
+        model.add(sum(x[u] for u in members) >= minimum)
     if problem.boxes:
         _pack_into_boxes(model, problem, x)
     weights = {u.id: problem.weight(u) for u in problem.units}
     objective = sum(weights[u] * x[u] for u in x)
-    model.Maximize(objective)
+    model.maximize(objective)
     started = time.perf_counter()
     solver = _solver(settings)
-    status = solver.Solve(model)
+    status = solver.solve(model)
     spent = solver.deterministic_time
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         name = "infeasible" if status == cp_model.INFEASIBLE else "unknown"
         return Solved(name, frozenset(), None, time.perf_counter() - started, spent)
-    chosen = {u for u in x if solver.Value(x[u])}
-    bound = solver.BestObjectiveBound()
+    chosen = {u for u in x if solver.value(x[u])}
+    bound = solver.best_objective_bound
     proven = status == cp_model.OPTIMAL
     ties = "not applied (objective not proven)"
     if proven:
         # Stage 2: keep the proven objective, then fewest hours, then earliest tasks.
         best = sum(weights[u] for u in chosen)
-        model.Add(objective >= best)
+        model.add(objective >= best)
         positions = {u.id: u.position for u in problem.units}
         scale = sum(positions.values()) + 1
-        model.Minimize(sum((seconds[u] * scale + positions[u]) * x[u] for u in x))
+        model.minimize(sum((seconds[u] * scale + positions[u]) * x[u] for u in x))
         for u in x:
-            model.AddHint(x[u], u in chosen)
+            model.add_hint(x[u], u in chosen)
         solver = _solver(settings)
-        second = solver.Solve(model)
+        second = solver.solve(model)
         spent += solver.deterministic_time
         if second in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            chosen = {u for u in x if solver.Value(x[u])}
+            chosen = {u for u in x if solver.value(x[u])}
         ties = "applied" if second == cp_model.OPTIMAL else "applied as far as the limit allowed"
         bound = float(best)
     return Solved(
@@ -194,16 +194,16 @@ def _pack_into_boxes(
     """
     count = len(problem.boxes)
     steps = problem.durations
-    phase = {u: [model.NewBoolVar(f"{u}_in_{k}") for k in range(count)] for u in x}
+    phase = {u: [model.new_bool_var(f"{u}_in_{k}") for k in range(count)] for u in x}
     for unit, literals in phase.items():
-        model.Add(sum(literals) == x[unit])
+        model.add(sum(literals) == x[unit])
     for k, box in enumerate(problem.boxes):
-        model.Add(sum(steps[u] * phase[u][k] for u in x) <= box)
-    model.Add(sum(steps[u] * x[u] for u in x) <= sum(problem.boxes))  # implied; a tighter LP
+        model.add(sum(steps[u] * phase[u][k] for u in x) <= box)
+    model.add(sum(steps[u] * x[u] for u in x) <= sum(problem.boxes))  # implied; a tighter LP
     for unit, prerequisites in problem.needs.items():
         for prerequisite in prerequisites:
             for k in range(count):
-                model.Add(sum(phase[prerequisite][: k + 1]) >= 1).OnlyEnforceIf(phase[unit][k])
+                model.add(sum(phase[prerequisite][: k + 1]) >= 1).only_enforce_if(phase[unit][k])
 
 
 def _solver(settings: SolverSettings) -> cp_model.CpSolver:
