@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Self, TypedDict, Unpack
 
 __all__ = [
     "AnalysisError",
@@ -66,6 +66,16 @@ class _Where:
     task: str | None = None
     record: str | None = None
     field: str | None = None
+
+
+class _WhereArgs(TypedDict, total=False):
+    """:class:`InputError`'s keyword arguments that say where, for subclasses to pass on."""
+
+    source: str | None
+    line: int | None
+    task: str | None
+    record: str | None
+    field: str | None
 
 
 class InputError(AnalysisError):
@@ -123,7 +133,7 @@ class InputError(AnalysisError):
     def field(self) -> str | None:
         return self._where.field
 
-    def with_context(self, *, source: str | None = None, line: int | None = None) -> InputError:
+    def with_context(self, *, source: str | None = None, line: int | None = None) -> Self:
         """Return a copy that also names the file and line (kept when already set)."""
         where = replace(
             self._where,
@@ -134,7 +144,7 @@ class InputError(AnalysisError):
         clone.__cause__ = self.__cause__
         return clone
 
-    def _clone(self, where: _Where) -> InputError:
+    def _clone(self, where: _Where) -> Self:
         return type(self)(
             self.problem,
             source=where.source,
@@ -183,7 +193,7 @@ class DependencyCycleError(CatalogError):
         cycle: Sequence[str],
         *,
         inferred: Mapping[tuple[str, str], Sequence[str]] | None = None,
-        **where: str | int | None,
+        **where: Unpack[_WhereArgs],
     ) -> None:
         self.cycle = tuple(cycle)
         self.inferred = dict(inferred or {})
@@ -193,7 +203,7 @@ class DependencyCycleError(CatalogError):
             problem += f" (inferred: {'; '.join(links)})"
         where.setdefault("task", self.cycle[0])
         where.setdefault("field", "depends_on")
-        super().__init__(problem, **where)  # type: ignore[arg-type]
+        super().__init__(problem, **where)
 
     def _clone(self, where: _Where) -> DependencyCycleError:
         return DependencyCycleError(

@@ -128,6 +128,7 @@ def _count_findings(catalog: Catalog, counts: tuple[CountRow, ...]) -> list[Find
     for row in counts:
         if row.agrees:
             continue
+        assert row.declared is not None  # a row that disagrees declares a count
         where = "the catalog" if row.scope == "all" else row.scope
         if row.scope == "all":
             scoped = catalog.tasks
@@ -167,16 +168,19 @@ def _declared_sum_findings(catalog: Catalog) -> list[Finding]:
         else:
             whole = catalog.declared.by_level.get(measure)
             parts = [issue.declared.by_level.get(measure) for issue in issues]
-        if whole is None or any(part is None for part in parts) or sum(parts) == whole:
+        if whole is None or any(part is None for part in parts):
+            continue
+        counts = [part for part in parts if part is not None]  # all of them, as checked
+        if sum(counts) == whole:
             continue
         label = "tasks" if measure == "total" else f"{measure} tasks"
         findings.append(
             Finding(
                 "declared-counts-disagree",
                 f"the catalog declares {whole} {label} but its issues declare "
-                f"{' + '.join(map(str, parts))} = {sum(parts)}",
+                f"{' + '.join(map(str, counts))} = {sum(counts)}",
                 (),
-                {"measure": measure, "declared": whole, "issues": sum(parts)},
+                {"measure": measure, "declared": whole, "issues": sum(counts)},
             )
         )
     return findings

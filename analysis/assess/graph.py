@@ -161,8 +161,8 @@ def blocked_by(graph: nx.DiGraph, excluded: Iterable[str]) -> dict[str, tuple[st
         if parent[node] is None:
             continue
         chain = [node]
-        while parent[chain[-1]] is not None:
-            chain.append(parent[chain[-1]])
+        while (up := parent[chain[-1]]) is not None:
+            chain.append(up)
         chains[node] = tuple(reversed(chain))
     return chains
 
@@ -191,8 +191,8 @@ def critical_path(graph: nx.DiGraph, weight: str = "remaining") -> tuple[tuple[s
         return (), 0.0
     end = max(best, key=lambda n: (best[n], -order[n]))
     path = [end]
-    while previous[path[-1]] is not None:
-        path.append(previous[path[-1]])
+    while (before := previous[path[-1]]) is not None:
+        path.append(before)
     return tuple(reversed(path)), best[end]
 
 

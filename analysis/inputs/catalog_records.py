@@ -168,7 +168,7 @@ def parse_catalog(
     top = Where(source, mapping=data)
     if data is None:
         raise CatalogError("empty file: expected a catalog with 'tasks'", source=source)
-    check_mapping(data, top, None, "a mapping with 'tasks'")  # type: ignore[arg-type]
+    check_mapping(data, top, None, "a mapping with 'tasks'")
     check_keys(data, TOP_KEYS, top)
     meta = data.get("catalog") or {}
     meta_where = Where(source, record="catalog", mapping=meta)
@@ -217,7 +217,7 @@ def _locate(exc: CatalogError, source: str, issues_raw: list, tasks_raw: list) -
     for raw in issues_raw:
         if isinstance(raw, Located) and exc.record == f"issue #{raw.get('number')}":
             line = raw.line_of(exc.field or "number")
-    return exc.with_context(source=source, line=line)  # type: ignore[return-value]
+    return exc.with_context(source=source, line=line)
 
 
 def _parse_declared(raw: Any, where: Where) -> DeclaredCounts:
@@ -265,7 +265,7 @@ def _parse_defaults(raw: Any, source: str, vocabulary: Vocabulary) -> Defaults:
 
 def _parse_issue(raw: Any, index: int, source: str) -> Issue:
     where = Where(source, record=f"issue #{index + 1} in the list", mapping=raw)
-    check_mapping(raw, where, None)  # type: ignore[arg-type]
+    check_mapping(raw, where, None)
     if raw.get("number") is None:
         raise where.fail("missing (required)", "number")
     number = check_whole(raw["number"], where, "number", 1)
@@ -283,7 +283,7 @@ def _parse_task(
     raw: Any, index: int, source: str, defaults: Defaults, vocabulary: Vocabulary
 ) -> Task:
     where = Where(source, record=f"task #{index + 1} in the list", mapping=raw)
-    check_mapping(raw, where, None)  # type: ignore[arg-type]
+    check_mapping(raw, where, None)
     if raw.get("id") is None:
         raise where.fail("missing (required)", "id")
     task_id = check_ident(raw["id"], where, "id")

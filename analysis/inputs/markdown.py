@@ -501,7 +501,7 @@ class _Reader:
                 order = list(self.tasks)
                 chosen = min(
                     candidates,
-                    key=lambda tid, head=head, env=env: (
+                    key=lambda tid: (
                         head not in self.tasks[tid]["title"],
                         env not in (UNKNOWN, self.tasks[tid]["environment"]),
                         order.index(tid),
@@ -582,7 +582,7 @@ def parse_markdown(
                 "unknown",
                 f"{task_id}: the text does not say its {', '.join(missing)}",
             )
-    data = {
+    data: dict[str, Any] = {
         "catalog": {"name": name or "imported", "title": reader.title, "source": source},
         "defaults": {
             "effort_hours": dict.fromkeys(DEFAULT_VOCABULARY.precedence, per_item),

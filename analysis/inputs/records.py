@@ -20,7 +20,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -59,7 +59,13 @@ class Located(dict):
         return getattr(self, "key_lines", {}).get(key, self.line)
 
 
-class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+if TYPE_CHECKING:  # either base has the constructors used here; the checker sees one
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeLoader):
     """Safe loader that records line numbers and refuses duplicate keys.
 
     Built on libyaml's parser when PyYAML has it (about 8x faster on catalogs);
@@ -182,7 +188,7 @@ def check_keys(raw: Mapping, allowed: tuple[str, ...], where: Where, prefix: str
             raise where.fail(f"unknown field{more}", f"{prefix}{key}")
 
 
-def check_mapping(value: Any, where: Where, field: str, what: str = "a mapping") -> Mapping:
+def check_mapping(value: Any, where: Where, field: str | None, what: str = "a mapping") -> Mapping:
     if not isinstance(value, Mapping):
         raise where.fail(f"expected {what}, got {describe(value)}", field)
     return value
@@ -200,7 +206,7 @@ def check_record(
     raw: Any, where: Where, allowed: tuple[str, ...], required: tuple[str, ...] = ()
 ) -> Mapping:
     """A mapping with only ``allowed`` keys and every ``required`` one set."""
-    check_mapping(raw, where, None)  # type: ignore[arg-type]
+    check_mapping(raw, where, None)
     check_keys(raw, allowed, where)
     for key in required:
         if raw.get(key) is None:
@@ -313,7 +319,7 @@ def check_name(value: Any, where: Where, field: str, *, from_file: bool = False)
     return name
 
 
-def located(line: int) -> Located:
+def located(line: int | None) -> Located:
     """An empty mapping that stands at ``line`` (for rows of a CSV file)."""
     mapping = Located()
     mapping.line = line

@@ -130,7 +130,7 @@ def parse_scenario(data: Any, *, source: str = "<memory>", name: str | None = No
     where = Where(source, record="scenario", mapping=data, error=ScenarioError)
     if data is None:
         raise ScenarioError("empty file: expected a scenario with 'appetite'", source=source)
-    check_mapping(data, where, None, "a mapping with 'appetite'")  # type: ignore[arg-type]
+    check_mapping(data, where, None, "a mapping with 'appetite'")
     check_keys(data, SCENARIO_KEYS, where)
     if data.get("appetite") is None:
         raise where.fail("missing (required): the highest level allowed", "appetite")
@@ -284,8 +284,11 @@ def _parse_risk(raw: Any, source: str) -> RiskSettings:
     )
 
 
-def _load(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
-    """The scenario's data with ``extends`` resolved (child keys win)."""
+def _load(path: Path, seen: tuple[Path, ...]) -> Any:
+    """The scenario's data with ``extends`` resolved (child keys win).
+
+    As the YAML gives it when that is not a mapping: :func:`parse_scenario` says why.
+    """
     if path in seen:
         chain = " -> ".join(str(p) for p in (*seen, path))
         raise ScenarioError(f"'extends' goes round in a circle: {chain}", source=str(path))
