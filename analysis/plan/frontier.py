@@ -13,7 +13,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +59,7 @@ def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
     )
 
 
-def _beating(values: np.ndarray, point: Sequence[float]) -> np.ndarray:
+def _beating(values: np.ndarray, point: Sequence[float] | np.ndarray) -> np.ndarray:
     """Which rows of ``values`` (value, finish, risk) dominate ``point``, as a mask."""
     value, finish, risk = point
     at_least = (values[:, 0] >= value) & (values[:, 1] <= finish) & (values[:, 2] <= risk)
@@ -91,7 +91,7 @@ def pareto_frontier(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def dominated_by(point: Mapping[str, Any], table: pd.DataFrame) -> pd.DataFrame:
+def dominated_by(point: Mapping[str, Any] | pd.Series, table: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``table`` that beat ``point`` (a mapping with the three axes).
 
     A point with no finish (its schedule does not fit) is compared at its
@@ -111,7 +111,7 @@ def parameters_of(table: pd.DataFrame) -> list[str]:
     return columns[columns.index("key") + 1 : columns.index("status")]
 
 
-def settings_text(row: Mapping[str, Any], parameters: Sequence[str]) -> str:
+def settings_text(row: Mapping[str, Any] | pd.Series, parameters: Sequence[str]) -> str:
     """``budget_hours=4 lanes=2`` for one row.
 
     >>> settings_text({"budget_hours": 4.0, "lanes": 2}, ["budget_hours", "lanes"])
@@ -149,9 +149,9 @@ class Placement:
     """Where a compared plan sits against a sweep's frontier."""
 
     name: str
-    row: Mapping[str, Any]
+    row: Mapping[Hashable, Any]  # a row of the compared plans' table
     beaten_by: pd.DataFrame  # the sweep's rows that beat it on all three axes at once
-    best: Mapping[str, Any] | None  # of those, the one with the most value (then earliest)
+    best: Mapping[Hashable, Any] | None  # of those, the one with the most value (then earliest)
 
     @property
     def verdict(self) -> str:

@@ -45,7 +45,8 @@ def greedy_selection(problem: SelectionProblem) -> list[Unit]:
 
     def place(bundle: list[str], force: bool = False) -> dict[str, int] | None:
         """Phases for ``bundle`` (prerequisites first) in the room left; None if it does not fit."""
-        left, placed = list(room), {}
+        left = list(room)
+        placed: dict[str, int] = {}
         for unit in bundle:
             earliest = max(
                 (

@@ -274,8 +274,8 @@ class _PlanChecker:
                     )
                     continue
                 # The prerequisite is done the first time an item in a phase does it.
-                phases = [items[i].phase for i in self.items_of.get(prerequisite, ())]
-                phases = [phase for phase in phases if phase]
+                planned = [items[i].phase for i in self.items_of.get(prerequisite, ())]
+                phases = [phase for phase in planned if phase]
                 if not phases:
                     continue
                 theirs = min(phases, key=self.phase_index.__getitem__)

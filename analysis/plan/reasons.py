@@ -86,6 +86,7 @@ def infeasible_explanation(
     if (
         scenario.lanes == 1
         and scenario.budget_hours is not None
+        and problem.budget is not None  # set exactly when the scenario has a budget
         and to_seconds(hours) > problem.budget
     ):
         out.append(
@@ -240,9 +241,9 @@ def explain_left_out(
             )
         for task in unit.tasks:
             left[task] = LeftOut(task, kind, text, details)
-    for task, unit in unit_of.items():
-        if unit not in chosen and task not in left:
-            left[task] = left[unit]
+    for task, unit_id in unit_of.items():
+        if unit_id not in chosen and task not in left:
+            left[task] = left[unit_id]
 
 
 def _time_limit(
@@ -263,7 +264,8 @@ def _time_limit(
         budget_steps = None
     else:
         budget_steps = to_grid(budget, problem.grid_minutes, up=False)
-    if problem.boxes and (budget is None or boxes < budget_steps):
+    # With boxes, the budget has steps exactly when it is given.
+    if problem.boxes and (budget_steps is None or boxes < budget_steps):
         tighter = "" if budget is None else f", less than the {hours_text(budget)} budget"
         words = f"the phases' time boxes ({hours_text(boxes_hours)} in all{tighter})"
         return "phases", words, boxes, boxes_hours

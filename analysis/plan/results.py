@@ -247,10 +247,12 @@ def measures(assessment: Assessment) -> dict[str, float | None]:
     selection = assessment.selection
     totals = selection.totals
     timeline = assessment.timeline
+    finish: float | None = None
     if timeline is None:
         finish = round(totals.hours, 6)
-    else:
-        finish = round(timeline.makespan_hours, 6) if timeline.ok else None
+    elif timeline.ok:
+        assert timeline.makespan_hours is not None  # a schedule that fits has a finish
+        finish = round(timeline.makespan_hours, 6)
     return {
         "value": totals.value,
         "tasks": totals.tasks,

@@ -156,12 +156,13 @@ def compare(a: Assessment, b: Assessment) -> Comparison:
     ma, mb = measures(a), measures(b)
     better = {}
     for name, more_is_better in MEASURES.items():
-        if ma[name] is None or mb[name] is None:
+        mine, theirs = ma[name], mb[name]
+        if mine is None or theirs is None:
             better[name] = "n/a"
-        elif ma[name] == mb[name]:
+        elif mine == theirs:
             better[name] = "tie"
         else:
-            better[name] = "a" if (ma[name] > mb[name]) == more_is_better else "b"
+            better[name] = "a" if (mine > theirs) == more_is_better else "b"
     return Comparison(
         a=a,
         b=b,

@@ -139,6 +139,7 @@ def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
         if timeline is None:  # one lane, no boxes, no resources: the work back to back
             row["finish_hours"] = row["hours"]
         elif timeline.ok:
+            assert timeline.makespan_hours is not None  # a schedule that fits has a finish
             row["finish_hours"] = round(timeline.makespan_hours, 6)
             runs = [
                 schedule_risk(
@@ -152,7 +153,9 @@ def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
             row["p80_hours"] = round(sum(p80) / len(p80), 6)
             row["p80_spread"] = round(max(p80) - min(p80), 6)
             if runs[0].within_budget is not None:
-                row["within_budget"] = round(sum(r.within_budget for r in runs) / len(runs), 6)
+                # Every run has it then: one timeline, one budget.
+                within = [r.within_budget for r in runs if r.within_budget is not None]
+                row["within_budget"] = round(sum(within) / len(runs), 6)
     except Exception as exc:  # recorded, and the sweep goes on
         row.update(status="error", error=f"{type(exc).__name__}: {exc}")
         if os.environ.get("ASSESS_SWEEP_TRACEBACK"):

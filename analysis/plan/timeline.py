@@ -205,6 +205,7 @@ def _timeline(
             windows.append(
                 (name, min(s.start_hours for s in members), max(s.end_hours for s in members))
             )
+    assert result.makespan is not None  # a schedule that fits has a finish
     return Timeline(
         status=result.status,
         slots=slots,

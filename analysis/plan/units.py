@@ -156,14 +156,14 @@ def availability(
                 {"gate": item.gate.id, "missing": item.missing},
             )
     roots = [t for t, item in left.items() if item.kind != "done"]
-    for task, chain in _blocked(
+    for task_id, chain in _blocked(
         facts.graph, roots, done={t for t, i in left.items() if i.kind == "done"}
     ).items():
-        if task in left:
+        if task_id in left:
             continue
         root = left[chain[0]]
-        left[task] = LeftOut(
-            task,
+        left[task_id] = LeftOut(
+            task_id,
             "blocked",
             f"blocked by {chain[0]} ({root.kind}: {root.reason.split(':')[0]}): "
             + " -> ".join(chain),
