@@ -132,7 +132,7 @@ def risk_sunburst_figure(audit: Audit) -> go.Figure:
 def declared_vs_computed_figure(audit: Audit) -> go.Figure:
     """How many tasks a person put at each level against the level computed from facts."""
     declared_levels = [*LEVELS, "none"]
-    counts = {(d, c): [] for d in declared_levels for c in LEVELS}
+    counts: dict[tuple[str, str], list[str]] = {(d, c): [] for d in declared_levels for c in LEVELS}
     for task in audit.catalog.tasks:
         declared = task.declared_risk or "none"
         counts[(declared, audit.scores[task.id].level)].append(task.id)
@@ -310,7 +310,7 @@ def gantt_figure(rows: pd.DataFrame, title: str = "Plan by phase and lane") -> g
             x=part["hours"],
             base=part["start"],
             orientation="h",
-            marker_color=LEVEL_COLOURS.get(level, NEUTRAL),
+            marker_color=LEVEL_COLOURS.get(level, NEUTRAL) if level else NEUTRAL,
             hovertext=[
                 f"<b>{hover_text(label)}</b><br>{hover_text(covered.get(job, ''))}<br>"
                 f"{start:.2f} h – {end:.2f} h" + (f"<br>uses {hover_text(uses)}" if uses else "")

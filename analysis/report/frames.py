@@ -304,7 +304,9 @@ def changes_summary(frame: pd.DataFrame, earlier: str) -> str:
     'Nothing changed since 2026-W41.'
     """
     counts = frame["change"].value_counts(sort=False)  # in the table's order
-    parts = [_CHANGE_COUNTS.get(kind, "{} " + kind).format(n) for kind, n in counts.items()]
+    parts = [
+        _CHANGE_COUNTS.get(str(kind), "{} " + str(kind)).format(n) for kind, n in counts.items()
+    ]
     return f"Since {earlier}: {', '.join(parts)}." if parts else f"Nothing changed since {earlier}."
 
 
@@ -340,7 +342,10 @@ def plan_summary(assessment: Assessment) -> pd.DataFrame:
         rows.append(("gain over greedy", f"{selection.gain_over_greedy:+g}"))
     if assessment.timeline is not None:
         timeline = assessment.timeline
-        finish = hours_text(timeline.makespan_hours) if timeline.ok else "no schedule fits"
+        finish = "no schedule fits"
+        if timeline.ok:
+            assert timeline.makespan_hours is not None  # a schedule that fits has a finish
+            finish = hours_text(timeline.makespan_hours)
         rows.append(("finish", finish))
     if assessment.risk is not None:
         risk = assessment.risk

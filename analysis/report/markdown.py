@@ -222,6 +222,7 @@ def plan_markdown(assessment: Assessment) -> str:
     mix = ", ".join(f"{n} {level}" for level, n in totals.risk.items())
     finish = ""
     if timeline is not None and timeline.ok:
+        assert timeline.makespan_hours is not None  # a schedule that fits has a finish
         finish = f", finishing at {hours_text(timeline.makespan_hours)}"
     lines += [
         "",

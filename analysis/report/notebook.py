@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
     from nbformat import NotebookNode
 
 #: The tag of the cell that holds the injected parameters (papermill's name for it).
@@ -117,7 +118,7 @@ class WarmKernel:
     """
 
     def __init__(self) -> None:
-        self._manager = None
+        self._manager: AsyncKernelManager | None = None
 
     def run(
         self,

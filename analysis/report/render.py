@@ -109,8 +109,8 @@ def render_report(
     target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)
     if history:
         check_history(history)
-    with tempfile.TemporaryDirectory(prefix="assess-report-") as scratch:
-        scratch = Path(scratch)
+    with tempfile.TemporaryDirectory(prefix="assess-report-") as scratch_dir:
+        scratch = Path(scratch_dir)
         parameters: dict[str, object] = {
             # Absolute: the kernel runs in a scratch folder, not where the paths were given.
             "catalog": str(catalog_path.resolve()),

@@ -85,14 +85,14 @@ def execute(
         for job in jobs:
             done(function(job))
         return
+    import concurrent.futures
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(function, job) for job in jobs]
-        for future in as_completed(futures):
-            done(future.result())
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        submitted = [pool.submit(function, job) for job in jobs]
+        for finished in concurrent.futures.as_completed(submitted):
+            done(finished.result())
 
 
 def default_workers() -> int:

@@ -117,7 +117,7 @@ def graph_to_dot(facts: GraphFacts, catalog: Catalog) -> str:
             f'color="{colour}", style="{style}"{extra}];'
         )
 
-    clustered = set()
+    clustered: set[str] = set()
     for cluster in facts.clusters:
         evidence = "; ".join(f"{kind} {value}" for kind, value, _ in cluster.evidence)
         lines.append(f"  subgraph {_dot_quote('cluster_' + cluster.id)} {{")

@@ -296,6 +296,7 @@ def _timeline_lines(assessment: Assessment) -> list[str]:
     used = ", ".join(
         f"{name} {clock(start)}-{clock(end)}" for name, start, end in timeline.phase_windows
     )
+    assert timeline.makespan_hours is not None  # a schedule that fits has a finish
     lines.append(f"  finishes at {clock(timeline.makespan_hours)}{budget}; phases used: {used}")
     rows = [
         [
