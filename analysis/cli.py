@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, NoReturn, TypedDict, TypeVar
 
 import typer
 
@@ -241,9 +241,10 @@ def _assess(catalog: Path, scenario: Path, rubric: Path, rules: Path, gates: Pat
 @app.command()
 def plan(
     catalog: CatalogArgument = SEED_CATALOG,
+    *,  # a required option follows an argument with a default
     scenario: Annotated[
         Path, typer.Option("--scenario", help="Scenario file (YAML).", show_default=False)
-    ] = ...,
+    ],
     rubric: RubricOption = DEFAULT_RUBRIC,
     rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
     gates: GatesOption = DEFAULT_GATES,
@@ -268,10 +269,11 @@ def plan(
 @app.command(name="compare")
 def compare_command(
     catalog: CatalogArgument = SEED_CATALOG,
+    *,  # a required option follows an argument with a default
     scenarios: Annotated[
         list[Path],
         typer.Option("--scenario", help="A scenario file; give exactly two.", show_default=False),
-    ] = ...,
+    ],
     rubric: RubricOption = DEFAULT_RUBRIC,
     rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
     gates: GatesOption = DEFAULT_GATES,
@@ -468,6 +470,14 @@ def sweep(
     _run(debug, body)
 
 
+class _Inputs(TypedDict):
+    """The input files every command reads, as :func:`render_reports` takes them."""
+
+    rubric: Path
+    rules: Path
+    gates: Path
+
+
 def _batch(
     catalog_dir: Path,
     scenarios: list[Path],
@@ -477,7 +487,7 @@ def _batch(
     timeout: int,
     workers: int | None,
     scheduler: str | None,
-    inputs: dict[str, Path],
+    inputs: _Inputs,
 ) -> None:
     def say(row: dict) -> None:
         if row["status"] == "bad input":
