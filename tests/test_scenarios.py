@@ -134,6 +134,19 @@ class TestFormat:
             f"{', not a file' if target == 'dir' else ''}: {tmp_path / target}\n"
         )
 
+    @pytest.mark.parametrize("text", ["- a\n- b\n", "just words\n"])
+    def test_extends_a_file_that_is_not_a_scenario(self, assess_cli, tmp_path, text):
+        (tmp_path / "parent.yaml").write_text(text, encoding="utf-8")
+        path = tmp_path / "child.yaml"
+        path.write_text("appetite: LOW\nextends: parent.yaml\n", encoding="utf-8")
+        result = assess_cli("plan", "--scenario", path)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(
+            f"assess: error: {path}:2: scenario: field 'extends': {tmp_path / 'parent.yaml'} "
+            "is not a scenario"
+        )
+        assert result.stderr.count("\n") == 1
+
     def test_extends_in_a_circle(self, tmp_path):
         self.write(tmp_path, {"extends": "b.yaml", "appetite": "LOW"}, "a.yaml")
         self.write(tmp_path, {"extends": "a.yaml", "appetite": "LOW"}, "b.yaml")

@@ -38,6 +38,7 @@ from analysis.inputs.records import (
     check_record,
     check_text,
     check_whole,
+    describe,
     load_yaml_text,
     optional_text,
 )
@@ -303,7 +304,14 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Any:
     if not parent_path.is_file():  # said here: this file and line refer to it
         problem = "is a folder, not a file" if parent_path.is_dir() else "no such file"
         raise where.fail(f"{problem}: {parent_path}", "extends")
-    merged = dict(_load(parent_path, (*seen, path)))
+    inherited = _load(parent_path, (*seen, path))
+    if not isinstance(inherited, Mapping):
+        raise where.fail(
+            f"{parent_path} is not a scenario (expected a mapping with 'appetite', "
+            f"got {describe(inherited)})",
+            "extends",
+        )
+    merged = dict(inherited)
     merged.pop("name", None)
     merged.pop("description", None)
     own = Located({k: v for k, v in data.items() if k != "extends"})
