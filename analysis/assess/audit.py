@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from analysis.assess.gates import check_gates, gate_findings
 from analysis.assess.graph import build_graph
 from analysis.assess.scoring import Score, score_catalog
-from analysis.errors import InputError
 from analysis.inputs.bundle import read_inputs
 from analysis.inputs.gate_rules import Gate
 from analysis.inputs.graph_rules import GraphRules
@@ -283,7 +282,5 @@ def audit_files(
         problem, including a dependency cycle made by an inference rule.
     """
     inputs = read_inputs(catalog, rubric=rubric, rules=rules, gates=gates)
-    try:
+    with inputs.naming_the_catalog():
         return audit_catalog(inputs.catalog, inputs.rubric, inputs.gates, inputs.graph_rules)
-    except InputError as exc:
-        raise exc.with_context(source=str(inputs.catalog_path)) from exc

@@ -36,7 +36,7 @@ import networkx as nx
 from analysis.assess.gates import check_gates
 from analysis.assess.overlaps import Cluster, find_overlaps
 from analysis.assess.scoring import Score, score_catalog
-from analysis.errors import DependencyCycleError, InputError
+from analysis.errors import DependencyCycleError
 from analysis.inputs.bundle import read_inputs
 from analysis.inputs.gate_rules import Gate
 from analysis.inputs.graph_rules import GraphRules, InferenceRule
@@ -359,10 +359,8 @@ def graph_files(
         problem, including a dependency cycle made by an inference rule.
     """
     inputs = read_inputs(catalog, rubric=rubric, rules=rules, gates=gates)
-    try:
+    with inputs.naming_the_catalog():
         facts = graph_for_appetite(
             inputs.catalog, inputs.rubric, inputs.graph_rules, appetite, inputs.gates
         )
-    except InputError as exc:
-        raise exc.with_context(source=str(inputs.catalog_path)) from exc
     return inputs.catalog, facts

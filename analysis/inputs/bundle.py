@@ -15,10 +15,13 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.errors import InputError
 from analysis.inputs.catalog import read_catalog
 from analysis.inputs.catalog_records import scale_efforts
 from analysis.inputs.gate_rules import Gate, read_gates
@@ -39,6 +42,14 @@ class Inputs:
     graph_rules: GraphRules
     gates: tuple[Gate, ...]
     catalog_path: Path
+
+    @contextlib.contextmanager
+    def naming_the_catalog(self) -> Iterator[None]:
+        """Bad input found while using the inputs (a cycle a rule makes) names the catalog file."""
+        try:
+            yield
+        except InputError as exc:
+            raise exc.with_context(source=str(self.catalog_path)) from exc
 
 
 def read_inputs(

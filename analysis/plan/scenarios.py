@@ -213,10 +213,8 @@ def check_files(
             chosen_rules = inputs.graph_rules.without(scenario.rules_off)
         except InputError as exc:
             raise ScenarioError(exc.problem, source=scenario.source, field=exc.field) from exc
-        try:
+        with inputs.naming_the_catalog():
             build_graph(tasks, scores, chosen_rules)
-        except InputError as exc:
-            raise exc.with_context(source=str(inputs.catalog_path)) from exc
         read.append(scenario)
     return tasks, read
 
@@ -246,7 +244,7 @@ def assess_files(
     results = []
     for path in list(scenarios) or [SEED_SCENARIO]:
         scenario = read_scenario(Path(path))
-        try:
+        with inputs.naming_the_catalog():
             results.append(
                 assess(
                     inputs.catalog,
@@ -257,6 +255,4 @@ def assess_files(
                     simulate=simulate,
                 )
             )
-        except InputError as exc:
-            raise exc.with_context(source=str(inputs.catalog_path)) from exc
     return results
