@@ -46,3 +46,17 @@ def test_the_import_contracts_hold():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 kept, 0 broken" in result.stdout
+
+
+def test_the_report_notebook_does_not_load_the_rendering_libraries():
+    """nbformat (with jsonschema) and papermill cost over a second to import; the kernel
+    that runs the report imports analysis.report.render only to write the plan."""
+    code = (
+        "import sys\n"
+        "import analysis.report.render, analysis.report.figures, analysis.report.frames\n"
+        "print(sorted({'nbformat', 'papermill', 'jsonschema', 'nbconvert'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "[]"

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 import re
-
-from nbformat import NotebookNode
+from typing import TYPE_CHECKING
 
 from analysis.errors import ReportError
 from analysis.resources import TEMPLATES
+
+if TYPE_CHECKING:  # nbformat costs about a second to import: only when rendering
+    from nbformat import NotebookNode
 
 __all__ = [
     "to_offline_html",
