@@ -107,6 +107,15 @@ CatalogArgument = Annotated[
 ]
 
 
+OptionalCatalog = Annotated[
+    Path | None,
+    typer.Argument(
+        help=f"Catalog file (.yaml, .yml or .csv); the example {SEED_CATALOG} if left out.",
+        show_default=False,
+    ),
+]
+
+
 GraphRulesOption = Annotated[
     Path, typer.Option("--rules", help="Inference and overlap rules (YAML).")
 ]
@@ -176,7 +185,7 @@ def _emit(text: str) -> None:
 
 @app.command()
 def audit(
-    catalog: CatalogArgument = SEED_CATALOG,
+    catalog: OptionalCatalog = None,
     rubric: RubricOption = DEFAULT_RUBRIC,
     gates: GatesOption = DEFAULT_GATES,
     rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
@@ -200,7 +209,7 @@ def audit(
 
 @app.command()
 def graph(
-    catalog: CatalogArgument = SEED_CATALOG,
+    catalog: OptionalCatalog = None,
     rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
     appetite: Annotated[
         Level,
@@ -233,14 +242,16 @@ def graph(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _assess(catalog: Path, scenario: Path, rubric: Path, rules: Path, gates: Path) -> Assessment:
+def _assess(
+    catalog: Path | None, scenario: Path, rubric: Path, rules: Path, gates: Path
+) -> Assessment:
     (result,) = assess_files(catalog, [scenario], rubric=rubric, rules=rules, gates=gates)
     return result
 
 
 @app.command()
 def plan(
-    catalog: CatalogArgument = SEED_CATALOG,
+    catalog: OptionalCatalog = None,
     *,  # a required option follows an argument with a default
     scenario: Annotated[
         Path, typer.Option("--scenario", help="Scenario file (YAML).", show_default=False)
@@ -268,7 +279,7 @@ def plan(
 
 @app.command(name="compare")
 def compare_command(
-    catalog: CatalogArgument = SEED_CATALOG,
+    catalog: OptionalCatalog = None,
     *,  # a required option follows an argument with a default
     scenarios: Annotated[
         list[Path],

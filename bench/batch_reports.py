@@ -19,7 +19,11 @@ from pathlib import Path
 import yaml
 
 from analysis.report.batch import render_reports
-from analysis.resources import SEED_CATALOG
+
+#: The bundled seed catalog of the checkout this script is in.
+SEED_CATALOG = (
+    Path(__file__).resolve().parent.parent / "data" / "catalogs" / "cc03-ultra-marathon.yaml"
+)
 
 
 def main() -> None:

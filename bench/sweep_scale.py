@@ -22,8 +22,9 @@ from pathlib import Path
 
 from analysis.inputs.sweep import read_sweep
 from analysis.plan.sweeps import run_sweep
-from analysis.resources import SEED_CATALOG
-from tests.conftest import DATA_DIR
+
+#: The bundled example data of the checkout this script is in.
+DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def timed(catalog: Path, sweep, workers: int, folder: Path):
@@ -35,8 +36,10 @@ def timed(catalog: Path, sweep, workers: int, folder: Path):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--sweep", type=Path, default=DATA_DIR / "sweeps" / "seed-what-ifs.yaml")
-    parser.add_argument("--catalog", type=Path, default=SEED_CATALOG)
+    parser.add_argument("--sweep", type=Path, default=DATA / "sweeps" / "seed-what-ifs.yaml")
+    parser.add_argument(
+        "--catalog", type=Path, default=DATA / "catalogs" / "cc03-ultra-marathon.yaml"
+    )
     args = parser.parse_args()
     sweep = read_sweep(args.sweep)
     with tempfile.TemporaryDirectory() as scratch:

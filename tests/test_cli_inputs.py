@@ -107,3 +107,25 @@ def test_report_uses_the_gates_it_is_given(assess, tmp_path, blocking_gates):
     kinds = {item["id"]: item["kind"] for item in plan["excluded"]}
     assert kinds["347-service-mesh"] == "gate"
     assert [gate["id"] for gate in plan["gates"]] == ["rollback"]
+
+
+@pytest.mark.parametrize("command", ["audit", "graph", "report"])
+def test_outside_a_checkout_the_missing_example_is_named(assess, tmp_path, monkeypatch, command):
+    """An installed package run in another folder: defaults that are not there say so."""
+    monkeypatch.chdir(tmp_path)
+    result = assess(command)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "assess: error: no catalog given, and the example "
+        f"data/catalogs/cc03-ultra-marathon.yaml is not in the working folder {tmp_path}: "
+        "give a catalog file\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_outside_a_checkout_a_report_needs_a_scenario(assess, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = assess("report", str(SEED_CATALOG))
+    assert result.exit_code == 2
+    assert "no scenario given, and the default data/scenarios/seed-limits.yaml" in result.stderr
+    assert list(tmp_path.iterdir()) == []

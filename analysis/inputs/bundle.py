@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.errors import InputError
+from analysis.errors import CatalogError, InputError
 from analysis.inputs.catalog import read_catalog
 from analysis.inputs.catalog_records import scale_efforts
 from analysis.inputs.gate_rules import Gate, read_gates
@@ -30,7 +30,7 @@ from analysis.inputs.rubric import Rubric, read_rubric
 from analysis.model import Catalog
 from analysis.resources import DEFAULT_GATES, DEFAULT_GRAPH_RULES, DEFAULT_RUBRIC, SEED_CATALOG
 
-__all__ = ["Inputs", "read_inputs"]
+__all__ = ["Inputs", "read_inputs", "catalog_or_example"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,25 @@ class Inputs:
             yield
         except InputError as exc:
             raise exc.with_context(source=str(self.catalog_path)) from exc
+
+
+def catalog_or_example(catalog: str | os.PathLike | None) -> Path:
+    """``catalog`` as a path; when it is None, the example catalog of the working folder.
+
+    Raises
+    ------
+    CatalogError
+        When no catalog is given and the example is not in the working folder
+        (an installed package run elsewhere).
+    """
+    if catalog is not None:
+        return Path(catalog)
+    if not SEED_CATALOG.is_file():
+        raise CatalogError(
+            f"no catalog given, and the example {SEED_CATALOG} is not in the working folder "
+            f"{Path.cwd()}: give a catalog file"
+        )
+    return SEED_CATALOG
 
 
 def read_inputs(
@@ -72,7 +91,7 @@ def read_inputs(
         (a subclass) naming the file, the record and the field of the first problem.
     """
     scoring = read_rubric(Path(rubric or DEFAULT_RUBRIC))
-    catalog_path = Path(catalog or SEED_CATALOG)
+    catalog_path = catalog_or_example(catalog)
     tasks = read_catalog(catalog_path, vocabulary=scoring.vocabulary)
     if effort_factor != 1.0:
         tasks = scale_efforts(tasks, effort_factor)

@@ -51,7 +51,7 @@ from analysis.model import (
     Scenario,
     SolverSettings,
 )
-from analysis.resources import SEED_CATALOG, SEED_SCENARIO
+from analysis.resources import SEED_CATALOG, SEED_PLAN, SEED_SCENARIO
 from analysis.vocabulary import LEVELS, OBJECTIVES, OUTCOME_AREAS, UNKNOWN, Vocabulary
 
 __all__ = [
@@ -372,7 +372,21 @@ def check_scenario(
 
 
 def default_scenarios(catalog: str | os.PathLike | None) -> list[Path]:
-    """The seed's limits; for the bundled seed catalog, its hand-made plan too."""
+    """The scenarios used when none is given: the example's limits (``data/scenarios/``).
+
+    For the example catalog itself, its hand-made plan too.
+
+    Raises
+    ------
+    ScenarioError
+        When the example's limits are not in the working folder (an installed
+        package run elsewhere): the line says to give a scenario.
+    """
+    if not SEED_SCENARIO.is_file():
+        raise ScenarioError(
+            f"no scenario given, and the default {SEED_SCENARIO} is not in the working folder "
+            f"{Path.cwd()}: give one with --scenario"
+        )
     if catalog is None or Path(catalog).resolve() == SEED_CATALOG.resolve():
-        return [SEED_SCENARIO, SEED_SCENARIO.with_name("seed-plan.yaml")]
+        return [SEED_SCENARIO, SEED_PLAN]
     return [SEED_SCENARIO]

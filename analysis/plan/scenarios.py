@@ -32,16 +32,13 @@ from analysis.inputs.bundle import read_inputs
 from analysis.inputs.gate_rules import Gate, with_modes
 from analysis.inputs.graph_rules import GraphRules
 from analysis.inputs.rubric import Rubric
-from analysis.inputs.scenario import check_scenario, read_scenario
+from analysis.inputs.scenario import check_scenario, default_scenarios, read_scenario
 from analysis.model import Catalog, Finding, Scenario
 from analysis.plan.plan_check import check_plan
 from analysis.plan.results import MEASURES, Assessment, Comparison, measures
 from analysis.plan.risk import schedule_risk
 from analysis.plan.selection import select_tasks
 from analysis.plan.timeline import schedule_selection
-from analysis.resources import (
-    SEED_SCENARIO,
-)
 from analysis.vocabulary import level_rank
 
 __all__ = [
@@ -205,7 +202,7 @@ def check_files(
     tasks = inputs.catalog
     scores = score_catalog(tasks, inputs.rubric)
     read = []
-    for path in list(scenarios) or [SEED_SCENARIO]:
+    for path in list(scenarios) or default_scenarios(catalog)[:1]:
         scenario = read_scenario(Path(path))
         check_scenario(scenario, tasks, inputs.rubric.vocabulary)
         try:
@@ -242,7 +239,7 @@ def assess_files(
         catalog, rubric=rubric, rules=rules, gates=gates, effort_factor=effort_factor
     )
     results = []
-    for path in list(scenarios) or [SEED_SCENARIO]:
+    for path in list(scenarios) or default_scenarios(catalog)[:1]:
         scenario = read_scenario(Path(path))
         with inputs.naming_the_catalog():
             results.append(

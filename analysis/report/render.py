@@ -22,6 +22,7 @@ from pathlib import Path
 
 from analysis.errors import ReportError
 from analysis.files import check_folder, write_text_atomic
+from analysis.inputs.bundle import catalog_or_example
 from analysis.inputs.scenario import default_scenarios
 from analysis.plan.results import Assessment
 from analysis.plan.scenarios import check_files
@@ -29,7 +30,7 @@ from analysis.report.formats.plan import format_plan
 from analysis.report.history import check_history, check_week, iso_week, save_snapshot, snapshot_of
 from analysis.report.notebook import WarmKernel, run_notebook
 from analysis.report.offline_html import to_offline_html
-from analysis.resources import REPORTS_DIR, SEED_CATALOG, WEEKLY_NOTEBOOK
+from analysis.resources import REPORTS_DIR, WEEKLY_NOTEBOOK
 
 __all__ = [
     "Report",
@@ -103,7 +104,7 @@ def render_report(
     say = progress or (lambda message: None)
     started = time.perf_counter()
     week = check_week(week) if week else iso_week()
-    catalog_path = Path(catalog or SEED_CATALOG)
+    catalog_path = catalog_or_example(catalog)
     scenario_paths = [Path(p) for p in scenarios or default_scenarios(catalog_path)]
     tasks, _ = check_files(catalog_path, scenario_paths, rubric=rubric, rules=rules, gates=gates)
     target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)
