@@ -45,6 +45,7 @@ def main() -> None:
             started = time.perf_counter()
             result = render_reports(
                 folder,
+                [SEED_CATALOG.parent.parent / "scenarios" / "seed-limits.yaml"],
                 week="2026-W48",
                 out=Path(scratch) / label.replace(" ", "-"),
                 history=None,
