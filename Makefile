@@ -66,7 +66,7 @@ test-wheel: $(VENV)/.stamp-run
 	PYTHON=$(PYTHON) .ci/test-wheel $(VENV)
 
 clean:
-	rm -rf $(VENV) $(FLOORS) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(FLOORS) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .hypothesis *.egg-info
 
 bench: $(VENV)/.stamp-run
 	$(BIN)/python bench/graph_scale.py
