@@ -1,7 +1,7 @@
-"""Files read and written safely: regular files only, within limits, replaced in one step.
+"""Files read and written with one-line errors, and replaced in one step.
 
-:func:`read_text` reads a user's file as UTF-8 and refuses what is not a
-regular file (a folder, a FIFO, a device) with one line naming it;
+:func:`read_text` reads a user's file as UTF-8 and names the file in one line
+when it is missing, a folder, unreadable, empty or not UTF-8;
 :func:`write_text_atomic` replaces a file in one step, so a reader never sees
 half of it; :func:`check_folder` checks that an output folder can be made and
 written in, and leaves nothing behind.
