@@ -38,9 +38,6 @@ RUN_TIME_ONLY = {
     # Declared as dask[distributed] for the extra: it brings distributed, which analysis/run
     # imports (and which counts as declared through it).
     "dask",
-    # analysis/data/templates/**/*.j2 are Jinja2 templates (nbconvert renders them);
-    # analysis/report/batch.py is to import jinja2 itself as well.
-    "jinja2",
 }
 
 
@@ -140,6 +137,9 @@ def test_every_third_party_module_analysis_imports_is_a_core_dependency():
 def test_every_core_dependency_is_imported_or_needed_at_run_time():
     core = requirements()
     assert set(core) >= RUN_TIME_ONLY, "RUN_TIME_ONLY names only core dependencies"
+    assert not RUN_TIME_ONLY & imported_distributions().keys(), (
+        "imported after all: not run time only"
+    )
     unused = set(core) - imported_distributions().keys() - RUN_TIME_ONLY
     assert not unused, f"declared but not imported by analysis/ (nor in RUN_TIME_ONLY): {unused}"
 
