@@ -59,16 +59,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-
 EXIT_FINDINGS = 1
-
-
 EXIT_BAD_INPUT = 2
-
-
 EXIT_BUG = 3
-
-
 EXIT_RENDER = 4
 
 
@@ -106,7 +99,6 @@ CatalogArgument = Annotated[
     Path, typer.Argument(help="Catalog file (.yaml, .yml or .csv).", show_default=False)
 ]
 
-
 OptionalCatalog = Annotated[
     Path | None,
     typer.Argument(
@@ -114,26 +106,15 @@ OptionalCatalog = Annotated[
         show_default=False,
     ),
 ]
-
-
 GraphRulesOption = Annotated[
     Path, typer.Option("--rules", help="Inference and overlap rules (YAML).")
 ]
-
-
 GatesOption = Annotated[Path, typer.Option("--gates", help="Safety gates (YAML).")]
-
-
 StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 when there are findings.")]
-
-
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")]
-
-
 RubricOption = Annotated[
     Path, typer.Option("--rubric", help="Rubric file (YAML).", show_default=True)
 ]
-
 
 T = TypeVar("T")
 

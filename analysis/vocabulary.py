@@ -41,21 +41,16 @@ __all__ = [
 #: Risk levels, lowest first. The JSON key for a task's computed level is ``risk``.
 LEVELS: tuple[str, ...] = ("LOW", "MEDIUM", "HIGH")
 
-
 #: One fixed colour per level, in every chart and drawing.
 LEVEL_COLOURS: dict[str, str] = {"LOW": "#2e7d32", "MEDIUM": "#f9a825", "HIGH": "#c62828"}
-
 
 #: Any fact may be ``unknown``; a rubric scores it as the riskiest value.
 UNKNOWN = "unknown"
 
-
 #: The facts about a task that a rubric scores.
 FACTS: tuple[str, ...] = ("activity", "environment", "touches", "reversibility")
 
-
 STATUSES: tuple[str, ...] = ("todo", "in_progress", "done", "blocked", "cancelled")
-
 
 #: What a selection maximises: the sum of task values, or the number of tasks.
 OBJECTIVES: tuple[str, ...] = ("value", "count")
@@ -69,7 +64,6 @@ OUTCOME_AREAS: tuple[str, ...] = (
     "cost",
     "delivery_speed",
 )
-
 
 #: What a task may record about how its change is made safe (checked by the gates).
 SAFEGUARDS: tuple[str, ...] = (

@@ -44,8 +44,6 @@ __all__ = [
 ]
 
 _FORMATS = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
-
-
 #: File name endings read as catalogs.
 CATALOG_SUFFIXES = tuple(_FORMATS)
 

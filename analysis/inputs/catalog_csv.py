@@ -63,11 +63,7 @@ CSV_COLUMNS = (
     "from",
     "to",
 )
-
-
 _CSV_RECORDS = ("catalog", "default", "issue", "target", "task")
-
-
 _COLUMNS_BY_RECORD = {
     "catalog": ("title", "name", "source", *_DECLARED_COLUMNS),
     "default": ("activity", "effort", "priority", "value"),
@@ -75,11 +71,7 @@ _COLUMNS_BY_RECORD = {
     "target": TARGET_KEYS,
     "task": _task_columns(),
 }
-
-
 _WHOLE_COLUMNS = {"issue", *_DECLARED_COLUMNS}
-
-
 _NUMBER_COLUMNS = {"effort", "effort_optimistic", "effort_likely", "effort_pessimistic", "value"}
 
 

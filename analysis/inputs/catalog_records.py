@@ -75,26 +75,12 @@ __all__ = [
 ]
 
 TOP_KEYS = ("catalog", "defaults", "issues", "targets", "tasks")
-
-
 TARGET_KEYS = ("area", "target", "from", "to")
-
-
 META_KEYS = ("name", "title", "source", "declared")
-
-
 DECLARED_KEYS = ("total", *LEVELS)
-
-
 ISSUE_KEYS = ("number", "title", "declared", "note")
-
-
 DEFAULTS_KEYS = ("effort_hours", "value", "value_by_priority")
-
-
 EFFORT_KEYS = ("optimistic", "likely", "pessimistic")
-
-
 #: Fields of a task, in the order writers emit them.
 TASK_FIELDS = (
     "id",
@@ -116,11 +102,7 @@ TASK_FIELDS = (
     *SAFEGUARDS,
     "evidence",
 )
-
-
 REQUIRED_TASK_FIELDS = ("id", "issue", "title", "activity", "environment")
-
-
 #: Fields whose value a task may explain with the words that led to it.
 EVIDENCE_FIELDS = (
     "activity",
@@ -132,10 +114,7 @@ EVIDENCE_FIELDS = (
     "outcomes",
 )
 
-
 _PRIORITY_PATTERN = re.compile(r"^P[0-9]$")
-
-
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 
 

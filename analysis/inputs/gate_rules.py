@@ -40,14 +40,8 @@ __all__ = [
 ]
 
 MODES = ("advisory", "blocking")
-
-
 _GATE_KEYS = ("id", "wording", "meaning", "applies_to", "requires", "mode")
-
-
 _APPLIES_KEYS = ("level", "activity", "environment", "touches_any")
-
-
 _REQUIRES_KEYS = ("field", "predecessor", "resource", "forbidden")
 
 

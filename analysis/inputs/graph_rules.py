@@ -42,11 +42,7 @@ __all__ = [
 ]
 
 _CONDITION_FACTS = ("activity", "environment", "status")
-
-
 _TOKEN = re.compile(r"[a-z0-9]+|[\u30a0-\u30ff]+|[\u4e00-\u9fff]+")
-
-
 _PARENS = re.compile(r"\([^()]*\)")
 
 

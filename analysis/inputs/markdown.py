@@ -53,57 +53,27 @@ __all__ = [
 ]
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
-
-
 _BOLD = re.compile(r"^\*\*(.+?)\*\*\s*:?\s*(.*)$")
-
-
 _ITEM = re.compile(r"^(\s*)(?:[-*+]|(\d+)[.)])\s+(.*)$")
-
-
 _CHECKBOX = re.compile(r"^\[([ xX])\]\s+(.*)$")
-
-
 _TASK_RANGE = re.compile(r"^(?:task|タスク)\s*(\d+)\s*[-–~〜]\s*(\d+)\s*[:：]\s*(.+)$", re.I)
-
-
 _TASK_ONE = re.compile(r"^(?:task|タスク)\s*(\d+)\s*[:：]\s*(.+)$", re.I)
-
-
 _EXPLICIT_ID = re.compile(r"^(`+) ?([^\s,;]+?) ?\1(?!`)(?:[:：]\s*|\s+)(.+)$")
-
-
 _ISSUE = re.compile(r"issue\s*#\s*(\d+)", re.I)
-
-
 _COUNT = re.compile(r"(\d+)\s*(?:タスク|tasks?\b)", re.I)
-
-
 _PRIORITY = re.compile(r"(?<![A-Za-z0-9])P([0-9])(?![0-9])")
-
-
 _HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(時間|hours?|h\b|分|min(?:utes?)?\b)", re.I)
-
-
 _TOTAL = re.compile(r"^(?:合計|総計|total)\s*[:：]?\s*(\d+)\s*(?:タスク|tasks?\b)", re.I)
-
-
 _INLINE = re.compile(
     r"(?P<code>`+)|\\(?P<escaped>[!-/:-@\[-`{-~])|<br\s*/?>"
     r"|&(?:#(?P<dec>[0-9]{1,7})|#[xX](?P<hex>[0-9a-fA-F]{1,6})|(?P<name>[A-Za-z][A-Za-z0-9]{0,31}));",
     re.I,
 )
 
-
 COMPUTED_SUFFIX = " (computed)"  # what audit_markdown adds to the catalog's title
 
-
 _LEVEL_EMOJI = {"🟢": "LOW", "🟡": "MEDIUM", "🔴": "HIGH"}
-
-
 _LEVEL_WORDS = {"低リスク": "LOW", "中リスク": "MEDIUM", "高リスク": "HIGH"}
-
-
 _SECTIONS = (
     ("scope", ("評価対象", "scope", "対象")),
     ("plan", ("戦略", "plan", "計画")),

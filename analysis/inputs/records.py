@@ -284,8 +284,6 @@ def check_ident(value: Any, where: Where, field: str) -> str:
 
 #: What a name that becomes a folder may not hold: separators and control characters.
 _NOT_IN_NAME = re.compile(r"[/\\\x00-\x1f\x7f-\x9f]")
-
-
 #: The longest folder name: file systems allow 255 bytes; the rest is left for suffixes.
 _NAME_BYTES = 200
 

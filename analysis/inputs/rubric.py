@@ -47,14 +47,8 @@ __all__ = [
 ]
 
 _RUBRIC_KEYS = ("name", "description", "levels", "facts", "rules")
-
-
 _RULE_KEYS = ("id", "reason", "level_at_least", "level_at_most", "when")
-
-
 _SET_FACTS = ("touches",)
-
-
 _FIXED_FACTS = ("environment", "reversibility")
 
 

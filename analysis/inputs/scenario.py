@@ -62,7 +62,6 @@ __all__ = [
     "default_scenarios",
 ]
 
-
 SCENARIO_KEYS = (
     "name",
     "description",
@@ -84,23 +83,11 @@ SCENARIO_KEYS = (
     "gates",
     "coverage",
 )
-
-
 _PHASE_KEYS = ("name", "title", "hours")
-
-
 _RESOURCE_KEYS = ("name", "capacity", "used_by", "units", "note")
-
-
 _USED_BY_KEYS = ("activity", "environment", "touches_any")
-
-
 _ITEM_KEYS = ("item", "tasks", "activity", "phase", "environment")
-
-
 _SOLVER_KEYS = ("seed", "workers", "deterministic_time", "time_limit")
-
-
 _RISK_KEYS = ("samples", "seed", "point_range")
 
 

@@ -68,12 +68,8 @@ __all__ = [
 
 #: What a sweep may vary (plus ``capacity.<resource>``).
 PARAMETERS = ("budget_hours", "task_cap", "appetite", "lanes", "effort_factor", "mc_seeds")
-
-
 #: Whole-number parameters and their least value, as in scenarios (``capacity.*``: 1).
 _WHOLE = {"task_cap": 0, "lanes": 1, "mc_seeds": 1}
-
-
 #: The most combinations a sweep may have. The seed's take about 0.2 s each on one core,
 #: so this is hours of work; a larger grid is most likely a step too small, and would
 #: be built in memory before anything runs.

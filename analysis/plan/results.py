@@ -42,8 +42,6 @@ TIE_BREAKS = (
     "then fewest hours",
     "then the smallest sum of catalog positions (earlier tasks first)",
 )
-
-
 #: Tie-breaks when lanes run in parallel and the budget is wall-clock time.
 TIE_BREAKS_PARALLEL = (
     "highest objective (value, or task count)",

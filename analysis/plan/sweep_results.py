@@ -93,8 +93,6 @@ def inputs_fingerprint(paths: Iterable[Path]) -> str:
 
 
 REFERENCES = "references.csv"
-
-
 ABOUT = "sweep.json"
 
 

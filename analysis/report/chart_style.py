@@ -30,20 +30,15 @@ __all__ = [
 
 NEUTRAL = "#90a4ae"
 
-
 LAYOUT = {"font": {"family": "sans-serif"}}
-
 
 GRID = "#EBF0F8"
 
-
 AXIS = {"gridcolor": GRID, "linecolor": GRID, "zerolinecolor": GRID}
-
 
 #: The house look, plotly_white's white plot and light grid, as plain layout
 #: properties on plotly's default template.
 STYLE = {"plot_bgcolor": "white", "xaxis": AXIS, "yaxis": AXIS}
-
 
 REPORT_CONFIG = {"displaylogo": False, "responsive": True}
 

@@ -46,8 +46,6 @@ __all__ = [
 ]
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshots (
     catalog TEXT NOT NULL,

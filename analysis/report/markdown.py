@@ -37,11 +37,7 @@ def _tasks(count: int) -> str:
 
 #: Characters with a meaning in (GitHub) markdown inline text: escaped with a backslash.
 _MD_PUNCTUATION = re.compile(r"[\\`*_\[\]|~#$]")
-
-
 _MD_LINE_START = re.compile(r"^([-+]|\d{1,9}(?=[.)]))(?=[.)]?(?:[ \t]|$))")  # a list marker
-
-
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 
 

@@ -23,8 +23,6 @@ __all__ = [
 ]
 
 _PLOTLY_JSON = "application/vnd.plotly.v1+json"
-
-
 #: Script tags that would fetch MathJax from a CDN (plotly adds one per figure).
 _MATHJAX_TAG = re.compile(r"<script[^>]*src=\"[^\"]*mathjax[^\"]*\"[^>]*>\s*</script>", re.I)
 

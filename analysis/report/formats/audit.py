@@ -84,8 +84,6 @@ def _task_rows(audit: Audit) -> list[list[Any]]:
 
 
 _TASK_HEADERS = ["id", "issue", "risk", "score", "declared", "title", "main reason"]
-
-
 _COUNT_HEADERS = ["scope", "measure", "declared", "listed", "computed", "agrees"]
 
 
