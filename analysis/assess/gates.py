@@ -28,6 +28,7 @@ from analysis.model import Catalog, Finding, Scenario, Task
 __all__ = [
     "GateBreak",
     "check_gates",
+    "blocking_breaks",
     "gate_findings",
 ]
 
@@ -99,6 +100,25 @@ def _missing(kind, value, task: Task, catalog: Catalog, graph, scenario) -> str 
             return None
         return "no resource of capacity 1 in the scenario serialises it"
     return None
+
+
+def blocking_breaks(
+    catalog: Catalog,
+    gates: Iterable[Gate],
+    *,
+    levels: Mapping[str, str],
+    graph: nx.DiGraph | None = None,
+    scenario: Scenario | None = None,
+) -> dict[str, GateBreak]:
+    """The first gate in ``blocking`` mode each task breaks (a task that breaks none: absent).
+
+    Such a task cannot be selected; plans leave it out and graphs exclude it.
+    """
+    broken: dict[str, GateBreak] = {}
+    blocking = [gate for gate in gates if gate.blocking]
+    for item in check_gates(catalog, blocking, levels=levels, graph=graph, scenario=scenario):
+        broken.setdefault(item.task, item)
+    return broken
 
 
 def gate_findings(breaks: Iterable[GateBreak]) -> list[Finding]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from analysis.assess.gates import check_gates
+from analysis.assess.gates import blocking_breaks
 from analysis.assess.overlaps import Cluster, find_overlaps
 from analysis.assess.scoring import Score, score_catalog
 from analysis.errors import DependencyCycleError
@@ -334,11 +334,11 @@ def graph_for_appetite(
     scores = score_catalog(catalog, rubric)
     limit = level_rank(appetite)
     excluded = {t.id for t in catalog if level_rank(scores[t.id].level) > limit}
-    blocking = [gate for gate in gates if gate.blocking]
-    if blocking:
+    gates = tuple(gates)
+    if any(gate.blocking for gate in gates):  # they may need the graph: build it only then
         levels = {task: score.level for task, score in scores.items()}
         graph = build_graph(catalog, scores, rules)
-        excluded |= {b.task for b in check_gates(catalog, blocking, levels=levels, graph=graph)}
+        excluded |= set(blocking_breaks(catalog, gates, levels=levels, graph=graph))
     return analyse_graph(catalog, scores, rules, excluded)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 
 import networkx as nx
 
-from analysis.assess.gates import GateBreak, check_gates
+from analysis.assess.gates import blocking_breaks
 from analysis.assess.graph import GraphFacts, blocked_by
 from analysis.assess.scoring import Score
 from analysis.inputs.gate_rules import Gate
@@ -43,15 +43,9 @@ __all__ = [
 ]
 
 SECONDS = 3600
-
-
 #: Values are scaled by the smallest power of ten up to this that makes them whole.
 _MAX_VALUE_DIGITS = 6
-
-
 _MAX_WEIGHT = 2**53
-
-
 _UNAVAILABLE_STATUS = {"cancelled": "cancelled", "blocked": "status-blocked"}
 
 
@@ -105,11 +99,8 @@ def availability(
     """Tasks that may be chosen, and a reason for each that may not."""
     limit = level_rank(scenario.appetite)
     excluded = set(scenario.exclude)
-    blocking = [gate for gate in gates if gate.blocking]
-    broken: dict[str, GateBreak] = {}
     levels = {task: score.level for task, score in scores.items()}
-    for item in check_gates(catalog, blocking, levels=levels, graph=facts.graph, scenario=scenario):
-        broken.setdefault(item.task, item)
+    broken = blocking_breaks(catalog, gates, levels=levels, graph=facts.graph, scenario=scenario)
     left: dict[str, LeftOut] = {}
     for task in catalog.tasks:
         score = scores[task.id]
