@@ -27,8 +27,13 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import SweepError
+from analysis.files import check_folder, write_text_atomic
+from analysis.inputs.bundle import read_inputs
+from analysis.inputs.catalog_records import scale_efforts
 from analysis.inputs.records import Where
+from analysis.inputs.scenario import read_scenario
 from analysis.inputs.sweep import Sweep, check_size, combination_key, combinations
+from analysis.plan.risk import schedule_risk
 from analysis.plan.sweep_results import (
     ABOUT,
     REFERENCES,
@@ -36,7 +41,7 @@ from analysis.plan.sweep_results import (
     inputs_fingerprint,
     table_of,
 )
-from analysis.resources import REPORTS_DIR
+from analysis.resources import DEFAULT_GATES, DEFAULT_GRAPH_RULES, DEFAULT_RUBRIC, REPORTS_DIR
 from analysis.run.executors import check_scheduler, default_workers, execute
 from analysis.vocabulary import LEVELS
 
@@ -63,15 +68,11 @@ def _inputs(
     catalog: str, rubric: str | None, rules: str | None, gates: str | None, stamp: tuple = ()
 ):
     """Inputs read once per process (workers run many combinations) while they are unchanged."""
-    from analysis.inputs.bundle import read_inputs
-
     return read_inputs(catalog, rubric=rubric, rules=rules, gates=gates)
 
 
 @functools.lru_cache(maxsize=8)
 def _base(path: str, stamp: tuple = ()):
-    from analysis.inputs.scenario import read_scenario
-
     return read_scenario(Path(path))
 
 
@@ -82,8 +83,6 @@ def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
     ``combination`` (its index) and optionally ``rubric``, ``rules``, ``gates``.
     Plain data in, plain data out, so that any executor can run it.
     """
-    from analysis.inputs.catalog_records import scale_efforts
-    from analysis.plan.risk import schedule_risk
     from analysis.plan.scenarios import assess, vary
 
     parameters = dict(job["parameters"])
@@ -96,12 +95,6 @@ def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
     try:
         files = (job["catalog"], job.get("rubric"), job.get("rules"), job.get("gates"))
         inputs = _inputs(*files, stamp=_stamp(*files))
-        catalog, scoring, graph_rules, gates = (
-            inputs.catalog,
-            inputs.rubric,
-            inputs.graph_rules,
-            inputs.gates,
-        )
         scenario = _base(job["base"], _stamp(job["base"]))
         changes = {
             k: parameters[k]
@@ -119,9 +112,15 @@ def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
             )
         scenario = vary(scenario, **changes)
         factor = parameters.get("effort_factor", 1.0)
-        tasks = scale_efforts(catalog, factor) if factor != 1.0 else catalog
+        tasks = scale_efforts(inputs.catalog, factor) if factor != 1.0 else inputs.catalog
         result = assess(
-            tasks, scenario, scoring, graph_rules, gates=gates, simulate=False, explain_limit=0
+            tasks,
+            scenario,
+            inputs.rubric,
+            inputs.graph_rules,
+            gates=inputs.gates,
+            simulate=False,
+            explain_limit=0,
         )
         selection, timeline = result.selection, result.timeline
         totals = selection.totals
@@ -205,9 +204,7 @@ def run_sweep(
         the folder cannot be created or written in, or ``scheduler`` is not an
         address, before anything runs.
     """
-    from analysis.files import check_folder, write_text_atomic
     from analysis.plan.scenarios import check_files
-    from analysis.resources import DEFAULT_GATES, DEFAULT_GRAPH_RULES, DEFAULT_RUBRIC
 
     if scheduler:
         check_scheduler(scheduler)
