@@ -4,7 +4,9 @@ Edges point from prerequisite to dependent (``A -> B``: A comes before B). A
 declared ``depends_on`` gives an edge with provenance ``declared``; rules kept
 in data (:mod:`analysis.inputs.graph_rules`) infer more edges between tasks of
 the same overlap cluster (:mod:`analysis.assess.overlaps`), each carrying the
-id of the rule that inferred it. :func:`analyse_graph` gathers what the audit,
+id of the rule that inferred it. Rules never make a catalog invalid: an
+inferred edge that would close a cycle is left out, and said so
+(:class:`DroppedEdge`). :func:`analyse_graph` gathers what the audit,
 the planner and the reports use: clusters, edges with provenance, the chains
 that block tasks, the critical path and the waves of work.
 
@@ -26,17 +28,18 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 
 from analysis.assess.gates import blocking_breaks
 from analysis.assess.overlaps import Cluster, find_overlaps
 from analysis.assess.scoring import Score, score_catalog
-from analysis.errors import DependencyCycleError
 from analysis.inputs.bundle import read_inputs
 from analysis.inputs.gate_rules import Gate
 from analysis.inputs.graph_rules import GraphRules, InferenceRule
@@ -46,6 +49,8 @@ from analysis.vocabulary import level_rank
 
 __all__ = [
     "infer_edges",
+    "DroppedEdge",
+    "dropped_data",
     "build_graph",
     "blocked_by",
     "critical_path",
@@ -76,6 +81,33 @@ def infer_edges(
     return {edge: tuple(ids) for edge, ids in inferred.items()}
 
 
+@dataclass(frozen=True)
+class DroppedEdge:
+    """An inferred edge left out of the graph because it would close a cycle.
+
+    ``before -> after`` is the edge its ``rules`` inferred; ``path`` is the
+    chain already in the graph from ``after`` back to ``before``, as
+    ``(before, after, provenance, rules)`` links, that the edge would close
+    into a cycle.
+    """
+
+    before: str
+    after: str
+    rules: tuple[str, ...]
+    path: tuple[tuple[str, str, str, tuple[str, ...]], ...]
+
+    def message(self) -> str:
+        """One sentence naming both edges' tasks and rules."""
+        links = "; ".join(
+            f"{u} -> {v} ({'declared' if provenance == 'declared' else ', '.join(rules)})"
+            for u, v, provenance, rules in self.path
+        )
+        return (
+            f"inferred {self.before} -> {self.after} ({', '.join(self.rules)}) dropped: "
+            f"it would close a cycle with {links}"
+        )
+
+
 def build_graph(
     catalog: Catalog,
     scores: Mapping[str, Score],
@@ -88,13 +120,12 @@ def build_graph(
     main reason), ``activity``, ``environment``, ``status``, ``hours`` (planning
     effort) and ``remaining`` (0 once done or cancelled). Edge attributes:
     ``provenance`` (``declared`` or ``inferred``) and ``rules`` (ids of the
-    rules that infer it, if any).
+    rules that infer it, if any). Graph attributes: ``rules`` (the enabled
+    rules' ids) and ``dropped`` (:class:`DroppedEdge` records).
 
-    Raises
-    ------
-    DependencyCycleError
-        When declared and inferred edges together form a cycle; the error
-        names the cycle and which of its links were inferred.
+    The graph is always acyclic: the catalog refuses a cycle of declared
+    edges, and an inferred edge that would close a cycle is dropped (see
+    :func:`_cycle_closing`), so rules can never make a valid catalog invalid.
     """
     if clusters is None:
         clusters = find_overlaps(catalog, scores, rules)
@@ -115,24 +146,74 @@ def build_graph(
     for task in catalog.tasks:
         for dep in task.depends_on:
             graph.add_edge(dep, task.id, provenance="declared", rules=())
+    added: dict[tuple[str, str], tuple[str, ...]] = {}
     for (before, after), rule_ids in infer_edges(catalog, clusters, rules).items():
         if graph.has_edge(before, after):
             graph.edges[before, after]["rules"] = rule_ids
         else:
             graph.add_edge(before, after, provenance="inferred", rules=rule_ids)
-    if not nx.is_directed_acyclic_graph(graph):
-        cycle_edges = nx.find_cycle(graph)
-        # Name it as depends_on reads: "A -> B" means A depends on B.
-        cycle = [cycle_edges[0][0]] + [v for _, v in cycle_edges]
-        cycle.reverse()
-        inferred = {
-            (v, u): graph.edges[u, v]["rules"]
-            for u, v in cycle_edges
-            if graph.edges[u, v]["provenance"] == "inferred"
-        }
-        raise DependencyCycleError(cycle, inferred=inferred)
+            added[before, after] = rule_ids
+    dropped = _cycle_closing(graph, added, rules, catalog)
+    graph.remove_edges_from((d.before, d.after) for d in dropped)
     graph.graph["rules"] = tuple(rule.id for rule in rules.enabled)
+    graph.graph["dropped"] = dropped
     return graph
+
+
+def _cycle_closing(
+    graph: nx.DiGraph,
+    inferred: Mapping[tuple[str, str], tuple[str, ...]],
+    rules: GraphRules,
+    catalog: Catalog,
+) -> tuple[DroppedEdge, ...]:
+    """The inferred edges to drop so that the graph (declared + inferred) is acyclic.
+
+    As if the inferred edges were added one by one after the declared ones, in
+    the order of their first rule in ``rules.enabled``, then of ``before``'s
+    position in the catalog, then of ``after``'s; an edge is dropped when the
+    edges kept so far already lead from its ``after`` back to its ``before``.
+
+    That check only ever needs one strongly connected component of the graph
+    with every edge in: a path from ``after`` to ``before`` plus the edge is a
+    cycle, whose tasks all share a component. So the whole graph is looked at
+    once (linear), and edge by edge only the components that hold a cycle,
+    which inference confines to overlap clusters and the declared links
+    between their tasks.
+    """
+    components = [c for c in nx.strongly_connected_components(graph) if len(c) > 1]
+    if not components:
+        return ()
+    rank = {rule.id: i for i, rule in enumerate(rules.enabled)}
+    position = {task.id: i for i, task in enumerate(catalog.tasks)}
+
+    def order(edge: tuple[str, str]) -> tuple[int, int, int]:
+        return (min(rank[r] for r in inferred[edge]), position[edge[0]], position[edge[1]])
+
+    dropped = []
+    for nodes in components:
+        kept = nx.DiGraph()  # built in catalog order, so that paths found are stable
+        kept.add_nodes_from(sorted(nodes, key=position.__getitem__))
+        candidates = []
+        for u in kept:
+            for v in sorted(graph.successors(u), key=position.__getitem__):
+                if v not in nodes:
+                    continue
+                if (u, v) in inferred:
+                    candidates.append((u, v))
+                else:
+                    kept.add_edge(u, v, **graph.edges[u, v])
+        for before, after in sorted(candidates, key=order):
+            try:
+                path = nx.shortest_path(kept, after, before)
+            except nx.NetworkXNoPath:
+                kept.add_edge(before, after, provenance="inferred", rules=inferred[before, after])
+                continue
+            links = tuple(
+                (u, v, kept.edges[u, v]["provenance"], kept.edges[u, v]["rules"])
+                for u, v in itertools.pairwise(path)
+            )
+            dropped.append(DroppedEdge(before, after, inferred[before, after], links))
+    return tuple(sorted(dropped, key=lambda d: order((d.before, d.after))))
 
 
 def blocked_by(graph: nx.DiGraph, excluded: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -226,7 +307,11 @@ class GraphFacts:
     generations: tuple[tuple[str, ...], ...]
 
     def findings(self) -> tuple[Finding, ...]:
-        """Overlaps worth attention: the same work filed twice, and clusters of mixed risk."""
+        """Overlaps worth attention: the same work filed twice, and clusters of mixed risk.
+
+        Then every inferred edge dropped because it would close a cycle
+        (``inferred-edge-dropped``).
+        """
         graph = self.graph
         out = []
         for cluster in self.clusters:
@@ -274,6 +359,15 @@ class GraphFacts:
                         },
                     )
                 )
+        for edge in graph.graph.get("dropped", ()):
+            out.append(
+                Finding(
+                    "inferred-edge-dropped",
+                    edge.message(),
+                    (edge.before, edge.after),
+                    dropped_data(edge),
+                )
+            )
         return tuple(out)
 
     def edges(self) -> list[tuple[str, str, str, tuple[str, ...]]]:
@@ -286,6 +380,19 @@ class GraphFacts:
             ),
             key=lambda e: (order[e[1]], order[e[0]]),
         )
+
+
+def dropped_data(edge: DroppedEdge) -> dict[str, Any]:
+    """A dropped edge as plain data: the edge, its rules, and the path it would close."""
+    return {
+        "before": edge.before,
+        "after": edge.after,
+        "rules": list(edge.rules),
+        "path": [
+            {"before": u, "after": v, "provenance": provenance, "rules": list(rules)}
+            for u, v, provenance, rules in edge.path
+        ],
+    }
 
 
 def _evidence_text(cluster: Cluster) -> str:
@@ -325,11 +432,6 @@ def graph_for_appetite(
 
     Excluded: the tasks above ``appetite``, and the tasks that break a gate in
     ``blocking`` mode (as a plan leaves them out).
-
-    Raises
-    ------
-    DependencyCycleError
-        When declared and inferred dependencies form a cycle.
     """
     scores = score_catalog(catalog, rubric)
     limit = level_rank(appetite)
@@ -356,7 +458,7 @@ def graph_files(
     ------
     InputError
         (a subclass) naming the file, the record and the field of the first
-        problem, including a dependency cycle made by an inference rule.
+        problem.
     """
     inputs = read_inputs(catalog, rubric=rubric, rules=rules, gates=gates)
     with inputs.naming_the_catalog():

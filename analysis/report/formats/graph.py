@@ -6,7 +6,7 @@ import itertools
 import json
 from typing import Any
 
-from analysis.assess.graph import GraphFacts, reduce_for_drawing
+from analysis.assess.graph import GraphFacts, dropped_data, reduce_for_drawing
 from analysis.model import Catalog
 from analysis.report.formats.text import _LINE_BREAK, finding_data, format_table, one_line
 from analysis.vocabulary import LEVEL_COLOURS
@@ -45,6 +45,8 @@ def graph_to_data(facts: GraphFacts, catalog: Catalog) -> dict[str, Any]:
             {"before": u, "after": v, "provenance": provenance, "rules": list(rules)}
             for u, v, provenance, rules in facts.edges()
         ],
+        # Inferred edges left out because they would close a cycle.
+        "dropped": [dropped_data(edge) for edge in graph.graph.get("dropped", ())],
         "clusters": [
             {
                 "id": c.id,
@@ -149,6 +151,7 @@ def format_graph(facts: GraphFacts, catalog: Catalog, fmt: str) -> str:
     graph = facts.graph
     edges = facts.edges()
     declared = sum(e[2] == "declared" for e in edges)
+    dropped = graph.graph.get("dropped", ())
     wave = {task: i for i, group in enumerate(facts.generations) for task in group}
     parts = [
         f"{one_line(catalog.title or catalog.name)}: {len(catalog)} tasks, {len(edges)} edges "
@@ -170,6 +173,22 @@ def format_graph(facts: GraphFacts, catalog: Catalog, fmt: str) -> str:
             [[u, v, p, ", ".join(r)] for u, v, p, r in edges],
         )
         if edges
+        else "  none",
+        "",
+        f"Inferred edges dropped, as they would close a cycle ({len(dropped)}):",
+        format_table(
+            ["before", "after", "rules", "would close a cycle with"],
+            [
+                [
+                    d.before,
+                    d.after,
+                    ", ".join(d.rules),
+                    " -> ".join([d.path[0][0], *(link[1] for link in d.path)]),
+                ]
+                for d in dropped
+            ],
+        )
+        if dropped
         else "  none",
         "",
         "Overlap clusters:",
