@@ -27,6 +27,7 @@ BUNDLED = (
     "graph-rules.yaml",
     "import-words.yaml",
     "vocabulary.yaml",
+    "default-scenario.yaml",
     "weekly-report.ipynb",
     "templates/offline-report/conf.json",
     "templates/offline-report/index.html.j2",

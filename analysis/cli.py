@@ -224,19 +224,26 @@ def graph(
 
 
 def _assess(
-    catalog: Path | None, scenario: Path, rubric: Path, rules: Path, gates: Path
+    catalog: Path | None, scenario: Path | None, rubric: Path, rules: Path, gates: Path
 ) -> Assessment:
-    (result,) = assess_files(catalog, [scenario], rubric=rubric, rules=rules, gates=gates)
+    """One scenario's assessment; with none, the catalog's first own scenario or the default."""
+    given = [] if scenario is None else [scenario]
+    (result,) = assess_files(catalog, given, rubric=rubric, rules=rules, gates=gates)
     return result
 
 
 @app.command()
 def plan(
     catalog: OptionalCatalog = None,
-    *,  # a required option follows an argument with a default
     scenario: Annotated[
-        Path, typer.Option("--scenario", help="Scenario file (YAML).", show_default=False)
-    ],
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="Scenario file (YAML); the catalog's first own scenario "
+            "(catalog.scenarios), else the bundled default, if left out.",
+            show_default=False,
+        ),
+    ] = None,
     rubric: RubricOption = DEFAULT_RUBRIC,
     rules: GraphRulesOption = DEFAULT_GRAPH_RULES,
     gates: GatesOption = DEFAULT_GATES,
@@ -295,7 +302,12 @@ def report(
     ] = None,
     scenarios: Annotated[
         list[Path] | None,
-        typer.Option("--scenario", help="Scenario file(s), the plan first.", show_default=False),
+        typer.Option(
+            "--scenario",
+            help="Scenario file(s), the plan first; the catalog's own (catalog.scenarios), "
+            "else the bundled default, if left out.",
+            show_default=False,
+        ),
     ] = None,
     week: Annotated[
         str | None, typer.Option("--week", help="ISO week, e.g. 2026-W48 (default: this week).")

@@ -270,6 +270,9 @@ class Catalog:
     declared: DeclaredCounts = field(default_factory=DeclaredCounts)
     defaults: Defaults = field(default_factory=Defaults)
     targets: tuple[Target, ...] = ()
+    #: Scenario files the catalog names, as written (relative to the catalog file's
+    #: folder): the first is the limits to optimise under when no scenario is given.
+    scenarios: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -297,6 +300,11 @@ class Catalog:
         cycle = _find_cycle(self.tasks)
         if cycle:
             raise DependencyCycleError(cycle)
+        for path in self.scenarios:
+            if not isinstance(path, str) or not path.strip():
+                raise CatalogError(
+                    f"expected a scenario file's path, got {path!r}", field="scenarios"
+                )
 
     @cached_property
     def task_by_id(self) -> dict[str, Task]:

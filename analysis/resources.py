@@ -1,12 +1,13 @@
 """Where things are: the defaults that ship with the package, and the user's working folder.
 
-The rubric, the rules, the safety gates, the vocabulary, the report notebook
-and its HTML templates are package resources (``analysis/data/``), found with
-:mod:`importlib.resources`, so an installed wheel works in any folder and on
-any worker that has the package. Everything the user owns is a path relative
-to the folder the command runs in: the example catalog and scenarios under
-``data/``, the reports under ``reports/`` and the weekly history in
-``data/history.sqlite``. In a checkout, that folder is the repository root.
+The rubric, the rules, the safety gates, the vocabulary, the default
+scenario, the report notebook and its HTML templates are package resources
+(``analysis/data/``), found with :mod:`importlib.resources`, so an installed
+wheel works in any folder and on any worker that has the package. Everything
+the user owns is a path relative to the folder the command runs in: the
+example catalog and scenarios under ``data/``, the reports under
+``reports/`` and the weekly history in ``data/history.sqlite``. In a
+checkout, that folder is the repository root.
 
 >>> DEFAULT_RUBRIC.name, DEFAULT_RUBRIC.is_file()
 ('rubric.yaml', True)
@@ -28,13 +29,12 @@ __all__ = [
     "DEFAULT_GRAPH_RULES",
     "DEFAULT_IMPORT_WORDS",
     "DEFAULT_VOCABULARY",
+    "DEFAULT_SCENARIO",
     "WEEKLY_NOTEBOOK",
     "TEMPLATES",
     "REPORTS_DIR",
     "DEFAULT_HISTORY",
     "SEED_CATALOG",
-    "SEED_SCENARIO",
-    "SEED_PLAN",
 ]
 
 
@@ -71,6 +71,8 @@ DEFAULT_GRAPH_RULES = bundled("graph-rules.yaml")
 DEFAULT_IMPORT_WORDS = bundled("import-words.yaml")
 #: The values every fact may take (a rubric may add activities and touched areas).
 DEFAULT_VOCABULARY = bundled("vocabulary.yaml")
+#: The scenario of a catalog that names none: nothing above MEDIUM, no other limit.
+DEFAULT_SCENARIO = bundled("default-scenario.yaml")
 #: The notebook ``assess report`` runs (``notebooks/5.0-weekly-report.ipynb`` links to it).
 WEEKLY_NOTEBOOK = bundled("weekly-report.ipynb")
 #: nbconvert templates: the offline report page and the batch index page.
@@ -82,7 +84,6 @@ TEMPLATES = bundled("templates")
 REPORTS_DIR = Path("reports")
 #: The weekly history, unless ``--history`` says otherwise.
 DEFAULT_HISTORY = Path("data", "history.sqlite")
-#: The bundled example: the seed assessment as a catalog, its limits and its hand-made plan.
+#: The bundled example: the seed assessment as a catalog (it names its limits and its
+#: hand-made plan, ``data/scenarios/``, under ``catalog.scenarios``).
 SEED_CATALOG = Path("data", "catalogs", "cc03-ultra-marathon.yaml")
-SEED_SCENARIO = Path("data", "scenarios", "seed-limits.yaml")
-SEED_PLAN = Path("data", "scenarios", "seed-plan.yaml")

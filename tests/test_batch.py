@@ -14,14 +14,31 @@ from analysis.errors import InputError, ReportError
 from analysis.report.batch import _same_names, find_catalogs, render_reports
 from analysis.report.notebook import WarmKernel
 from analysis.vocabulary import DEFAULT_VOCABULARY
-from tests.conftest import SEED_CATALOG, tiny_data
+from tests.conftest import SCENARIOS_DIR, SEED_CATALOG, tiny_data
+
+
+def seed_data() -> dict:
+    """The seed catalog's data, naming its scenarios by absolute path (it is copied elsewhere)."""
+    data = yaml.safe_load(SEED_CATALOG.read_text(encoding="utf-8"))
+    data["catalog"]["scenarios"] = [
+        str(SCENARIOS_DIR / "seed-limits.yaml"),
+        str(SCENARIOS_DIR / "seed-plan.yaml"),
+    ]
+    return data
+
+
+def copy_seed(folder: Path, name: str) -> Path:
+    """The seed catalog copied into ``folder``."""
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(yaml.safe_dump(seed_data(), allow_unicode=True), encoding="utf-8")
+    return path
 
 
 def team_catalogs(folder: Path) -> Path:
     """Three catalogs: the seed, a renamed copy with markup in its title, and a bad one."""
-    folder.mkdir()
-    data = yaml.safe_load(SEED_CATALOG.read_text(encoding="utf-8"))
-    (folder / "a-seed.yaml").write_text(SEED_CATALOG.read_text(encoding="utf-8"), encoding="utf-8")
+    copy_seed(folder, "a-seed.yaml")
+    data = seed_data()
     data["catalog"].update(name="team-b", title="チームB <script>alert(1)</script>")
     (folder / "b-team.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     data["catalog"]["name"] = "team-c"
@@ -122,9 +139,8 @@ def test_workers_and_scheduler_together_are_refused(assess, tmp_path):
 
 def test_a_second_catalog_of_the_same_name_is_bad_input_and_the_first_renders(assess, tmp_path):
     folder = tmp_path / "catalogs"
-    folder.mkdir()
-    (folder / "a.yaml").write_text(SEED_CATALOG.read_text(encoding="utf-8"), encoding="utf-8")
-    data = yaml.safe_load(SEED_CATALOG.read_text(encoding="utf-8"))
+    copy_seed(folder, "a.yaml")
+    data = seed_data()
     data["catalog"]["title"] = "SECOND FILE"  # the same catalog.name
     (folder / "b.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     (folder / "cc03-ultra-marathon.csv").write_text("id\n", encoding="utf-8")  # bad: no task
@@ -169,6 +185,20 @@ def test_hidden_files_are_not_catalogs(tmp_path):
     for name in ("a.yaml", ".a.yaml", ".~lock.b.csv"):
         (tmp_path / name).write_text("tasks: []\n", encoding="utf-8")
     assert [p.name for p in find_catalogs(tmp_path)] == ["a.yaml"]
+
+
+def test_scenario_files_are_not_catalogs(tmp_path):
+    """Files named *.scenario.yaml, and files a catalog of the folder names, are scenarios."""
+    data = tiny_data()
+    data["catalog"]["scenarios"] = ["limits.yaml", "sub/plan.yaml", "../outside.yaml"]
+    (tmp_path / "team.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    for name in ("limits.yaml", "x.scenario.yaml", "Y.Scenario.YML", "other.yaml"):
+        (tmp_path / name).write_text("appetite: MEDIUM\n", encoding="utf-8")
+    (tmp_path / "broken.csv").write_text("id\n", encoding="utf-8")  # names nothing
+    found = [p.name for p in find_catalogs(tmp_path)]
+    assert found == ["broken.csv", "other.yaml", "team.yaml"]  # other.yaml is named by none
+    (tmp_path / "team.yaml").unlink()
+    assert "limits.yaml" in [p.name for p in find_catalogs(tmp_path)]
 
 
 def test_a_folder_without_catalogs_is_bad_input(tmp_path):

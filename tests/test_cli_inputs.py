@@ -123,9 +123,27 @@ def test_outside_a_checkout_the_missing_example_is_named(assess, tmp_path, monke
     assert list(tmp_path.iterdir()) == []
 
 
-def test_outside_a_checkout_a_report_needs_a_scenario(assess, tmp_path, monkeypatch):
+def test_outside_a_checkout_a_catalog_finds_its_own_scenarios(assess, tmp_path, monkeypatch):
+    """The seed names its scenarios relative to its own file, not to the working folder."""
     monkeypatch.chdir(tmp_path)
-    result = assess("report", str(SEED_CATALOG))
-    assert result.exit_code == 2
-    assert "no scenario given, and the default data/scenarios/seed-limits.yaml" in result.stderr
+    result = assess("plan", str(SEED_CATALOG), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["scenario"]["name"] == "seed-limits" and len(data["selected"]) == 30
     assert list(tmp_path.iterdir()) == []
+
+
+def test_outside_a_checkout_a_catalog_without_scenarios_gets_the_bundled_default(
+    assess, tmp_path, monkeypatch
+):
+    catalog = tmp_path / "team.yaml"
+    catalog.write_text(
+        "defaults: {effort_hours: {design: 1}}\n"
+        "tasks: [{id: T1, issue: 1, title: x, activity: design, environment: none}]\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    result = assess("plan", "team.yaml", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["scenario"]["name"] == "default" and data["selected"] == ["T1"]

@@ -647,9 +647,11 @@ class TestFrontier:
 _HASHES = """
 import hashlib, json
 from analysis.plan.scenarios import assess_files
+from analysis.inputs.bundle import read_inputs
 from analysis.inputs.scenario import default_scenarios
 from analysis.report import figures as f
-limits, plan = assess_files(None, default_scenarios(None))
+seed = read_inputs()
+limits, plan = assess_files(None, default_scenarios(seed.catalog, seed.catalog_path))
 built = {
     "risk_mix": f.risk_mix_figure(limits.audit),
     "risk_sunburst": f.risk_sunburst_figure(limits.audit),

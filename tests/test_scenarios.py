@@ -10,11 +10,19 @@ import re
 import pytest
 import yaml
 
-from analysis.errors import ScenarioError
-from analysis.inputs.scenario import check_scenario, parse_scenario, read_scenario
-from analysis.plan.scenarios import assess, compare
+from analysis.errors import CatalogError, ScenarioError
+from analysis.inputs.catalog import read_catalog, write_catalog
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.scenario import (
+    check_scenario,
+    default_scenarios,
+    parse_scenario,
+    read_scenario,
+)
+from analysis.plan.scenarios import assess, check_files, compare
+from analysis.resources import DEFAULT_SCENARIO
 from analysis.vocabulary import LEVELS
-from tests.conftest import SCENARIOS_DIR
+from tests.conftest import SCENARIOS_DIR, SEED_CATALOG, tiny_data
 
 SCENARIOS = SCENARIOS_DIR
 LIMITS = SCENARIOS / "seed-limits.yaml"
@@ -358,6 +366,133 @@ class TestCommands:
         assert first.exit_code == second.exit_code == 0
         assert first.stdout == second.stdout
         assert "solve_seconds" not in first.stdout  # wall-clock time is not an output
+
+
+def team_catalog(folder, scenarios=None, name="team.yaml"):
+    """The three-task catalog (LOW, MEDIUM, HIGH) in ``folder``, naming ``scenarios`` if given."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = tiny_data()
+    if scenarios is not None:
+        data["catalog"]["scenarios"] = scenarios
+    path = folder / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+class TestTheCatalogsOwnScenarios:
+    """With no --scenario: the scenarios a catalog names, else the bundled generic default."""
+
+    def test_a_catalog_without_scenarios_gets_the_generic_default(self, assess_cli, tmp_path):
+        path = team_catalog(tmp_path)
+        assert default_scenarios(read_catalog(path), path) == [DEFAULT_SCENARIO]
+        default = read_scenario(DEFAULT_SCENARIO)
+        assert (default.name, default.appetite, default.objective) == ("default", "MEDIUM", "value")
+        assert default.merge_duplicates and default.budget_hours is None
+        assert default.task_cap is None and not default.schedules and not default.coverage
+        result = assess_cli("plan", path, "--format", "json")
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        assert data["scenario"]["name"] == "default"
+        assert (data["scenario"]["appetite"], data["scenario"]["budget_hours"]) == ("MEDIUM", None)
+        assert data["status"] == "optimal" and data["selected"] == ["T1", "T2"]
+        assert [(item["id"], item["kind"]) for item in data["excluded"]] == [
+            ("T3", "above-appetite")
+        ]
+        # The report reads every default scenario: here the one.
+        _, read = check_files(path, every_default=True)
+        assert [s.name for s in read] == ["default"]
+
+    def test_a_catalog_uses_its_own_scenarios_relative_to_its_file(
+        self, assess_cli, tmp_path, monkeypatch
+    ):
+        team = tmp_path / "team"
+        team_catalog(team, ["limits.scenario.yaml", "plans/plan.scenario.yaml"])
+        (team / "limits.scenario.yaml").write_text(
+            "appetite: LOW\nbudget_hours: 2\n", encoding="utf-8"
+        )
+        (team / "plans").mkdir()
+        (team / "plans" / "plan.scenario.yaml").write_text(
+            "extends: ../limits.scenario.yaml\nname: hand\n"
+            "plan: [{item: design, activity: design, tasks: [T1]}]\n",
+            encoding="utf-8",
+        )
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        monkeypatch.chdir(elsewhere)
+        result = assess_cli("plan", "../team/team.yaml", "--format", "json")
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        assert data["scenario"]["name"] == "limits.scenario"  # the first only
+        assert (data["scenario"]["appetite"], data["scenario"]["budget_hours"]) == ("LOW", 2)
+        assert data["selected"] == ["T1"]
+        _, read = check_files("../team/team.yaml", every_default=True)
+        assert [s.name for s in read] == ["limits.scenario", "hand"]
+        assert [s.source for s in read] == [
+            str(team / "limits.scenario.yaml"),
+            str(team / "plans" / "plan.scenario.yaml"),
+        ]
+        # A scenario given on the command line wins over the catalog's own.
+        given = assess_cli("plan", "../team/team.yaml", "--scenario", LIMITS, "--format", "json")
+        assert json.loads(given.stdout)["scenario"]["name"] == "seed-limits"
+
+    @pytest.mark.parametrize("command", ["plan", "report"])
+    def test_a_missing_scenario_names_the_catalog_and_the_field(
+        self, assess_cli, tmp_path, command
+    ):
+        path = team_catalog(tmp_path / "team", ["gone.yaml"])
+        out = tmp_path / "out"
+        options = ["--out", out, "--history", tmp_path / "h.sqlite"] if command == "report" else []
+        result = assess_cli(command, path, *options)
+        assert result.exit_code == 2, result.output
+        assert result.stderr == (
+            f"assess: error: {path}: catalog: field 'scenarios': gone.yaml: no such file: "
+            f"{tmp_path / 'team' / 'gone.yaml'}\n"
+        )
+        assert not out.exists()
+        # A command that needs no scenario reads the catalog as it is.
+        assert assess_cli("audit", path).exit_code == 0
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("limits.yaml", "field 'scenarios': expected a list of scenario files, got text"),
+            ([""], "field 'scenarios': must not be empty"),
+            ([3], "field 'scenarios': expected text, got"),
+            (["a;b.yaml"], "field 'scenarios': a path may not contain ';'"),
+        ],
+    )
+    def test_bad_scenarios_field(self, tmp_path, value, expected):
+        data = tiny_data()
+        data["catalog"]["scenarios"] = value
+        with pytest.raises(CatalogError, match=re.escape(expected)):
+            parse_catalog(data)
+
+    @pytest.mark.parametrize("fmt", ["yaml", "csv"])
+    def test_the_field_survives_a_round_trip(self, tmp_path, fmt):
+        data = tiny_data()
+        data["catalog"]["scenarios"] = ["../scenarios/limits.yaml", "my plan.yaml"]
+        catalog = parse_catalog(data)
+        assert catalog.scenarios == ("../scenarios/limits.yaml", "my plan.yaml")
+        path = write_catalog(catalog, tmp_path / f"team.{fmt}")
+        assert read_catalog(path) == catalog
+        if fmt == "csv":
+            (row,) = [
+                r
+                for r in csv.DictReader(io.StringIO(path.read_text("utf-8")))
+                if r["record"] == "catalog"
+            ]
+            assert row["scenarios"] == "../scenarios/limits.yaml; my plan.yaml"
+        no_field = parse_catalog(tiny_data())
+        assert no_field.scenarios == ()
+        assert read_catalog(write_catalog(no_field, tmp_path / f"plain.{fmt}")) == no_field
+
+    def test_the_seed_names_its_limits_and_its_plan(self, seed_catalog):
+        assert seed_catalog.scenarios == (
+            "../scenarios/seed-limits.yaml",
+            "../scenarios/seed-plan.yaml",
+        )
+        found = default_scenarios(seed_catalog, SEED_CATALOG)
+        assert [p.resolve() for p in found] == [LIMITS.resolve(), PLAN.resolve()]
 
 
 def test_readme_scenario_example_is_valid():

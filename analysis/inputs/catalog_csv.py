@@ -57,6 +57,7 @@ CSV_COLUMNS = (
     *_DECLARED_COLUMNS,
     "name",
     "source",
+    "scenarios",
     "note",
     "area",
     "target",
@@ -65,7 +66,7 @@ CSV_COLUMNS = (
 )
 _CSV_RECORDS = ("catalog", "default", "issue", "target", "task")
 _COLUMNS_BY_RECORD = {
-    "catalog": ("title", "name", "source", *_DECLARED_COLUMNS),
+    "catalog": ("title", "name", "source", "scenarios", *_DECLARED_COLUMNS),
     "default": ("activity", "effort", "priority", "value"),
     "issue": ("issue", "title", "note", *_DECLARED_COLUMNS),
     "target": TARGET_KEYS,
@@ -86,6 +87,8 @@ def _csv_cell(column: str, text: str, where: Where) -> Any:
             return float(text)
         except ValueError:
             raise where.fail(f"expected a number, got {text!r}", column) from None
+    if column == "scenarios":  # paths: only semicolons separate them
+        return [item.strip() for item in text.split(";") if item.strip()]
     if column in ("depends_on", "outcomes"):
         return [item for item in _LIST_SPLIT.split(text) if item]
     if column == "touches":
@@ -144,7 +147,9 @@ def _add_csv_row(data: dict[str, Any], kind: str, values: Located, where: Where)
     if kind == "catalog":
         if data["catalog"]:
             raise where.fail("a CSV catalog has at most one catalog row", "record")
-        meta = Located({k: values[k] for k in ("name", "title", "source") if k in values})
+        meta = Located(
+            {k: values[k] for k in ("name", "title", "source", "scenarios") if k in values}
+        )
         meta.line = values.line  # errors about the catalog name its row
         declared = _declared_from_row(values)
         if declared:
@@ -205,6 +210,7 @@ def catalog_to_rows(catalog: Catalog) -> list[dict[str, Any]]:
         {
             "record": "catalog",
             **{k: meta[k] for k in ("name", "title", "source") if k in meta},
+            **({"scenarios": "; ".join(meta["scenarios"])} if "scenarios" in meta else {}),
             **{f"declared_{k}": v for k, v in meta.get("declared", {}).items()},
         }
     )

@@ -76,7 +76,7 @@ __all__ = [
 
 TOP_KEYS = ("catalog", "defaults", "issues", "targets", "tasks")
 TARGET_KEYS = ("area", "target", "from", "to")
-META_KEYS = ("name", "title", "source", "declared")
+META_KEYS = ("name", "title", "source", "declared", "scenarios")
 DECLARED_KEYS = ("total", *LEVELS)
 ISSUE_KEYS = ("number", "title", "declared", "note")
 DEFAULTS_KEYS = ("effort_hours", "value", "value_by_priority")
@@ -182,6 +182,7 @@ def parse_catalog(
             issues=issues,
             tasks=tasks,
             targets=targets,
+            scenarios=_parse_scenario_paths(meta.get("scenarios"), meta_where),
         )
     except CatalogError as exc:
         raise _locate(exc, source, issues_raw, tasks_raw) from exc
@@ -197,6 +198,19 @@ def _locate(exc: CatalogError, source: str, issues_raw: list, tasks_raw: list) -
         if isinstance(raw, Located) and exc.record == f"issue #{raw.get('number')}":
             line = raw.line_of(exc.field or "number")
     return exc.with_context(source=source, line=line)
+
+
+def _parse_scenario_paths(raw: Any, where: Where) -> tuple[str, ...]:
+    """``catalog.scenarios``: paths of scenario files, relative to the catalog's folder."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise where.fail(f"expected a list of scenario files, got {describe(raw)}", "scenarios")
+    paths = tuple(check_text(item, where, "scenarios") for item in raw)
+    for path in paths:
+        if ";" in path:  # it separates the paths in a CSV cell
+            raise where.fail(f"a path may not contain ';', got {path!r}", "scenarios")
+    return paths
 
 
 def _parse_declared(raw: Any, where: Where) -> DeclaredCounts:
@@ -446,6 +460,8 @@ def catalog_to_data(catalog: Catalog) -> dict[str, Any]:
             meta[key] = getattr(catalog, key)
     if catalog.declared:
         meta["declared"] = _declared_to_data(catalog.declared)
+    if catalog.scenarios:
+        meta["scenarios"] = list(catalog.scenarios)
     defaults = catalog.defaults
     out: dict[str, Any] = {
         "catalog": meta,

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from analysis.errors import ScenarioError
+from analysis.errors import CatalogError, ScenarioError
 from analysis.files import read_text
 from analysis.inputs.records import (
     Located,
@@ -51,7 +51,7 @@ from analysis.model import (
     Scenario,
     SolverSettings,
 )
-from analysis.resources import SEED_CATALOG, SEED_PLAN, SEED_SCENARIO
+from analysis.resources import DEFAULT_SCENARIO
 from analysis.vocabulary import LEVELS, OBJECTIVES, OUTCOME_AREAS, UNKNOWN, Vocabulary
 
 __all__ = [
@@ -358,22 +358,35 @@ def check_scenario(
                     )
 
 
-def default_scenarios(catalog: str | os.PathLike | None) -> list[Path]:
-    """The scenarios used when none is given: the example's limits (``data/scenarios/``).
+def default_scenarios(catalog: Catalog, path: str | os.PathLike | None = None) -> list[Path]:
+    """The scenarios used when none is given: the catalog's own, else the generic default.
 
-    For the example catalog itself, its hand-made plan too.
+    A catalog that names scenario files (``catalog.scenarios``) gets those,
+    relative to the folder of its file ``path`` (the working folder when there
+    is none); the first is the limits to optimise under. Any other catalog gets
+    the one default bundled with the package (``analysis/data/default-scenario.yaml``:
+    nothing above MEDIUM, no budget, cap, phases, coverage or resources), never
+    a scenario written for another catalog.
 
     Raises
     ------
-    ScenarioError
-        When the example's limits are not in the working folder (an installed
-        package run elsewhere): the line says to give a scenario.
+    CatalogError
+        When a file the catalog names is missing, naming the catalog file and
+        the field ``scenarios``.
     """
-    if not SEED_SCENARIO.is_file():
-        raise ScenarioError(
-            f"no scenario given, and the default {SEED_SCENARIO} is not in the working folder "
-            f"{Path.cwd()}: give one with --scenario"
-        )
-    if catalog is None or Path(catalog).resolve() == SEED_CATALOG.resolve():
-        return [SEED_SCENARIO, SEED_PLAN]
-    return [SEED_SCENARIO]
+    if not catalog.scenarios:
+        return [DEFAULT_SCENARIO]
+    folder = Path(path).parent if path is not None else Path()
+    found = []
+    for name in catalog.scenarios:
+        scenario = folder / name
+        if not scenario.is_file():
+            problem = "is a folder, not a file" if scenario.is_dir() else "no such file"
+            raise CatalogError(
+                f"{name}: {problem}: {scenario.resolve()}",
+                source=None if path is None else str(path),
+                record="catalog",
+                field="scenarios",
+            )
+        found.append(scenario)
+    return found

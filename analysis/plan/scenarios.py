@@ -68,8 +68,6 @@ def assess(
     ------
     ScenarioError
         When the scenario names tasks or rules the catalog or rules lack.
-    DependencyCycleError
-        When declared and inferred dependencies form a cycle.
     """
     check_scenario(scenario, catalog, rubric.vocabulary)
     audit = audit_catalog(catalog, rubric)
@@ -189,20 +187,29 @@ def check_files(
     rubric: str | os.PathLike | None = None,
     rules: str | os.PathLike | None = None,
     gates: str | os.PathLike | None = None,
+    every_default: bool = False,
 ) -> tuple[Catalog, list[Scenario]]:
     """Read and check every input without solving anything (fast; for early errors).
+
+    With no ``scenarios``, the catalog's own (``catalog.scenarios``) or the
+    bundled default (:func:`~analysis.inputs.scenario.default_scenarios`): the
+    first only, as :func:`assess_files` uses, or with ``every_default`` all of
+    them (a report shows them all). Each scenario returned names its file in
+    ``source``.
 
     Raises
     ------
     InputError
         (a subclass) naming the file, the record and the field of the first problem,
-        including a dependency cycle made by an inference rule.
+        including a scenario file the catalog names and that is missing.
     """
     inputs = read_inputs(catalog, rubric=rubric, rules=rules, gates=gates)
     tasks = inputs.catalog
     scores = score_catalog(tasks, inputs.rubric)
     read = []
-    for path in list(scenarios) or default_scenarios(catalog)[:1]:
+    given = list(scenarios)
+    defaults = [] if given else default_scenarios(tasks, inputs.catalog_path)
+    for path in given or (defaults if every_default else defaults[:1]):
         scenario = read_scenario(Path(path))
         check_scenario(scenario, tasks, inputs.rubric.vocabulary)
         try:
@@ -228,7 +235,9 @@ def assess_files(
 ) -> list[Assessment]:
     """Read the inputs (the bundled ones by default) and assess every scenario.
 
-    Relative paths are relative to the working folder.
+    Relative paths are relative to the working folder. With no ``scenarios``:
+    the first the catalog names (relative to the catalog's file), else the
+    bundled default (:func:`~analysis.inputs.scenario.default_scenarios`).
 
     Raises
     ------
@@ -239,7 +248,8 @@ def assess_files(
         catalog, rubric=rubric, rules=rules, gates=gates, effort_factor=effort_factor
     )
     results = []
-    for path in list(scenarios) or default_scenarios(catalog)[:1]:
+    given = list(scenarios)
+    for path in given or default_scenarios(inputs.catalog, inputs.catalog_path)[:1]:
         scenario = read_scenario(Path(path))
         with inputs.naming_the_catalog():
             results.append(

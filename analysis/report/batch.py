@@ -10,6 +10,7 @@ that is bad input, or whose report fails, is listed on the index page with
 its one-line error and does not stop the others; no earlier report is
 overwritten by a failed one. A catalog named like an earlier one (file name
 order) is bad input too: its report would overwrite the earlier one's.
+Scenario files beside the catalogs are not catalogs (:func:`find_catalogs`).
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ from analysis.resources import (
     REPORTS_DIR,
     TEMPLATES,
 )
-from analysis.vocabulary import LEVELS, Vocabulary
+from analysis.vocabulary import DEFAULT_VOCABULARY, LEVELS, Vocabulary
 
 __all__ = [
+    "SCENARIO_SUFFIXES",
     "find_catalogs",
     "render_job",
     "BatchResult",
@@ -52,8 +54,19 @@ __all__ = [
 ]
 
 
-def find_catalogs(folder: str | os.PathLike) -> list[Path]:
+#: File name endings of scenarios, which a folder of catalogs may hold beside them.
+SCENARIO_SUFFIXES = (".scenario.yaml", ".scenario.yml")
+
+
+def find_catalogs(
+    folder: str | os.PathLike, vocabulary: Vocabulary = DEFAULT_VOCABULARY
+) -> list[Path]:
     """The catalog files of a folder (not its subfolders), in name order.
+
+    A scenario is never taken for a catalog: files named ``*.scenario.yaml``
+    (or ``.yml``) are left out, and so is every file a catalog of the folder
+    names in its ``scenarios`` (read with ``vocabulary``, the rubric's; a
+    catalog that cannot be read names none, and its report says why).
 
     Raises
     ------
@@ -66,8 +79,18 @@ def find_catalogs(folder: str | os.PathLike) -> list[Path]:
     found = sorted(
         p
         for p in folder.iterdir()
-        if p.suffix.lower() in CATALOG_SUFFIXES and not p.name.startswith(".")
+        if p.suffix.lower() in CATALOG_SUFFIXES
+        and not p.name.startswith(".")
+        and not p.name.lower().endswith(SCENARIO_SUFFIXES)
     )
+    named: set[Path] = set()
+    for path in found:
+        try:
+            catalog = read_catalog(path, vocabulary=vocabulary)
+        except InputError:
+            continue
+        named.update((path.parent / name).resolve() for name in catalog.scenarios)
+    found = [path for path in found if path.resolve() not in named]
     if not found:
         raise InputError(
             f"holds no catalog ({', '.join('*' + s for s in CATALOG_SUFFIXES)})", source=str(folder)
@@ -225,7 +248,7 @@ def render_reports(
     scoring = read_rubric(rubric or DEFAULT_RUBRIC)  # every report reads these: check them once
     read_graph_rules(rules or DEFAULT_GRAPH_RULES)
     read_gates(gates or DEFAULT_GATES)
-    catalogs = find_catalogs(catalog_dir)
+    catalogs = find_catalogs(catalog_dir, scoring.vocabulary)
     rows: dict[str, dict[str, Any]] = {}
 
     def done(row: dict[str, Any]) -> None:

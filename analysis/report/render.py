@@ -23,7 +23,6 @@ from pathlib import Path
 from analysis.errors import ReportError
 from analysis.files import check_folder, write_text_atomic
 from analysis.inputs.bundle import catalog_or_example
-from analysis.inputs.scenario import default_scenarios
 from analysis.plan.results import Assessment
 from analysis.plan.scenarios import check_files
 from analysis.report.formats.plan import format_plan
@@ -89,6 +88,8 @@ def render_report(
 ) -> Report:
     """Render the weekly report of a catalog and its scenarios; see the module docstring.
 
+    With no ``scenarios``: every scenario the catalog names (``catalog.scenarios``,
+    relative to the catalog's file), else the default bundled with the package.
     ``kernel``: run the notebook on this already running kernel instead of a new one.
     ``rubric``, ``rules`` and ``gates`` replace the bundled ones, as in every command.
 
@@ -105,8 +106,11 @@ def render_report(
     started = time.perf_counter()
     week = check_week(week) if week else iso_week()
     catalog_path = catalog_or_example(catalog)
-    scenario_paths = [Path(p) for p in scenarios or default_scenarios(catalog_path)]
-    tasks, _ = check_files(catalog_path, scenario_paths, rubric=rubric, rules=rules, gates=gates)
+    # No scenario given: every one the catalog names (else the bundled default).
+    tasks, read = check_files(
+        catalog_path, scenarios, rubric=rubric, rules=rules, gates=gates, every_default=True
+    )
+    scenario_paths = [Path(str(scenario.source)) for scenario in read]  # read from these files
     target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)
     if history:
         check_history(history)
