@@ -227,7 +227,8 @@ class TestPublishing:
         assert back.declared.total == 43
         assert dict(back.declared.by_level) == audit.level_counts()
         assert text.rstrip().endswith(
-            "**Result**: 43 tasks (24 LOW, 6 MEDIUM, 13 HIGH); 16 finding(s)."
+            "**Result**: 43 tasks (24 LOW, 3 MEDIUM, 1 HIGH computed; "
+            "15 not computable: 3 MEDIUM, 12 HIGH at worst); 9 finding(s)."
         )
 
     def test_audit_and_plan_commands(self, assess):

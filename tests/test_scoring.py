@@ -108,7 +108,11 @@ class TestSeedRule:
             rubric,
         )
         assert scored.level == "HIGH"
-        assert scored.main_reason.startswith("production-core:")
+        if activity == "unknown":  # were it a design, it would be LOW: not a computed level
+            assert scored.main_reason.startswith("not computable: activity unknown (LOW–HIGH;")
+            assert "; at worst: production-core:" in scored.main_reason
+        else:
+            assert scored.main_reason.startswith("production-core:")
 
     def test_a_reversible_production_change_elsewhere_is_ranked_by_points(self, rubric):
         low_impact = score_task(
@@ -165,6 +169,98 @@ class TestUnknownFacts:
         )
         assert scored.level == "LOW"
         assert scored.rests_on_unknown == ()
+
+
+class TestNotComputable:
+    """A level that rests on an unknown fact is the worst case, never shown as computed."""
+
+    def test_a_known_level_is_computed(self, rubric):
+        scored = score_task(task(), rubric)  # implement in dev, touching network, reversible
+        assert scored.computed and scored.status == "computed"
+        assert scored.level_range == ("MEDIUM", "MEDIUM") and scored.range_text == "MEDIUM"
+
+    def test_an_unknown_environment_is_not_a_computed_level(self, rubric):
+        scored = score_task(
+            task(activity="implement", environment="unknown", touches=["network"]), rubric
+        )
+        # The decisions keep the worst case; the level is not computed.
+        assert scored.level == "HIGH" and scored.lowest_level == "MEDIUM"
+        assert not scored.computed
+        assert scored.status == "not computable: environment unknown"
+        assert scored.level_range == ("MEDIUM", "HIGH") and scored.range_text == "MEDIUM–HIGH"
+
+    def test_its_main_reason_does_not_state_production_as_a_fact(self, rubric):
+        scored = score_task(
+            task(activity="implement", environment="unknown", touches=["network"]), rubric
+        )
+        stated, worst = scored.main_reason.split("; at worst: ")
+        # What each environment would make it, then the worst case's rule, named as such.
+        assert stated == (
+            "not computable: environment unknown "
+            "(MEDIUM–HIGH; MEDIUM if none/dev/verification/staging, HIGH if production)"
+        )
+        assert "production-core" not in stated and "a change to production" not in stated
+        assert worst.startswith("production-core: a change to production network")
+
+    def test_a_value_that_leaves_another_fact_open_shows_a_range(self, rubric):
+        scored = score_task(
+            task(environment="unknown", touches=["compute"], reversibility="unknown"), rubric
+        )
+        # In staging the level still turns on reversibility: 3 + 2 + 1 + (0 .. 2) points.
+        assert scored.rests_on_unknown == ("environment",)
+        assert "MEDIUM if none/dev/verification, MEDIUM–HIGH if staging, HIGH if production" in (
+            scored.main_reason
+        )
+
+    def test_several_facts_are_named_in_a_fixed_order(self, rubric):
+        scored = score_task(
+            task(environment="unknown", touches=["ci"], reversibility="unknown"), rubric
+        )
+        assert scored.rests_on_unknown == ("environment", "reversibility")
+        assert scored.status == "not computable: environment, reversibility unknown"
+        assert "; environment: MEDIUM if none/dev/verification/staging, MEDIUM–HIGH if " in (
+            scored.main_reason
+        )
+        assert "; reversibility: MEDIUM if reversible, MEDIUM–HIGH if partial/irreversible" in (
+            scored.main_reason
+        )
+
+    def test_facts_that_only_matter_together_are_named(self):
+        # Without the cap outside production, a production change or an irreversible one is
+        # HIGH on its own: stating either one alone as its safest value lowers nothing.
+        data = rubric_data()
+        data["facts"]["environment"]["production"] = 8
+        data["facts"]["reversibility"]["irreversible"] = 8
+        data["rules"] = [r for r in data["rules"] if r["id"] != "outside-production"]
+        rubric = parse_rubric(data)
+        scored = score_task(
+            task(environment="unknown", touches=["compute"], reversibility="unknown"), rubric
+        )
+        assert (scored.level, scored.lowest_level) == ("HIGH", "MEDIUM")
+        assert scored.rests_on_unknown == ("environment", "reversibility")
+        assert not scored.computed
+
+    @pytest.mark.parametrize(
+        ("activity", "environment", "touches", "reversibility"),
+        list(
+            itertools.product(
+                ("design", "implement", "unknown"),
+                ("dev", "staging", "production", "unknown"),
+                (["ci"], ["network"], "unknown"),
+                ("reversible", "unknown"),
+            )
+        ),
+    )
+    def test_computed_exactly_when_best_and_worst_case_agree(
+        self, rubric, activity, environment, touches, reversibility
+    ):
+        one = task(
+            activity=activity, environment=environment, touches=touches, reversibility=reversibility
+        )
+        scored = score_task(one, rubric)
+        assert scored.computed == (scored.lowest_level == scored.level)
+        assert set(scored.rests_on_unknown) <= set(one.unknown_facts())
+        assert scored.main_reason.startswith("not computable:") != scored.computed
 
 
 class TestScores:

@@ -96,6 +96,36 @@ class TestReasons:
             "blocked by T1 (above-appetite: HIGH is above the appetite MEDIUM)" in left["T3"].reason
         )
 
+    def test_a_level_high_only_while_a_fact_is_unknown_needs_facts(self, rubric, graph_rules):
+        change = {"activity": "implement", "touches": ["compute"], "reversibility": "reversible"}
+        catalog = catalog_of(
+            {**change, "environment": "unknown"},  # MEDIUM in dev, HIGH in production
+            {**change, "environment": "unknown", "touches": ["ci"], "reversibility": "unknown"},
+            {**change, "environment": "production", "touches": ["data"]},  # HIGH, computed
+            {"depends_on": ["T1"]},
+        )
+        left = reasons(run(catalog, rubric, graph_rules).selection)
+        # The decision keeps the worst case: left out either way, but for want of facts.
+        assert left["T1"].kind == "needs-facts"
+        assert left["T1"].reason == (
+            "needs facts: environment (HIGH only while environment is unknown; "
+            "MEDIUM at best, within the appetite MEDIUM)"
+        )
+        assert left["T1"].details["not_computable_because"] == ["environment"]
+        assert left["T2"].reason.startswith(
+            "needs facts: environment, reversibility (HIGH only while environment, "
+            "reversibility are unknown;"
+        )
+        assert left["T3"].kind == "above-appetite"
+        assert left["T4"].kind == "blocked"
+        assert "blocked by T1 (needs-facts: needs facts)" in left["T4"].reason
+        # Above the appetite even at best: the facts would not let it in.
+        low = reasons(run(catalog, rubric, graph_rules, appetite="LOW").selection)
+        assert low["T1"].kind == "above-appetite"
+        assert low["T1"].reason.startswith(
+            "HIGH is above the appetite LOW: not computable: environment unknown (MEDIUM–HIGH;"
+        )
+
     def test_done_satisfies_and_cancelled_blocks(self, rubric, graph_rules):
         catalog = catalog_of(
             {"status": "done"},

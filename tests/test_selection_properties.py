@@ -104,6 +104,7 @@ LEFT_OUT_KINDS = {
     "status-blocked",
     "excluded",
     "above-appetite",
+    "needs-facts",
     "blocked",
     "budget",
     "cap",
@@ -389,7 +390,14 @@ def test_selection_is_optimal_against_brute_force(case):
     event(f"{len(oracle.candidates) // 4 * 4}+ candidates")
     event(f"{len(result.catalog.tasks) // 4 * 4}+ tasks")
     kinds = {item.task: item.kind for item in selection.left_out}
-    unavailable_kinds = {"done", "cancelled", "status-blocked", "excluded", "above-appetite"}
+    unavailable_kinds = {
+        "done",
+        "cancelled",
+        "status-blocked",
+        "excluded",
+        "above-appetite",
+        "needs-facts",
+    }
     assert {
         t for t, k in kinds.items() if k in unavailable_kinds
     } == oracle.done | oracle.unavailable

@@ -19,10 +19,28 @@ Examples
 'MEDIUM'
 >>> result.main_reason
 'outside-production: a change applied to a development or verification environment (段階的実施推奨)'
+
+A level that rests on an unknown fact is not a computed level: ``level`` is
+the worst case (used for decisions), ``lowest_level`` the best case, and the
+main reason says what the level would be for each value of the fact.
+
+>>> unknown = parse_catalog({"defaults": {"effort_hours": {"implement": 1}},
+...     "tasks": [{"id": "T1", "issue": 1, "title": "Helm Charts実装",
+...                "activity": "implement", "environment": "unknown",
+...                "touches": ["compute"], "reversibility": "reversible"}]}).tasks[0]
+>>> scored = score_task(unknown, rubric)
+>>> scored.computed, scored.status, scored.range_text
+(False, 'not computable: environment unknown', 'MEDIUM–HIGH')
+>>> why, worst = scored.main_reason.split("; at worst: ")
+>>> why.removeprefix("not computable: environment unknown ")
+'(MEDIUM–HIGH; MEDIUM if none/dev/verification/staging, HIGH if production)'
+>>> worst
+'8 points, mostly environment unknown: scored as production +4'
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +55,13 @@ __all__ = [
     "Score",
     "score_task",
     "score_catalog",
+    "fact_levels",
+    "unsettled_by",
+    "settled_by",
 ]
+
+#: Stating ``touches`` settles a level when every set of these many further areas does.
+_MAX_AREAS_TRIED = 10
 
 
 @dataclass(frozen=True)
@@ -52,11 +76,16 @@ class Reason:
 
 @dataclass(frozen=True)
 class Score:
-    """A task's computed level, its score and every reason behind them.
+    """A task's level, its score and every reason behind them.
 
-    ``rests_on_unknown`` names the unknown facts that raised the level: were any
-    of them known to be its safest value, the level would be lower.
-    ``lowest_level`` is the level were every unknown fact its safest value.
+    ``level`` is the level with every unknown fact scored as its riskiest value:
+    the worst case, which every decision uses (appetite, gates).
+    ``lowest_level`` is the level were every unknown fact its safest value: the
+    best case. ``rests_on_unknown`` names, in the order of ``FACTS``, the unknown
+    facts behind the difference: empty exactly when the two are the same level.
+    The level is *computed* when it rests on no unknown fact; otherwise it is not
+    computable, and ``main_reason`` says so, with what each value of those facts
+    would make it, before the worst case's own reason ("at worst: ...").
     """
 
     task: str
@@ -71,20 +100,67 @@ class Score:
     def reason_texts(self) -> list[str]:
         return [reason.text for reason in self.reasons]
 
+    @property
+    def computed(self) -> bool:
+        """Whether the level follows from known facts (it rests on no unknown one)."""
+        return not self.rests_on_unknown
 
-def _resolve(task: Task, rubric: Rubric, safest: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """Known facts as they are; unknown ones as the riskiest value (or the safest, if named)."""
+    @property
+    def best_level(self) -> str:
+        """The level were every unknown fact its safest value (``lowest_level``, never None)."""
+        return self.lowest_level or self.level
+
+    @property
+    def level_range(self) -> tuple[str, str]:
+        """The best and the worst case: ``(lowest_level, level)``; one level when computed."""
+        return self.best_level, self.level
+
+    @property
+    def range_text(self) -> str:
+        """``MEDIUM–HIGH`` for a level that is not computable; the level when it is."""
+        low, high = self.level_range
+        return high if low == high else f"{low}–{high}"
+
+    @property
+    def level_text(self) -> str:
+        """The level as shown: ``HIGH`` when computed, else ``not computable (MEDIUM–HIGH)``."""
+        return self.level if self.computed else f"not computable ({self.range_text})"
+
+    @property
+    def status(self) -> str:
+        """``computed``, or ``not computable: environment unknown`` (the facts in fixed order)."""
+        if self.computed:
+            return "computed"
+        return f"not computable: {', '.join(self.rests_on_unknown)} unknown"
+
+
+def _resolve(
+    task: Task,
+    rubric: Rubric,
+    safest: frozenset[str] = frozenset(),
+    stated: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Known facts as they are; unknown ones as the riskiest value (or the safest, if named).
+
+    ``stated`` gives unknown facts a value as if the task stated it (for
+    ``touches``, the areas it touches besides the known ones).
+    """
     facts: dict[str, Any] = {}
     for fact in FACTS:
         value = task.fact(fact)
         order = list(rubric.points[fact])
         if fact == "touches":
             known = {v for v in value if v != UNKNOWN}
-            if UNKNOWN in value and fact not in safest:
+            if stated is not None and fact in stated:
+                known |= set(stated[fact])
+            elif UNKNOWN in value and fact not in safest:
                 known = set(order)
             facts[fact] = tuple(v for v in order if v in known)
         elif value == UNKNOWN:
-            facts[fact] = order[0] if fact in safest else order[-1]
+            if stated is not None and fact in stated:
+                facts[fact] = stated[fact]
+            else:
+                facts[fact] = order[0] if fact in safest else order[-1]
         else:
             facts[fact] = value
     return facts
@@ -165,13 +241,9 @@ def score_task(task: Task, rubric: Rubric) -> Score:
     else:
         top = max((r for r in reasons if r.points), key=lambda r: r.points, default=None)
         main = f"{points} points, mostly {top.text}" if top else f"{points} points"
-    rests = tuple(
-        fact
-        for fact in task.unknown_facts()
-        if level_rank(_level(_resolve(task, rubric, frozenset({fact})), rubric)[0])
-        < level_rank(level)
-    )
-    lowest = _level(_resolve(task, rubric, frozenset(task.unknown_facts())), rubric)[0]
+    rests, lowest = _rests(task, rubric, level)
+    if rests:
+        main = _not_computable(task, rubric, rests, lowest, level, main)
     return Score(
         task=task.id,
         level=level,
@@ -182,6 +254,113 @@ def score_task(task: Task, rubric: Rubric) -> Score:
         rests_on_unknown=rests,
         lowest_level=lowest,
     )
+
+
+def _rests(task: Task, rubric: Rubric, level: str) -> tuple[tuple[str, ...], str]:
+    """The unknown facts behind a level (in ``FACTS`` order), and the level at best.
+
+    A fact is behind the level when stating it as its safest value alone lowers
+    the level, or stating it as its riskiest alone raises the best case. When
+    the best case is lower yet no single fact shows it (only several together
+    do), every unknown fact is behind it; so the tuple is empty exactly when
+    the level is the same at best and at worst.
+    """
+    unknown = task.unknown_facts()
+    lowest = _level(_resolve(task, rubric, frozenset(unknown)), rubric)[0]
+    if lowest == level:
+        return (), lowest
+    rests = tuple(
+        fact
+        for fact in unknown
+        if level_rank(_level(_resolve(task, rubric, frozenset({fact})), rubric)[0])
+        < level_rank(level)
+        or level_rank(_level(_resolve(task, rubric, frozenset(unknown) - {fact}), rubric)[0])
+        > level_rank(lowest)
+    )
+    return rests or unknown, lowest
+
+
+def _stated_values(task: Task, rubric: Rubric, fact: str) -> list[tuple[str, Any]]:
+    """The values an unknown fact could be stated as, with a label: safest first.
+
+    For ``touches``, no further area, then each area alone (besides the known ones).
+    """
+    if fact != "touches":
+        return [(value, value) for value in rubric.points[fact]]
+    known = set(task.touches) - {UNKNOWN}
+    extra = [area for area in rubric.points[fact] if area not in known]
+    return [("none", ()), *((area, (area,)) for area in extra)]
+
+
+def _stated_range(task: Task, rubric: Rubric, fact: str, value: Any) -> tuple[str, str]:
+    """The level at best and at worst were ``fact`` stated as ``value`` (other unknowns open)."""
+    others = frozenset(task.unknown_facts()) - {fact}
+    best = _level(_resolve(task, rubric, others, stated={fact: value}), rubric)[0]
+    worst = _level(_resolve(task, rubric, stated={fact: value}), rubric)[0]
+    return best, worst
+
+
+def fact_levels(task: Task, rubric: Rubric, fact: str) -> list[tuple[str, tuple[str, ...]]]:
+    """What each value of an unknown fact would make the level: ``[("MEDIUM", (...)), ...]``.
+
+    Each level (or range of levels, ``MEDIUM–HIGH``, while other unknown facts
+    stay open) with the values that give it, lowest first (``touches``: one
+    area at a time, or ``none``).
+    """
+    by_range: dict[tuple[str, str], list[str]] = {}
+    for label, value in _stated_values(task, rubric, fact):
+        by_range.setdefault(_stated_range(task, rubric, fact, value), []).append(label)
+    ordered = sorted(by_range, key=lambda pair: (level_rank(pair[0]), level_rank(pair[1])))
+    return [
+        (best if best == worst else f"{best}–{worst}", tuple(by_range[(best, worst)]))
+        for best, worst in ordered
+    ]
+
+
+def unsettled_by(task: Task, rubric: Rubric, fact: str) -> tuple[str, ...]:
+    """The values of ``fact`` that, once stated, would still leave the level not computable.
+
+    Empty when stating the fact settles the level whatever its value. For
+    ``touches`` every set of further areas is tried (``none``, ``network``,
+    ``network+data``, ...; up to 2**10 sets: with more areas in a rubric, no
+    area, each area alone and all of them).
+    """
+    values: list[tuple[str, Any]] = _stated_values(task, rubric, fact)
+    if fact == "touches":
+        known = set(task.touches) - {UNKNOWN}
+        extra = [area for area in rubric.points[fact] if area not in known]
+        if len(extra) <= _MAX_AREAS_TRIED:
+            values = [
+                ("+".join(combination) or "none", combination)
+                for size in range(len(extra) + 1)
+                for combination in itertools.combinations(extra, size)
+            ]
+        else:
+            values.append(("+".join(extra), tuple(extra)))
+    return tuple(
+        label for label, value in values if len(set(_stated_range(task, rubric, fact, value))) > 1
+    )
+
+
+def settled_by(task: Task, rubric: Rubric, fact: str) -> bool:
+    """Whether stating ``fact``, whatever its value, makes the task's level computed."""
+    return not unsettled_by(task, rubric, fact)
+
+
+def _not_computable(
+    task: Task, rubric: Rubric, rests: tuple[str, ...], lowest: str, level: str, worst: str
+) -> str:
+    """The main reason of a level that rests on unknown facts: what they could make it."""
+    parts = [f"{lowest}–{level}"]
+    for fact in rests:
+        mapping = ", ".join(
+            f"{at} if {'/'.join(values)}" for at, values in fact_levels(task, rubric, fact)
+        )
+        if len(rests) > 1 or fact == "touches":
+            name = "touches (one area)" if fact == "touches" else fact
+            mapping = f"{name}: {mapping}"
+        parts.append(mapping)
+    return f"not computable: {', '.join(rests)} unknown ({'; '.join(parts)}); at worst: {worst}"
 
 
 def score_catalog(catalog: Catalog, rubric: Rubric) -> dict[str, Score]:

@@ -34,6 +34,7 @@ __all__ = [
     "value_scale",
     "totals_of",
     "availability",
+    "appetite_left_out",
     "build_units",
     "unit_edges",
     "unit_jobs",
@@ -113,22 +114,7 @@ def availability(
         elif task.id in excluded:
             left[task.id] = LeftOut(task.id, "excluded", "excluded by the scenario")
         elif level_rank(score.level) > limit:
-            because = score.main_reason
-            if score.rests_on_unknown:
-                because += (
-                    f"; rests on unknown {', '.join(score.rests_on_unknown)} "
-                    f"(as low as {score.lowest_level} once stated)"
-                )
-            left[task.id] = LeftOut(
-                task.id,
-                "above-appetite",
-                f"{score.level} is above the appetite {scenario.appetite}: {because}",
-                {
-                    "level": score.level,
-                    "appetite": scenario.appetite,
-                    "reasons": score.reason_texts(),
-                },
-            )
+            left[task.id] = appetite_left_out(score, scenario.appetite)
         elif too_big := [r for r in scenario.resources if r.uses(task) and r.units > r.capacity]:
             resource = too_big[0]
             left[task.id] = LeftOut(
@@ -161,6 +147,37 @@ def availability(
             {"chain": list(chain), "root": chain[0], "root_kind": root.kind},
         )
     return [t.id for t in catalog.tasks if t.id not in left], left
+
+
+def appetite_left_out(score: Score, appetite: str) -> LeftOut:
+    """Why a task whose level (its worst case) is above the appetite is left out.
+
+    ``needs-facts`` when the level is not computable and its best case is
+    within the appetite: stating the unknown facts may let it in. Otherwise
+    ``above-appetite``, with the facts behind the level.
+    """
+    details = {
+        "level": score.level,
+        "lowest_level": score.best_level,
+        "appetite": appetite,
+        "reasons": score.reason_texts(),
+    }
+    if not score.computed and level_rank(score.best_level) <= level_rank(appetite):
+        facts = ", ".join(score.rests_on_unknown)
+        verb = "is" if len(score.rests_on_unknown) == 1 else "are"
+        return LeftOut(
+            score.task,
+            "needs-facts",
+            f"needs facts: {facts} ({score.level} only while {facts} {verb} unknown; "
+            f"{score.best_level} at best, within the appetite {appetite})",
+            {**details, "not_computable_because": list(score.rests_on_unknown)},
+        )
+    return LeftOut(
+        score.task,
+        "above-appetite",
+        f"{score.level} is above the appetite {appetite}: {score.main_reason}",
+        details,
+    )
 
 
 def _blocked(graph: nx.DiGraph, roots: list[str], done: set[str]) -> dict[str, tuple[str, ...]]:

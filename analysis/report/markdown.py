@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from analysis.assess.audit import Audit
+from analysis.assess.audit import Audit, within_range
 from analysis.model import hours_text
 from analysis.plan.results import Assessment
 from analysis.vocabulary import LEVELS
@@ -87,7 +87,13 @@ def markdown_code(text: object) -> str:
 
 
 def audit_markdown(audit: Audit) -> str:
-    """The audit as a GitHub comment in the seed's structure: levels, issues, tasks."""
+    """The audit as a GitHub comment in the seed's structure: levels, issues, tasks.
+
+    A level that is not computable (it rests on unknown facts) stands under its
+    worst case, the level decisions use, and says so: the heading's line counts
+    them, each such task gives its range and declared level, and the result line
+    keeps computed and not computable counts apart.
+    """
     catalog, scores = audit.catalog, audit.scores
     notes = {}
     for rule in audit.rubric.rules:
@@ -112,6 +118,12 @@ def audit_markdown(audit: Audit) -> str:
         f"## 🚨 Production impact (rubric {markdown_code(audit.rubric.name)})",
         "",
     ]
+    if not all(score.computed for score in scores.values()):
+        lines += [
+            "A level that rests on unknown facts is not computable: it stands under its worst "
+            "case, with the range it could take.",
+            "",
+        ]
     for level in LEVELS:
         note = notes.get(level)
         lines += [
@@ -119,6 +131,9 @@ def audit_markdown(audit: Audit) -> str:
             f"{_tasks(counts[level])})",
             "",
         ]
+        open_ = sum(not s.computed and s.level == level for s in scores.values())
+        if open_:
+            lines += [f"Not computable: {open_} of these, {level} only at worst.", ""]
         for number in catalog.issue_by_number:
             tasks = [t for t in catalog.tasks_of(number) if scores[t.id].level == level]
             if not tasks:
@@ -126,7 +141,14 @@ def audit_markdown(audit: Audit) -> str:
             lines += [f"#### Issue #{number} ({_tasks(len(tasks))})", ""]
             for task in tasks:
                 declared = ""
-                if task.declared_risk and task.declared_risk != level:
+                score = scores[task.id]
+                if task.declared_risk and not score.computed:
+                    within = within_range(score, task.declared_risk)
+                    declared = (
+                        f"declared {task.declared_risk}, {'within' if within else 'outside'} "
+                        f"{score.range_text}; "
+                    )
+                elif task.declared_risk and task.declared_risk != level:
                     declared = f"declared {task.declared_risk}; "
                 lines.append(f"- {markdown_code(task.id)} {escape_markdown(task.title)}")
                 lines.append(f"  - {declared}{escape_markdown(scores[task.id].main_reason)}")
@@ -134,6 +156,8 @@ def audit_markdown(audit: Audit) -> str:
     lines += [f"## 🔎 Findings ({len(audit.findings)})", ""]
     lines += [f"- **{f.kind}**: {escape_markdown(f.message)}" for f in audit.findings] or ["None."]
     mix = ", ".join(f"{counts[level]} {level}" for level in LEVELS)
+    if not all(score.computed for score in scores.values()):
+        mix = audit.mix_text()
     lines += ["", f"**Result**: {len(catalog)} tasks ({mix}); {len(audit.findings)} finding(s)."]
     return "\n".join(lines) + "\n"
 

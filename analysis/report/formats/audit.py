@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from analysis.assess.audit import Audit
+from analysis.assess.audit import NOT_COMPUTABLE, Audit
 from analysis.report.formats.text import FORMATS, finding_data, format_table, one_line
 from analysis.report.markdown import audit_markdown
 
@@ -16,7 +16,13 @@ __all__ = [
 
 
 def audit_to_data(audit: Audit) -> dict[str, Any]:
-    """The audit as plain data: ``tasks``, ``counts``, ``findings`` and context."""
+    """The audit as plain data: ``tasks``, ``counts``, ``findings`` and context.
+
+    A task's ``risk`` is its level in the worst case, which decisions use;
+    ``computed`` says whether it follows from known facts. When it does not,
+    ``level_range`` (best and worst case), ``lowest_level`` and
+    ``not_computable_because`` (the unknown facts) say how far it could move.
+    """
     catalog = audit.catalog
     tasks = []
     for task in catalog.tasks:
@@ -27,6 +33,10 @@ def audit_to_data(audit: Audit) -> dict[str, Any]:
                 "issue": task.issue,
                 "title": task.title,
                 "risk": score.level,
+                "computed": score.computed,
+                "level_range": list(score.level_range),
+                "lowest_level": score.best_level,
+                "not_computable_because": list(score.rests_on_unknown),
                 "score": score.score,
                 "points": score.points,
                 "declared_risk": task.declared_risk,
@@ -53,6 +63,7 @@ def audit_to_data(audit: Audit) -> dict[str, Any]:
         },
         "rubric": {"name": audit.rubric.name, "source": audit.rubric.source},
         "levels": audit.level_counts(),
+        "computed_levels": audit.computed_counts(),
         "tasks": tasks,
         "counts": [
             {
@@ -61,8 +72,18 @@ def audit_to_data(audit: Audit) -> dict[str, Any]:
                 "declared": row.declared,
                 "listed": row.listed,
                 "computed": row.computed,
+                "not_computable": row.not_computable,
             }
             for row in audit.counts
+        ],
+        "facts_to_add": [
+            {
+                "fact": row.fact,
+                "settles": list(row.settles),
+                "narrows": list(row.narrows),
+                "unsettled_by": {task: list(values) for task, values in row.unsettled.items()},
+            }
+            for row in audit.facts_to_add
         ],
         "findings": [finding_data(f) for f in audit.findings],
     }
@@ -73,9 +94,9 @@ def _task_rows(audit: Audit) -> list[list[Any]]:
         [
             task.id,
             f"#{task.issue}",
-            audit.scores[task.id].level,
-            audit.scores[task.id].score,
+            audit.scores[task.id].level_text,
             task.declared_risk or "-",
+            audit.scores[task.id].score,
             task.title,
             audit.scores[task.id].main_reason,
         ]
@@ -83,8 +104,8 @@ def _task_rows(audit: Audit) -> list[list[Any]]:
     ]
 
 
-_TASK_HEADERS = ["id", "issue", "risk", "score", "declared", "title", "main reason"]
-_COUNT_HEADERS = ["scope", "measure", "declared", "listed", "computed", "agrees"]
+_TASK_HEADERS = ["id", "issue", "risk", "declared", "score", "title", "main reason"]
+_COUNT_HEADERS = ["scope", "measure", "declared", "listed", "computed", NOT_COMPUTABLE, "agrees"]
 
 
 def _count_rows(audit: Audit) -> list[list[Any]]:
@@ -95,6 +116,7 @@ def _count_rows(audit: Audit) -> list[list[Any]]:
             "-" if r.declared is None else r.declared,
             r.listed,
             r.computed,
+            r.not_computable,
             "yes" if r.agrees else "NO",
         ]
         for r in audit.counts
@@ -103,9 +125,8 @@ def _count_rows(audit: Audit) -> list[list[Any]]:
 
 def _headline(audit: Audit) -> str:
     catalog = audit.catalog
-    mix = ", ".join(f"{n} {level}" for level, n in audit.level_counts().items())
     return (
-        f"{one_line(catalog.title or catalog.name)}: {len(catalog)} tasks ({mix}) "
+        f"{one_line(catalog.title or catalog.name)}: {len(catalog)} tasks ({audit.mix_text()}) "
         f"scored with rubric '{audit.rubric.name}'; {len(audit.findings)} finding(s)"
     )
 

@@ -225,7 +225,7 @@ def format_plan(assessment: Assessment, fmt: str) -> str:
         [
             t.id,
             f"#{t.issue}",
-            scores[t.id].level,
+            scores[t.id].level_text,
             f"{t.effort.hours:g}",
             f"{t.value:g}",
             unit_of.get(t.id, "(closed by a duplicate)"),
@@ -240,7 +240,7 @@ def format_plan(assessment: Assessment, fmt: str) -> str:
         else "  none"
     )
     parts += ["", f"Left out ({len(selection.left_out)}):"]
-    rows = [[i.task, scores[i.task].level, i.kind, i.reason] for i in selection.left_out]
+    rows = [[i.task, scores[i.task].level_text, i.kind, i.reason] for i in selection.left_out]
     parts.append(format_table(["id", "risk", "kind", "reason"], rows) if rows else "  none")
     parts += ["", f"Violations ({len(selection.violations)}):"]
     parts += [f"  [{v.kind}] {one_line(v.message)}" for v in selection.violations] or ["  none"]
