@@ -42,6 +42,16 @@ from analysis.report.frames import gantt_rows
 from analysis.vocabulary import LEVEL_COLOURS, LEVELS
 from tests.conftest import ROOT, SCENARIOS_DIR, tiny_data
 
+#: A colour for each category of the risk charts: the levels, and levels not computable.
+COLOURS = {**LEVEL_COLOURS, "not computable": figures.NOT_COMPUTABLE_COLOUR}
+
+
+def category(audit, task_id: str) -> str:
+    """A task's computed level, or ``not computable``."""
+    score = audit.scores[task_id]
+    return score.level if score.computed else "not computable"
+
+
 EVIL = "<script>alert(1)</script>"
 EVIL_SHOWN = "&lt;script&gt;alert(1)&lt;/script&gt;"
 ISSUE_TITLE = "Issue <b>& more"
@@ -330,11 +340,13 @@ class TestLevelColours:
     def test_risk_mix_one_trace_per_level_in_its_colour(self, seed):
         audit = seed.limits.audit
         figure = risk_mix_figure(audit)
-        assert [t.name for t in figure.data] == list(LEVELS)
+        assert [t.name for t in figure.data] == [*LEVELS, "not computable"]
         for level_trace in figure.data:
-            assert level_trace.marker.color == LEVEL_COLOURS[level_trace.name]
+            assert level_trace.marker.color == COLOURS[level_trace.name]
         counts = {t.name: sum(t.y) for t in figure.data}
-        assert counts == audit.level_counts()
+        # Levels that rest on unknown facts are a category apart, never counted as HIGH.
+        assert counts == audit.computed_counts()
+        assert counts == {"LOW": 24, "MEDIUM": 3, "HIGH": 1, "not computable": 15}
 
     def test_risk_mix_counts_per_issue(self, seed):
         audit = seed.limits.audit
@@ -342,7 +354,7 @@ class TestLevelColours:
         for level_trace in figure.data:
             for label, count in zip(level_trace.x, level_trace.y, strict=True):
                 tasks = audit.catalog.tasks_of(int(label.removeprefix("#")))
-                expected = sum(audit.scores[t.id].level == level_trace.name for t in tasks)
+                expected = sum(category(audit, t.id) == level_trace.name for t in tasks)
                 assert count == expected, (label, level_trace.name)
 
     def test_sunburst_levels_and_tasks_in_their_colour(self, seed):
@@ -355,9 +367,9 @@ class TestLevelColours:
                 assert colour not in LEVEL_COLOURS.values()
                 continue
             level = parts[1]
-            assert colour == LEVEL_COLOURS[level], segment
+            assert colour == COLOURS[level], segment
             if len(parts) == 3:
-                assert audit.scores[parts[2]].level == level, segment
+                assert category(audit, parts[2]) == level, segment
                 drawn_tasks.append(parts[2])
         assert sorted(drawn_tasks) == sorted(t.id for t in audit.catalog.tasks)
 
@@ -433,7 +445,7 @@ class TestHoverReasons:
         [
             ("384-T01", "paper-only"),
             ("347-service-mesh", "outside-production"),
-            ("384-T05", "environment unknown: scored as production"),
+            ("384-T05", "not computable: environment unknown (MEDIUM–HIGH;"),
             ("347-zero-trust-network", "production-core"),
         ],
     )
@@ -442,7 +454,7 @@ class TestHoverReasons:
         record, score = audit.catalog.task_by_id[task], audit.scores[task]
         sunburst = risk_sunburst_figure(audit).data[0]
         hover = sunburst.hovertext[
-            list(sunburst.ids).index(f"issue-{record.issue}/{score.level}/{task}")
+            list(sunburst.ids).index(f"issue-{record.issue}/{category(audit, task)}/{task}")
         ]
         assert f"<b>{html.escape(record.title, quote=False)}</b>" in hover
         assert fragment in score.main_reason
@@ -481,11 +493,30 @@ class TestHoverReasons:
         hover = level_trace.hovertext[list(level_trace.text).index(task)]
         assert one_line(html.escape(score.main_reason, quote=False)) in one_line(hover)
 
+    def test_declared_against_computed_has_a_not_computable_column(self, seed):
+        audit = seed.limits.audit
+        heatmap = declared_vs_computed_figure(audit).data[0]
+        assert list(heatmap.x) == [*LEVELS, "not computable"]
+        by_cell = {
+            (declared, computed): heatmap.z[i][j]
+            for i, declared in enumerate(heatmap.y)
+            for j, computed in enumerate(heatmap.x)
+        }
+        # The eight MEDIUM changes in no stated environment are not counted as HIGH.
+        assert by_cell[("MEDIUM", "HIGH")] == 0
+        assert by_cell[("MEDIUM", "not computable")] == 11
+        assert by_cell[("HIGH", "not computable")] == 4
+        assert "384-T05 (MEDIUM–HIGH)" in heatmap.hovertext[1][3]
+
     def test_risk_mix_hover_lists_the_tasks(self, seed):
         high = trace(risk_mix_figure(seed.limits.audit), "HIGH")
         hover = high.hovertext[list(high.x).index("#347")]
-        assert "347-zero-trust-network: Zero Trust Network (本番ネットワーク変更)" in hover.split(
-            "<br>"
+        assert hover == "none"  # #347's only HIGH at worst is not computable
+        unknown = trace(risk_mix_figure(seed.limits.audit), "not computable")
+        hover = unknown.hovertext[list(unknown.x).index("#347")]
+        assert (
+            "347-zero-trust-network: Zero Trust Network (本番ネットワーク変更) (LOW–HIGH)"
+            in hover.split("<br>")
         )
         assert "347-helm-charts" not in hover  # LOW
 

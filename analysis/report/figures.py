@@ -14,7 +14,7 @@ Examples
 >>> audit = audit_catalog(read_catalog(SEED_CATALOG, vocabulary=rubric.vocabulary), rubric)
 >>> figure = risk_mix_figure(audit)
 >>> [trace.name for trace in figure.data]
-['LOW', 'MEDIUM', 'HIGH']
+['LOW', 'MEDIUM', 'HIGH', 'not computable']
 """
 
 from __future__ import annotations
@@ -25,14 +25,16 @@ import networkx as nx
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.assess.audit import Audit
+from analysis.assess.audit import NOT_COMPUTABLE, Audit
 from analysis.assess.graph import GraphFacts
 from analysis.assess.outcomes import OutcomeCoverage
+from analysis.model import Task
 from analysis.plan.results import Assessment, ScheduleRisk, measures
 from analysis.report.chart_style import LAYOUT, NEUTRAL, hover_text, issue_label, new_figure, wrap
 from analysis.vocabulary import LEVEL_COLOURS, LEVELS, level_rank
 
 __all__ = [
+    "NOT_COMPUTABLE_COLOUR",
     "risk_mix_figure",
     "risk_sunburst_figure",
     "declared_vs_computed_figure",
@@ -47,30 +49,49 @@ __all__ = [
 ]
 
 
+#: The colour of levels that are not computable (they rest on unknown facts): no level's.
+NOT_COMPUTABLE_COLOUR = "#757575"
+
+
+def _category(audit: Audit, task_id: str) -> str:
+    """A task's level when it is computed, else ``not computable``."""
+    score = audit.scores[task_id]
+    return score.level if score.computed else NOT_COMPUTABLE
+
+
+def _colour(category: str) -> str:
+    return LEVEL_COLOURS.get(category, NOT_COMPUTABLE_COLOUR)
+
+
+def _task_line(audit: Audit, task: Task) -> str:
+    """``id: title``, with the range of a level that is not computable."""
+    score = audit.scores[task.id]
+    line = f"{hover_text(task.id)}: {hover_text(task.title)}"
+    return line if score.computed else f"{line} ({score.range_text})"
+
+
 def risk_mix_figure(audit: Audit) -> go.Figure:
-    """Tasks per issue, stacked by computed level."""
+    """Tasks per issue, stacked by computed level, and the levels that are not computable."""
     catalog = audit.catalog
     issues = list(catalog.issue_by_number)
     figure = new_figure()
-    for level in LEVELS:
+    for category in [*LEVELS, NOT_COMPUTABLE]:
         counts, hovers = [], []
         for number in issues:
-            tasks = [t for t in catalog.tasks_of(number) if audit.scores[t.id].level == level]
+            tasks = [t for t in catalog.tasks_of(number) if _category(audit, t.id) == category]
             counts.append(len(tasks))
-            hovers.append(
-                "<br>".join(f"{hover_text(t.id)}: {hover_text(t.title)}" for t in tasks) or "none"
-            )
+            hovers.append("<br>".join(_task_line(audit, t) for t in tasks) or "none")
         figure.add_bar(
-            name=level,
+            name=category,
             x=[issue_label(n) for n in issues],
             y=counts,
-            marker_color=LEVEL_COLOURS[level],
+            marker_color=_colour(category),
             hovertext=hovers,
-            hovertemplate="%{x} " + level + ": %{y} task(s)<br>%{hovertext}<extra></extra>",
+            hovertemplate="%{x} " + category + ": %{y} task(s)<br>%{hovertext}<extra></extra>",
         )
     figure.update_layout(
         barmode="stack",
-        title="Risk mix by issue (computed levels)",
+        title="Risk mix by issue (computed levels; not computable apart)",
         xaxis_title="Issue",
         yaxis_title="Tasks",
         legend_title="Level",
@@ -93,8 +114,8 @@ def risk_sunburst_figure(audit: Audit) -> go.Figure:
         colours.append(NEUTRAL)
         title = catalog.issue_by_number[number].title
         hovers.append(hover_text(title) if title else issue_label(number))
-        for level in LEVELS:
-            at_level = [t for t in tasks if audit.scores[t.id].level == level]
+        for level in [*LEVELS, NOT_COMPUTABLE]:
+            at_level = [t for t in tasks if _category(audit, t.id) == level]
             if not at_level:
                 continue
             level_id = f"{issue_id}/{level}"
@@ -102,17 +123,16 @@ def risk_sunburst_figure(audit: Audit) -> go.Figure:
             labels.append(level)
             parents.append(issue_id)
             values.append(len(at_level))
-            colours.append(LEVEL_COLOURS[level])
+            colours.append(_colour(level))
             hovers.append(f"{len(at_level)} task(s)")
             for task in at_level:
+                score = audit.scores[task.id]
                 ids.append(f"{level_id}/{task.id}")
                 labels.append(hover_text(task.id))
                 parents.append(level_id)
                 values.append(1)
-                colours.append(LEVEL_COLOURS[level])
-                hovers.append(
-                    f"<b>{hover_text(task.title)}</b><br>{wrap(audit.scores[task.id].main_reason)}"
-                )
+                colours.append(_colour(level))
+                hovers.append(f"<b>{hover_text(task.title)}</b><br>{wrap(score.main_reason)}")
     figure = new_figure(
         go.Sunburst(
             ids=ids,
@@ -125,26 +145,31 @@ def risk_sunburst_figure(audit: Audit) -> go.Figure:
             hovertemplate="%{label}<br>%{hovertext}<extra></extra>",
         )
     )
-    figure.update_layout(title="Issue → level → task", **LAYOUT)
+    figure.update_layout(title="Issue → level (or not computable) → task", **LAYOUT)
     return figure
 
 
 def declared_vs_computed_figure(audit: Audit) -> go.Figure:
-    """How many tasks a person put at each level against the level computed from facts."""
+    """How many tasks a person put at each level against the level computed from facts.
+
+    Levels that are not computable have a column of their own, each task with its range.
+    """
     declared_levels = [*LEVELS, "none"]
-    counts: dict[tuple[str, str], list[str]] = {(d, c): [] for d in declared_levels for c in LEVELS}
+    columns = [*LEVELS, NOT_COMPUTABLE]
+    counts: dict[tuple[str, str], list[str]] = {
+        (d, c): [] for d in declared_levels for c in columns
+    }
     for task in audit.catalog.tasks:
         declared = task.declared_risk or "none"
-        counts[(declared, audit.scores[task.id].level)].append(task.id)
-    z = [[len(counts[(d, c)]) for c in LEVELS] for d in declared_levels]
-    hover = [
-        [", ".join(hover_text(t) for t in counts[(d, c)]) or "none" for c in LEVELS]
-        for d in declared_levels
-    ]
+        score = audit.scores[task.id]
+        shown = hover_text(task.id) + ("" if score.computed else f" ({score.range_text})")
+        counts[(declared, _category(audit, task.id))].append(shown)
+    z = [[len(counts[(d, c)]) for c in columns] for d in declared_levels]
+    hover = [[", ".join(counts[(d, c)]) or "none" for c in columns] for d in declared_levels]
     figure = new_figure(
         go.Heatmap(
             z=z,
-            x=list(LEVELS),
+            x=columns,
             y=declared_levels,
             text=z,
             texttemplate="%{text}",

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from analysis.assess.audit import Audit
+from analysis.assess.audit import NOT_COMPUTABLE, Audit
 from analysis.assess.graph import GraphFacts
 from analysis.assess.outcomes import OutcomeCoverage
 from analysis.assess.scoring import Score
@@ -33,6 +33,7 @@ from analysis.vocabulary import LEVELS
 __all__ = [
     "tasks_frame",
     "counts_frame",
+    "facts_to_add_frame",
     "violations_frame",
     "findings_frame",
     "clusters_frame",
@@ -55,7 +56,11 @@ __all__ = [
 
 
 def tasks_frame(audit: Audit) -> pd.DataFrame:
-    """One row per task: level, score, declared level, main reason and facts."""
+    """One row per task: level, score, declared level, main reason and facts.
+
+    ``risk`` is the worst case (what decisions use); ``computed`` says whether
+    it follows from known facts, and ``level range`` gives best to worst case.
+    """
     rows = []
     for task in audit.catalog.tasks:
         score = audit.scores[task.id]
@@ -67,6 +72,8 @@ def tasks_frame(audit: Audit) -> pd.DataFrame:
                 "risk": score.level,
                 "score": score.score,
                 "declared": task.declared_risk,
+                "computed": score.computed,
+                "level range": score.range_text,
                 "main reason": score.main_reason,
                 "activity": task.activity,
                 "environment": task.environment,
@@ -80,7 +87,7 @@ def tasks_frame(audit: Audit) -> pd.DataFrame:
 
 
 def counts_frame(audit: Audit) -> pd.DataFrame:
-    """Declared, listed and computed counts per scope and measure."""
+    """Declared, listed, computed and not computable counts per scope and measure."""
     return pd.DataFrame(
         [
             {
@@ -89,10 +96,29 @@ def counts_frame(audit: Audit) -> pd.DataFrame:
                 "declared": row.declared,
                 "listed": row.listed,
                 "computed": row.computed,
+                NOT_COMPUTABLE: row.not_computable,
                 "agrees": row.agrees,
             }
             for row in audit.counts
         ]
+    )
+
+
+def facts_to_add_frame(audit: Audit) -> pd.DataFrame:
+    """The unknown facts to state, most useful first: levels each settles and narrows."""
+    return pd.DataFrame(
+        [
+            {
+                "fact": row.fact,
+                "tasks": len(row.tasks),
+                "settles": len(row.settles),
+                "narrows": len(row.narrows),
+                "settled": ", ".join(row.settles),
+                "narrowed": ", ".join(row.narrows),
+            }
+            for row in audit.facts_to_add
+        ],
+        columns=["fact", "tasks", "settles", "narrows", "settled", "narrowed"],
     )
 
 
@@ -313,7 +339,7 @@ def changes_summary(frame: pd.DataFrame, earlier: str) -> str:
 def report_heading(assessment: Assessment, week: str) -> str:
     """One markdown paragraph that says what the report is about (catalog text escaped)."""
     catalog, audit = assessment.catalog, assessment.audit
-    mix = ", ".join(f"{n} {level}" for level, n in audit.level_counts().items())
+    mix = audit.mix_text()
     title = escape_markdown(catalog.title or catalog.name)
     source = f" Source: {markdown_code(catalog.source)}." if catalog.source else ""
     return (
