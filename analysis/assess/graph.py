@@ -136,6 +136,7 @@ def build_graph(
             title=task.title,
             issue=task.issue,
             level=scores[task.id].level,
+            declared=task.declared_risk,
             reason=scores[task.id].main_reason,
             activity=task.activity,
             environment=task.environment,
@@ -321,9 +322,10 @@ class GraphFacts:
                 if dup.mergeable:
                     verdict = "the same work, which can be done once"
                 else:
-                    verdict = (
-                        f"the same work at different levels ({', '.join(dup.levels)}): never merged"
-                    )
+                    levels = f"computed {', '.join(dup.levels)}"
+                    if dup.declared:
+                        levels += f"; declared {', '.join(dup.declared)}"
+                    verdict = f"the same work at different levels ({levels}): never merged"
                 out.append(
                     Finding(
                         "duplicate-work",
@@ -335,26 +337,33 @@ class GraphFacts:
                             "activity": dup.activity,
                             "environment": dup.environment,
                             "levels": list(dup.levels),
+                            "declared_levels": list(dup.declared),
+                            "title": dup.title,
                             "mergeable": dup.mergeable,
                         },
                     )
                 )
             if cluster.mixed:
                 parts = ", ".join(
-                    f"{t} {graph.nodes[t]['level']} in {graph.nodes[t]['environment']}"
+                    f"{t} {graph.nodes[t]['level']}"
+                    + (f" (declared {d})" if (d := graph.nodes[t].get("declared")) else "")
+                    + f" in {graph.nodes[t]['environment']}"
                     for t in cluster.tasks
                 )
                 out.append(
                     Finding(
                         "overlap-mixed-risk",
                         f"{cluster.id} ({about}) spans "
-                        f"{', '.join(f'#{i}' for i in cluster.issues)} at different levels or "
-                        f"environments: {parts}; the same thing is safe in one place and riskier "
-                        "in another, and these tasks are never merged",
+                        f"{', '.join(f'#{i}' for i in cluster.issues)} with different "
+                        f"{', '.join(cluster.differs)}: {parts}; the same thing is safe in one "
+                        "place and riskier in another, and copies at different levels are never "
+                        "merged",
                         cluster.tasks,
                         {
                             "cluster": cluster.id,
+                            "differs": list(cluster.differs),
                             "levels": list(cluster.levels),
+                            "declared_levels": list(cluster.declared_levels),
                             "environments": list(cluster.environments),
                         },
                     )

@@ -2,11 +2,17 @@
 
 The rules file (bundled: ``analysis/data/graph-rules.yaml``) holds the
 inference rules that add edges between tasks of one overlap cluster, and the
-overlap settings: the words that name an activity or an environment (dropped
-from a title's keywords), synonyms, and stop words. :func:`title_keywords`
-normalises a title (NFKC, lower case, parenthesised qualifiers dropped,
-synonyms expanded) into the set of words that says what it is about; both the
-overlap clusters and markdown import use it.
+overlap settings: stop words (activities, environments, generic nouns: dropped
+from a title's keywords), synonyms, generic words (dropped too when comparing
+what titles are about) and the similarity settings.
+
+:func:`title_keywords` normalises a title (NFKC, so full and half width agree;
+case folded; qualifiers in parentheses or brackets dropped; punctuation splits
+words; a run of kanji or katakana is cut at the words the settings know;
+synonyms expanded) into the set of words that tells the task apart: markdown
+import matches plan lines to tasks with it. :func:`title_subject` drops the
+generic words as well, leaving what the title is about: overlap clusters
+compare it.
 
 Examples
 --------
@@ -15,6 +21,10 @@ Examples
 ['chart', 'helm']
 >>> sorted(title_keywords("DR Plan文書化", rules.overlaps))
 ['disaster', 'plan', 'recovery']
+>>> sorted(title_subject("Logging Pipeline Design (EFK設計)", rules.overlaps))
+['log']
+>>> sorted(title_subject("ﾛｸﾞ集約設計", rules.overlaps))
+['log']
 """
 
 from __future__ import annotations
@@ -39,11 +49,16 @@ __all__ = [
     "parse_graph_rules",
     "read_graph_rules",
     "title_keywords",
+    "title_subject",
 ]
 
 _CONDITION_FACTS = ("activity", "environment", "status")
-_TOKEN = re.compile(r"[a-z0-9]+|[\u30a0-\u30ff]+|[\u4e00-\u9fff]+")
-_PARENS = re.compile(r"\([^()]*\)")
+_OVERLAP_KEYS = ("stop_words", "synonyms", "generic_words", "similarity")
+_SIMILARITY_KEYS = ("threshold", "min_shared", "common_word_tasks")
+# Latin words and digits; katakana runs (the middle dot ・ splits them); kanji runs.
+_TOKEN = re.compile(r"[a-z0-9]+|[\u30a1-\u30fa\u30fc-\u30ff]+|[\u3005\u4e00-\u9fff]+")
+_QUALIFIER = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】")
+_LATIN = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -67,10 +82,36 @@ class InferenceRule:
 
 @dataclass(frozen=True)
 class OverlapSettings:
-    """How titles become keywords: stop words dropped, synonyms expanded."""
+    """How titles become keywords and subjects, and when two subjects are similar.
+
+    ``stop_words`` are dropped from keywords, ``generic_words`` from subjects
+    too. Two different subjects are *similar* when they share at least
+    ``min_shared`` words and their Dice coefficient (twice the shared words
+    over the words of both) is at least ``threshold``. A word in more than
+    ``common_word_tasks`` tasks is too common to propose a pair to compare (it
+    still counts as shared): so the pairs compared grow linearly with the tasks.
+    """
 
     stop_words: frozenset[str] = frozenset()
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    generic_words: frozenset[str] = frozenset()
+    threshold: float = 0.65
+    min_shared: int = 2
+    common_word_tasks: int = 50
+    #: Kanji and katakana words the settings name, to cut runs with (longest first).
+    lexicon: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.threshold <= 1:
+            raise ValueError(f"threshold must be in (0, 1], not {self.threshold}")
+        if self.min_shared < 1:
+            raise ValueError(f"min_shared must be at least 1, not {self.min_shared}")
+        if self.common_word_tasks < 2:
+            raise ValueError(f"common_word_tasks must be at least 2, not {self.common_word_tasks}")
+        words = {*self.stop_words, *self.synonyms, *self.generic_words}
+        object.__setattr__(
+            self, "lexicon", frozenset(w for w in words if w and not _LATIN.fullmatch(w))
+        )
 
 
 @dataclass(frozen=True)
@@ -170,19 +211,43 @@ def parse_graph_rules(data: Any, *, source: str = "<memory>") -> GraphRules:
     if not isinstance(overlaps, Mapping):
         raise fail("expected a mapping", field="overlaps")
     for key in overlaps:
-        if key not in ("stop_words", "synonyms"):
-            raise fail("unknown field (known: stop_words, synonyms)", field=f"overlaps.{key}")
+        if key not in _OVERLAP_KEYS:
+            known = ", ".join(_OVERLAP_KEYS)
+            raise fail(f"unknown field (known: {known})", field=f"overlaps.{key}")
     stop_words = overlaps.get("stop_words") or []
     synonyms = overlaps.get("synonyms") or {}
+    generic_words = overlaps.get("generic_words") or []
     if not isinstance(stop_words, list) or not isinstance(synonyms, Mapping):
         raise fail("expected a list of stop words and a mapping of synonyms", field="overlaps")
-    settings = OverlapSettings(
-        stop_words=frozenset(_normalise(str(word)) for word in stop_words),
-        synonyms={
-            _normalise(str(word)): tuple(_normalise(str(v)) for v in values)
-            for word, values in synonyms.items()
-        },
-    )
+    if not isinstance(generic_words, list):
+        raise fail("expected a list of words", field="overlaps.generic_words")
+    for word, values in synonyms.items():
+        if not isinstance(values, list) or not values:
+            raise fail("expected a list of words", field=f"overlaps.synonyms.{word}")
+    similarity = overlaps.get("similarity") or {}
+    if not isinstance(similarity, Mapping):
+        raise fail("expected a mapping", field="overlaps.similarity")
+    numbers: dict[str, Any] = {}
+    for key, value in similarity.items():
+        where = f"overlaps.similarity.{key}"
+        if key not in _SIMILARITY_KEYS:
+            raise fail(f"unknown field (known: {', '.join(_SIMILARITY_KEYS)})", field=where)
+        whole = key in ("min_shared", "common_word_tasks")
+        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+            raise fail("expected a whole number" if whole else "expected a number", field=where)
+        numbers[key] = value
+    try:
+        settings = OverlapSettings(
+            stop_words=frozenset(_normalise(str(word)) for word in stop_words),
+            synonyms={
+                _normalise(str(word)): tuple(_normalise(str(v)) for v in values)
+                for word, values in synonyms.items()
+            },
+            generic_words=frozenset(_normalise(str(word)) for word in generic_words),
+            **numbers,
+        )
+    except ValueError as error:
+        raise fail(str(error), field="overlaps.similarity") from None
     return GraphRules(inference=tuple(rules), overlaps=settings, source=source)
 
 
@@ -201,24 +266,74 @@ def read_graph_rules(path: str | os.PathLike = DEFAULT_GRAPH_RULES) -> GraphRule
 
 
 def _normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
+    """NFKC (full and half width agree) and case folded."""
+    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def _stem(word: str) -> str:
-    if word.isascii() and len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+    """A plural "s" dropped from a latin word longer than three letters ("ops", "ss",
+    "us" and "is" are no plurals: gitops, class, status, analysis)."""
+    if (
+        word.isascii()
+        and len(word) > 3
+        and word.endswith("s")
+        and not word.endswith(("ss", "us", "is", "ops"))
+    ):
         return word[:-1]
     return word
 
 
+def _segments(run: str, lexicon: frozenset[str]) -> list[str]:
+    """A kanji or katakana run cut at the words of ``lexicon`` (longest match first);
+    what lies between known words stays one word.
+
+    >>> _segments("災害復旧計画文書化", frozenset({"災害復旧", "文書化", "計画"}))
+    ['災害復旧', '計画', '文書化']
+    >>> _segments("包括的文書化", frozenset({"文書化"}))
+    ['包括的', '文書化']
+    """
+    if not lexicon or run in lexicon:
+        return [run]
+    longest = min(max(map(len, lexicon)), len(run))
+    out, unknown, i = [], "", 0
+    while i < len(run):
+        for size in range(min(longest, len(run) - i), 0, -1):  # a few letters at most
+            if run[i : i + size] in lexicon:
+                if unknown:
+                    out.append(unknown)
+                    unknown = ""
+                out.append(run[i : i + size])
+                i += size
+                break
+        else:
+            unknown += run[i]
+            i += 1
+    if unknown:
+        out.append(unknown)
+    return out
+
+
 def title_keywords(title: str, settings: OverlapSettings) -> frozenset[str]:
     """The normalised keywords of a title (empty when nothing specific remains)."""
-    text = _PARENS.sub(" ", _normalise(title))
+    text = _QUALIFIER.sub(" ", _normalise(title))
     words: set[str] = set()
-    for token in _TOKEN.findall(text):
-        if token in settings.stop_words:
-            continue
-        for word in settings.synonyms.get(token, (token,)):
-            word = _stem(word)
-            if word not in settings.stop_words:
-                words.add(word)
+    for run in _TOKEN.findall(text):
+        tokens = [run] if run.isascii() else _segments(run, settings.lexicon)
+        for token in tokens:
+            if token in settings.stop_words:
+                continue
+            for word in settings.synonyms.get(token, (token,)):
+                word = _stem(word)
+                if word not in settings.stop_words:
+                    words.add(word)
     return frozenset(words)
+
+
+def title_subject(title: str, settings: OverlapSettings) -> frozenset[str]:
+    """What a title is about: its keywords less the generic words.
+
+    When only generic words remain, they are the subject ("Pipeline
+    Optimization" is about the pipeline).
+    """
+    keywords = title_keywords(title, settings)
+    return (keywords - settings.generic_words) or keywords

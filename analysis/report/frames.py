@@ -146,21 +146,38 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
 
 
 def clusters_frame(facts: GraphFacts) -> pd.DataFrame:
-    """Overlap clusters: tasks, duplicates, levels and the evidence that joined them."""
+    """Overlap clusters: tasks, duplicates, levels and the evidence that joined them.
+
+    Duplicates at different levels say "never merged"; evidence of kind
+    ``similar`` carries the score and the shared words ("similar 0.67: trust, zero").
+    """
     return pd.DataFrame(
         [
             {
                 "cluster": c.id,
                 "tasks": ", ".join(c.tasks),
                 "issues": ", ".join(f"#{i}" for i in c.issues),
-                "duplicates": "; ".join(", ".join(d.tasks) for d in c.duplicates),
+                "duplicates": "; ".join(
+                    ", ".join(d.tasks) + ("" if d.mergeable else " (never merged)")
+                    for d in c.duplicates
+                ),
                 "levels": ", ".join(c.levels),
-                "mixed risk": c.mixed,
+                "declared": ", ".join(c.declared_levels),
+                "mixed risk": ", ".join(c.differs),
                 "evidence": "; ".join(f"{kind} {value}" for kind, value, _ in c.evidence),
             }
             for c in facts.clusters
         ],
-        columns=["cluster", "tasks", "issues", "duplicates", "levels", "mixed risk", "evidence"],
+        columns=[
+            "cluster",
+            "tasks",
+            "issues",
+            "duplicates",
+            "levels",
+            "declared",
+            "mixed risk",
+            "evidence",
+        ],
     )
 
 

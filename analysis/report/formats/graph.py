@@ -62,14 +62,18 @@ def graph_to_data(facts: GraphFacts, catalog: Catalog) -> dict[str, Any]:
                         "activity": d.activity,
                         "environment": d.environment,
                         "levels": list(d.levels),
+                        "declared_levels": list(d.declared),
+                        "title": d.title,
                         "mergeable": d.mergeable,
                     }
                     for d in c.duplicates
                 ],
                 "related": list(c.related),
                 "levels": list(c.levels),
+                "declared_levels": list(c.declared_levels),
                 "environments": list(c.environments),
                 "mixed": c.mixed,
+                "differs": list(c.differs),
             }
             for c in facts.clusters
         ],
@@ -198,7 +202,11 @@ def format_graph(facts: GraphFacts, catalog: Catalog, fmt: str) -> str:
                 [
                     c.id,
                     ", ".join(c.tasks),
-                    "; ".join(", ".join(d.tasks) for d in c.duplicates) or "-",
+                    "; ".join(
+                        ", ".join(d.tasks) + ("" if d.mergeable else " (never merged)")
+                        for d in c.duplicates
+                    )
+                    or "-",
                     "; ".join(f"{kind} {value!r}" for kind, value, _ in c.evidence),
                 ]
                 for c in facts.clusters
