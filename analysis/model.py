@@ -140,6 +140,7 @@ class Task:
     status: str = "todo"
     declared_risk: str | None = None
     declared_note: str | None = None
+    declared_label: str | None = None  # the level as the document wrote it (CRITICAL, 高, 🔴)
     rollback: str | None = None
     approval: str | None = None
     verification: str | None = None
@@ -196,9 +197,17 @@ class DeclaredCounts:
 
     total: int | None = None
     by_level: Mapping[str, int] = field(default_factory=dict)
+    safe: int | None = None  # "30 of 42 tasks are safe": 30 ...
+    safe_of: int | None = None  # ... of 42
+    effort_hours: float | None = None  # "Total effort: 6h"
+    as_stated: Mapping[str, str] = field(default_factory=dict)  # the sentence behind each
 
     def __post_init__(self) -> None:
-        counts = [self.total, *self.by_level.values()]
+        require(
+            self.effort_hours is None or (_finite(self.effort_hours) and self.effort_hours >= 0),
+            f"declared effort must be a finite number of hours >= 0: {self}",
+        )
+        counts = [self.total, *self.by_level.values(), self.safe, self.safe_of]
         require(
             all(c is None or (isinstance(c, int) and c >= 0) for c in counts),
             f"declared counts must be whole numbers >= 0: {self}",
@@ -206,7 +215,12 @@ class DeclaredCounts:
         require(set(self.by_level) <= set(LEVELS), f"declared counts of unknown levels: {self}")
 
     def __bool__(self) -> bool:
-        return self.total is not None or bool(self.by_level)
+        return (
+            self.total is not None
+            or bool(self.by_level)
+            or self.safe is not None
+            or self.effort_hours is not None
+        )
 
 
 @dataclass(frozen=True)

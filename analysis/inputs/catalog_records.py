@@ -78,6 +78,8 @@ TOP_KEYS = ("catalog", "defaults", "issues", "targets", "tasks")
 TARGET_KEYS = ("area", "target", "from", "to")
 META_KEYS = ("name", "title", "source", "declared", "scenarios")
 DECLARED_KEYS = ("total", *LEVELS)
+#: What a catalog's ``declared`` may state beyond counts: claims, with their sentences.
+CLAIM_KEYS = ("safe", "safe_of", "effort_hours", "as_stated")
 ISSUE_KEYS = ("number", "title", "declared", "note")
 DEFAULTS_KEYS = ("effort_hours", "value", "value_by_priority")
 EFFORT_KEYS = ("optimistic", "likely", "pessimistic")
@@ -99,6 +101,7 @@ TASK_FIELDS = (
     "status",
     "declared_risk",
     "declared_note",
+    "declared_label",
     *SAFEGUARDS,
     "evidence",
 )
@@ -177,7 +180,7 @@ def parse_catalog(
             ),
             title=optional_text(meta, "title", meta_where),
             source=optional_text(meta, "source", meta_where),
-            declared=_parse_declared(meta.get("declared"), meta_where),
+            declared=_parse_declared(meta.get("declared"), meta_where, claims=True),
             defaults=defaults,
             issues=issues,
             tasks=tasks,
@@ -213,18 +216,36 @@ def _parse_scenario_paths(raw: Any, where: Where) -> tuple[str, ...]:
     return paths
 
 
-def _parse_declared(raw: Any, where: Where) -> DeclaredCounts:
+def _parse_declared(raw: Any, where: Where, claims: bool = False) -> DeclaredCounts:
+    """Counts (and, for the catalog, claims) a document declares, kept as declared."""
     if raw is None:
         return DeclaredCounts()
     check_mapping(raw, where, "declared")
-    check_keys(raw, DECLARED_KEYS, where, "declared.")
-    total = raw.get("total")
+    check_keys(raw, DECLARED_KEYS + (CLAIM_KEYS if claims else ()), where, "declared.")
+
+    def whole(key: str) -> int | None:
+        value = raw.get(key)
+        return None if value is None else check_whole(value, where, f"declared.{key}", 0)
+
+    as_stated = raw.get("as_stated") or {}
+    check_mapping(as_stated, where, "declared.as_stated")
+    check_keys(as_stated, ("total", "safe", "effort_hours"), where, "declared.as_stated.")
+    effort = raw.get("effort_hours")
     return DeclaredCounts(
-        total=None if total is None else check_whole(total, where, "declared.total", 0),
+        total=whole("total"),
         by_level={
             level: check_whole(raw[level], where, f"declared.{level}", 0)
             for level in LEVELS
             if raw.get(level) is not None
+        },
+        safe=whole("safe"),
+        safe_of=whole("safe_of"),
+        effort_hours=None
+        if effort is None
+        else check_number(effort, where, "declared.effort_hours", positive=False),
+        as_stated={
+            key: check_text(as_stated[key], where, f"declared.as_stated.{key}")
+            for key in as_stated
         },
     )
 
@@ -328,6 +349,7 @@ def _parse_task(
         if declared_risk is None
         else check_choice(declared_risk, LEVELS, where, "declared_risk"),
         declared_note=optional_text(raw, "declared_note", where),
+        declared_label=optional_text(raw, "declared_label", where),
         **{key: optional_text(raw, key, where) for key in SAFEGUARDS},
         evidence=_parse_evidence(raw.get("evidence"), where),
     )
@@ -446,9 +468,16 @@ def _plain(number: float) -> int | float:
     return int(number) if float(number).is_integer() else number
 
 
-def _declared_to_data(declared: DeclaredCounts) -> dict[str, int]:
-    out = {} if declared.total is None else {"total": declared.total}
+def _declared_to_data(declared: DeclaredCounts) -> dict[str, Any]:
+    out: dict[str, Any] = {} if declared.total is None else {"total": declared.total}
     out.update({level: declared.by_level[level] for level in LEVELS if level in declared.by_level})
+    for key in ("safe", "safe_of"):
+        if getattr(declared, key) is not None:
+            out[key] = getattr(declared, key)
+    if declared.effort_hours is not None:
+        out["effort_hours"] = _plain(declared.effort_hours)
+    if declared.as_stated:
+        out["as_stated"] = dict(declared.as_stated)
     return out
 
 
@@ -525,6 +554,7 @@ def _task_to_data(task: Task) -> dict[str, Any]:
         "status": None if task.status == "todo" else task.status,
         "declared_risk": task.declared_risk,
         "declared_note": task.declared_note,
+        "declared_label": task.declared_label,
         **{key: getattr(task, key) for key in SAFEGUARDS},
         "evidence": dict(task.evidence) or None,
     }
