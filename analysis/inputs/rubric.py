@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,7 @@ __all__ = [
     "read_rubric",
 ]
 
-_RUBRIC_KEYS = ("name", "description", "levels", "facts", "rules")
+_RUBRIC_KEYS = ("name", "description", "levels", "facts", "rules", "scale")
 _RULE_KEYS = ("id", "reason", "level_at_least", "level_at_most", "when")
 _SET_FACTS = ("touches",)
 _FIXED_FACTS = ("environment", "reversibility")
@@ -81,6 +82,9 @@ class Rubric:
     rules: tuple[Rule, ...] = ()
     source: str | None = None
     description: str | None = None
+    #: Labels of other scales, per level (``HIGH: [critical, 高, 🔴]``): how an
+    #: imported document's own ratings map onto this rubric's levels.
+    scale: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -198,8 +202,10 @@ def parse_rubric(data: Any, *, source: str = "<memory>") -> Rubric:
     duplicate = next((i for i in ids if ids.count(i) > 1), None)
     if duplicate:
         raise fail("duplicate rule id", "id", f"rule {duplicate}")
+    scale = _parse_scale(data.get("scale"), fail)
     name = data.get("name") or (Path(source).stem if source != "<memory>" else "rubric")
     return Rubric(
+        scale=scale,
         name=str(name),
         points=points,
         thresholds=thresholds,
@@ -207,6 +213,30 @@ def parse_rubric(data: Any, *, source: str = "<memory>") -> Rubric:
         source=source,
         description=data.get("description"),
     )
+
+
+def _parse_scale(raw: Any, fail) -> dict[str, tuple[str, ...]]:
+    """``scale``: per level, the labels other scales give it; a label names one level."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise fail("expected a mapping of level to labels", "scale")
+    seen: dict[str, str] = {}
+    scale: dict[str, tuple[str, ...]] = {}
+    for level, labels in raw.items():
+        if level not in LEVELS:
+            raise fail(f"unknown level (give {', '.join(LEVELS)})", f"scale.{level}")
+        if not isinstance(labels, list) or not all(
+            isinstance(label, str) and label.strip() for label in labels
+        ):
+            raise fail("expected a list of non-empty labels", f"scale.{level}")
+        for label in labels:
+            key = unicodedata.normalize("NFKC", label).strip().lower()
+            if seen.get(key, level) != level:
+                raise fail(f"label {label!r} names both {seen[key]} and {level}", f"scale.{level}")
+            seen[key] = level
+        scale[level] = tuple(labels)
+    return scale
 
 
 def _parse_rule(raw: Any, index: int, points: Mapping[str, Mapping[str, int]], fail) -> Rule:
