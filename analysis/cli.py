@@ -566,9 +566,12 @@ def import_markdown(
     """A catalog from a markdown assessment: tasks, levels, counts, facts from the words."""
 
     def body() -> None:
-        vocabulary = read_rubric(rubric).vocabulary
+        the_rubric = read_rubric(rubric)
+        vocabulary = the_rubric.vocabulary
         options = {"name": name} if name else {}
-        imported = read_markdown(file, rules=rules, vocabulary=vocabulary, **options)
+        imported = read_markdown(
+            file, rules=rules, vocabulary=vocabulary, scale=the_rubric.scale, **options
+        )
         agreement = None
         if against is not None:
             against_catalog = read_catalog(against, vocabulary=vocabulary)

@@ -194,9 +194,9 @@ class TestNotAnAssessment:
         [
             (
                 "# Shopping list\n- milk\n- eggs\n",
-                "no heading or bold line names a risk level (LOW, MEDIUM, HIGH)",
+                "2 list item(s), no risk level on any of them",
             ),
-            ("# Plan\n### 🟢 LOW RISK\nNothing yet.\n", "no task line under a risk level"),
+            ("# Plan\n### 🟢 LOW RISK\nNothing yet.\n", "a risk level heading, but no task under it"),
         ],
     )
     def test_says_so_in_one_line(self, assess, tmp_path, text, why):
@@ -204,7 +204,9 @@ class TestNotAnAssessment:
         path.write_text(text, encoding="utf-8")
         result = assess("import-markdown", path)
         assert result.exit_code == 2
-        assert result.stderr.splitlines() == [f"assess: error: {path}: not an assessment: {why}"]
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"assess: error: {path}: not an assessment: {why}")
+        assert "looked for a risk level per task" in line
 
     def test_not_utf8(self, assess, tmp_path):
         path = tmp_path / "sjis.md"

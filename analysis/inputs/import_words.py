@@ -42,6 +42,7 @@ __all__ = [
 @dataclass(frozen=True)
 class ImportWords:
     facts: Mapping[str, Mapping[str, tuple[re.Pattern, ...]]]
+    weak: frozenset[str] = frozenset()  # paper words that yield to a named environment
 
 
 def _pattern(word: str) -> re.Pattern:
@@ -59,7 +60,8 @@ def read_import_words(path: str | os.PathLike = DEFAULT_IMPORT_WORDS) -> ImportW
             value: tuple(_pattern(str(word)) for word in words)
             for value, words in (data.get(fact) or {}).items()
         }
-    return ImportWords(facts)
+    weak = frozenset(unicodedata.normalize("NFKC", str(w)).lower() for w in data.get("weak") or ())
+    return ImportWords(facts, weak)
 
 
 def find_words(words: ImportWords, fact: str, text: str) -> dict[str, str]:
@@ -88,11 +90,15 @@ def infer_facts(
         activity, evidence["activity"] = inherited
     else:
         activity = UNKNOWN
+    environments = find_words(words, "environment", text)
+    weak = activities.get(activity) in words.weak if activities else False
+    if activity in DEFAULT_VOCABULARY.paper and weak and environments:
+        activity = UNKNOWN  # "本番 DB のレプリカ作成": made in production, not a template
+        del evidence["activity"]
     if activity in DEFAULT_VOCABULARY.paper:
         environment = "none"
         evidence["environment"] = evidence["activity"]
     else:
-        environments = find_words(words, "environment", text)
         order = ("dev", "verification", "staging", "production")
         environment = max(environments, key=order.index) if environments else UNKNOWN
         if environments:

@@ -1,0 +1,352 @@
+"""What a line of an assessment says: a risk level, a field, a count, hours, limits, claims.
+
+Risk levels are read on a *scale*: the labels teams use (``CRITICAL``,
+``Very low``, ``Low-Medium``, ``高``, 🔴 ...) mapped to the rubric's levels by
+data (``scale`` in the rubric; :data:`DEFAULT_SCALE` when a rubric has none).
+Priority labels (``P0``-``P3``, ``Critical priority``) are a level only where
+the text says it is rating risk (a risk heading, field or column); elsewhere
+they are a priority.
+
+Examples
+--------
+>>> scale = Scale.from_mapping(DEFAULT_SCALE)
+>>> scale.level("Critical"), scale.level("低"), scale.level("High availability")
+('HIGH', 'LOW', None)
+>>> scale.heading_level("🟢 LOW RISK (開発環境のみ - 22タスク選定)")
+('LOW', 'LOW')
+>>> scale.field("**Risk**: Medium")
+('risk', 'Medium')
+>>> hours_in("Phase 4 (30分 - 6タスク)"), count_in("Phase 4 (30分 - 6タスク)")
+(0.5, 6)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from analysis.vocabulary import LEVELS
+
+__all__ = [
+    "DEFAULT_SCALE",
+    "LEVEL_EMOJI",
+    "Scale",
+    "normal",
+    "count_in",
+    "hours_in",
+    "limits_in",
+    "claims_in",
+    "priority_in",
+]
+
+#: Labels of other scales, for rubrics that give none (the bundled one does).
+DEFAULT_SCALE: Mapping[str, tuple[str, ...]] = {
+    "LOW": ("low", "very low", "minimal", "negligible", "minor", "低", "🟢"),
+    "MEDIUM": ("medium", "moderate", "low-medium", "medium-low", "中", "🟡"),
+    "HIGH": ("high", "critical", "very high", "severe", "major", "medium-high", "高", "🔴", "🟠"),
+}
+LEVEL_EMOJI = ("🟢", "🟡", "🟠", "🔴", "🔵", "⚪", "⚫", "🟣", "🟤")
+
+#: Field names, by what the field states (matched whole, case-insensitively).
+FIELDS: Mapping[str, tuple[str, ...]] = {
+    "risk": (
+        "risk",
+        "risk level",
+        "risk rating",
+        "risks",
+        "level",
+        "リスク",
+        "リスクレベル",
+        "影響度",
+        "本番影響",
+        "本番影響度",
+        "impact",
+        "production impact",
+        "severity",
+        "危険度",
+        "重要度",
+        "risk (impact)",
+    ),
+    "priority": ("priority", "優先度", "優先順位", "prio"),
+    "effort": (
+        "effort",
+        "estimate",
+        "estimated effort",
+        "time",
+        "duration",
+        "hours",
+        "工数",
+        "見積",
+        "見積もり",
+        "所要時間",
+        "時間",
+        "作業時間",
+    ),
+    "environment": ("environment", "env", "target", "環境", "対象環境", "where"),
+    "status": ("status", "state", "状態", "状況", "ステータス"),
+    "issue": ("issue", "ticket", "イシュー", "チケット"),
+    "id": ("id", "task id", "#", "no", "no."),
+    "title": (
+        "task",
+        "title",
+        "item",
+        "work",
+        "change",
+        "action",
+        "step",
+        "name",
+        "description",
+        "タスク",
+        "作業",
+        "項目",
+        "内容",
+        "作業内容",
+        "タスク名",
+        "変更",
+    ),
+    "rollback": ("rollback", "rollback plan", "ロールバック", "切り戻し", "revert"),
+    "approval": ("approval", "approver", "承認"),
+    "verification": ("verification", "validation", "検証", "確認"),
+    "monitoring": ("monitoring", "監視"),
+    "documentation": ("documentation", "docs", "runbook", "手順書", "ドキュメント"),
+}
+
+_RISK_WORDS = re.compile(r"\b(?:risk|risks|impact|severity)\b|リスク|影響度|影響大|危険度", re.I)
+_PRIORITY_LABEL = re.compile(r"^p([0-9])$|^(.+?)\s+priority$|^優先度\s*[:：]?\s*(.+)$", re.I)
+_COUNT = re.compile(r"(\d{1,6})\s*(?:タスク|件|項目|tasks?\b|items?\b)", re.I)
+_HOURS = re.compile(
+    r"(\d{1,5}(?:\.\d{1,3})?)\s*(時間|hours?\b|hrs?\b|h\b|分|minutes?\b|mins?\b|m\b)", re.I
+)
+# "[HIGH] ..." or "HIGH: ...", "Very low - ...": a label of one or two words, then a mark
+_LEADING = re.compile(
+    r"^(?:\[([^\]]{1,24})\]|\*{0,2}([^\s:：|*]{1,12}(?:[ -][^\s:：|*]{1,12})?)\*{0,2}"
+    r"\s*[:：|–—])\s*(.+)$"
+)
+_PRIORITY = re.compile(r"(?<![A-Za-z0-9])P([0-9])(?![0-9])")
+_FIELD = re.compile(r"^[\-*・]?\s*([^:：|]{1,40}?)\s*[:：]\s*(.*)$")
+_BUDGET = (
+    re.compile(r"(\d{1,5}(?:\.\d{1,3})?)\s*(時間|h|hours?)\s*(?:以内|まで|未満|以下)", re.I),
+    re.compile(
+        r"(?:within|under|at most|no more than|max(?:imum)?|up to"
+        r"|time[- ]?box(?:ed)?(?:\s+(?:of|to|at))?|budget(?:\s+of)?)"
+        r"\s*[:：]?\s*(\d{1,5}(?:\.\d{1,3})?)\s*(h|hours?)\b",
+        re.I,
+    ),
+    re.compile(r"(\d{1,5}(?:\.\d{1,3})?)\s*(h|hours?)\s+or\s+\d{1,6}\s*tasks?", re.I),
+)
+_CAP = (
+    re.compile(r"(\d{1,6})\s*(?:タスク|件)\s*(?:以内|まで|完了|以下)"),
+    re.compile(
+        r"(?:at most|no more than|max(?:imum)?(?:\s+of)?|up to|cap(?:ped)?\s+at|limit(?:ed)?\s+to)"
+        r"\s*(\d{1,6})\s*(?:tasks?|items?|changes?)\b",
+        re.I,
+    ),
+    re.compile(r"\bor\s+(\d{1,6})\s*tasks?\b", re.I),
+)
+_SAFE = (
+    re.compile(
+        r"(\d{1,6})\s*(?:タスク|件)?\s*中\s*(\d{1,6})\s*(?:タスク|件)?.{0,12}"
+        r"(?:安全|本番影響なし|影響なし)"
+    ),
+    re.compile(r"安全.{0,12}?(\d{1,6})\s*/\s*(\d{1,6})"),
+    re.compile(
+        r"(\d{1,6})\s*(?:/|of|out of)\s*(\d{1,6})\s*(?:tasks?|items?|changes?)?\s*"
+        r"(?:are|is)?\s*(?:safe|low[- ]risk)",
+        re.I,
+    ),
+)
+_EFFORT_SUM = re.compile(
+    r"(?:total\s+effort|effort\s+total|estimated\s+total|total\s+estimate|合計工数|総工数|工数合計)"
+    r"\s*[:：]?\s*(?:~|約)?\s*(\d{1,6}(?:\.\d{1,3})?)\s*(h|hours?|時間)",
+    re.I,
+)
+
+
+def normal(text: str) -> str:
+    """NFKC, lower case, one space between words, no emphasis or bracket marks at the ends."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("*", "").replace("_", " ")
+    return re.sub(r"\s+", " ", text).strip(" []【】「」:：-–—|")
+
+
+def _strip_counts(text: str) -> str:
+    text = re.sub(r"[(（][^()（）]*[)）]", " ", text)
+    return text
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Labels mapped to levels, and the priority labels read as levels in a risk context."""
+
+    labels: Mapping[str, str]
+    priorities: Mapping[str, str]
+
+    @classmethod
+    def from_mapping(
+        cls, scale: Mapping[str, tuple[str, ...]], priorities: Mapping[str, str] | None = None
+    ) -> Scale:
+        labels = {normal(level): level for level in LEVELS}
+        for level, words in scale.items():
+            for word in words:
+                labels[normal(word)] = level
+        return cls(labels, dict(priorities or {"p0": "HIGH", "p1": "HIGH", "p2": "MEDIUM"}))
+
+    def level(self, label: str, *, risk_context: bool = False) -> str | None:
+        """The level a whole label names (``High risk`` too), or None."""
+        text = normal(label)
+        text = re.sub(r"\s*(?:risk|リスク|level|レベル)$", "", text).strip()
+        if text in self.labels:
+            return self.labels[text]
+        if risk_context:
+            match = _PRIORITY_LABEL.match(text)
+            if match and match.group(1) is not None:
+                return self.priorities.get(f"p{match.group(1)}", "LOW")
+            if match and match.group(2):
+                return self.labels.get(normal(match.group(2)))
+        return None
+
+    def leading(self, text: str) -> tuple[str, str, str] | None:
+        """A level at the start of a line, ``🔴``, ``[HIGH]`` or ``HIGH:``: (level, label, rest)."""
+        stripped = text.lstrip()
+        for emoji in LEVEL_EMOJI:
+            if stripped.startswith(emoji):
+                level = self.labels.get(emoji)
+                if level:
+                    return level, emoji, stripped[len(emoji) :].lstrip(" :：-–—|")
+        match = _LEADING.match(stripped)
+        if match:
+            label = match.group(1) or match.group(2)
+            level = self.level(label)
+            if level:
+                return level, label.strip(), match.group(3).strip()
+        return None
+
+    def trailing(self, text: str) -> tuple[str, str, str] | None:
+        """A level field at the end of a task line: ``... (Risk: High)``, ``... - risk: low``."""
+        match = re.search(
+            r"\s*(?:[(（\[]\s*|[-–—|]\s+|,\s*)?(?:\*\*)?([^()（）:：\[\]|,]{1,20}?)(?:\*\*)?\s*[:：]\s*"
+            r"(?:\*\*)?([^()（）\[\]|,:：]{1,24}?)(?:\*\*)?\s*[)）\]]?\s*$",
+            text,
+        )
+        if match and self.field_kind(match.group(1)) == "risk":
+            level = self.level(match.group(2), risk_context=True)
+            if level and text[: match.start()].strip():
+                return level, match.group(2).strip(), text[: match.start()].strip()
+        return None
+
+    def heading_level(self, text: str) -> tuple[str, str] | None:
+        """The level a heading or bold line introduces, with its label; None when it names none."""
+        stripped = text.strip()
+        for emoji in LEVEL_EMOJI:
+            if stripped.startswith(emoji) and emoji in self.labels:
+                rest = _strip_counts(stripped[len(emoji) :])
+                words = normal(re.sub(r"\b(?:risk|tasks?)\b|リスク|タスク", " ", rest, flags=re.I))
+                named = self.level(words) if words else None
+                return (named or self.labels[emoji]), (words.upper() if named else emoji)
+        field = self.field(stripped)
+        if field and field[0] == "risk":
+            level = self.level(field[1], risk_context=True)
+            return (level, field[1].strip()) if level else None
+        plain = _strip_counts(stripped)
+        plain = re.sub(r"\d+\s*(?:タスク|tasks?)", " ", plain, flags=re.I)
+        has_risk = bool(_RISK_WORDS.search(plain))
+        core = normal(
+            re.sub(r"(?i)\b(?:risk|risks|level|tasks?|items?)\b|リスク|タスク", " ", plain)
+        )
+        core = re.sub(r"^(?:level|レベル)\s*", "", core).strip(" :：-–—")
+        level = self.level(core, risk_context=has_risk)
+        if level and (has_risk or core == normal(level) or core in self.labels):
+            bare = core in ("high", "low", "medium") and not plain.strip().isupper()
+            if not has_risk and bare and len(plain.split()) > 1:
+                return None  # "High" alone is a level heading; "High availability" is not
+            written = re.sub(
+                r"(?i)\b(?:risk|risks|level|tasks?|items?)\b|リスク|タスク", " ", plain
+            )
+            written = re.sub(r"\s+", " ", written).strip(" []【】「」:：-–—|*_")
+            if normal(written) != core:
+                written = core
+            return level, written
+        return None
+
+    def field_kind(self, name: str) -> str | None:
+        key = normal(name)
+        for kind, names in FIELDS.items():
+            if key in names:
+                return kind
+        return None
+
+    def field(self, text: str) -> tuple[str, str] | None:
+        """A ``Name: value`` line whose name is a known field: (kind, value)."""
+        match = _FIELD.match(text.strip())
+        if not match:
+            return None
+        kind = self.field_kind(match.group(1))
+        return (kind, match.group(2).strip()) if kind else None
+
+
+def count_in(text: str) -> int | None:
+    match = _COUNT.search(text)
+    return int(match.group(1)) if match else None
+
+
+def hours_in(text: str) -> float | None:
+    """Hours a text states (``1時間``, ``30分``, ``1.5h``, ``90 minutes``), summed; None if none."""
+    total = None
+    for number, unit in _HOURS.findall(text):
+        minutes = unit in ("分",) or unit.lower().startswith("min") or unit.lower() == "m"
+        total = (total or 0.0) + float(number) / (60 if minutes else 1)
+    return total
+
+
+def priority_in(text: str) -> str | None:
+    match = _PRIORITY.search(unicodedata.normalize("NFKC", text))
+    if match:
+        return f"P{match.group(1)}"
+    digit = re.fullmatch(
+        r"\s*(?:優先度\s*[:：]?\s*)?([0-9])\s*", unicodedata.normalize("NFKC", text)
+    )
+    if digit:
+        return f"P{digit.group(1)}"
+    words = normal(text)
+    named = {"critical": "P0", "urgent": "P0", "high": "P1", "medium": "P2", "low": "P3"}
+    for word, priority in named.items():
+        if re.search(rf"\b{word}\s+priority\b|\bpriority\s*[:：]?\s*{word}\b", words):
+            return priority
+    return None
+
+
+def limits_in(text: str) -> dict[str, float]:
+    """A time box and a task cap a sentence states (``4時間以内または30タスク``)."""
+    found: dict[str, float] = {}
+    plain = unicodedata.normalize("NFKC", text)
+    for pattern in _BUDGET:
+        match = pattern.search(plain)
+        if match:
+            number, unit = match.group(1), match.group(2)
+            found["budget_hours"] = float(number)
+            del unit
+            break
+    for pattern in _CAP:
+        match = pattern.search(plain)
+        if match:
+            found["task_cap"] = int(match.group(1))
+            break
+    return found
+
+
+def claims_in(text: str) -> dict[str, float]:
+    """Claims a sentence makes: tasks safe of a total, a sum of effort."""
+    plain = unicodedata.normalize("NFKC", text)
+    found: dict[str, float] = {}
+    for index, pattern in enumerate(_SAFE):
+        match = pattern.search(plain)
+        if match:
+            a, b = int(match.group(1)), int(match.group(2))
+            safe, total = (b, a) if index == 0 else (a, b)
+            found["safe"], found["safe_of"] = safe, total
+            break
+    effort = _EFFORT_SUM.search(plain)
+    if effort:
+        found["effort_hours"] = float(effort.group(1))
+    return found
