@@ -8,13 +8,10 @@ parametrised over the expectation files.
 Two kinds of test:
 
 * :class:`TestCorpusData` checks the corpus itself (every expected title stands in its
-  document, in order; the counts the README promises). It always runs.
-* The other classes import each document with :func:`read_markdown` and compare. They
-  are marked ``corpus`` and run only when asked for (``-m corpus`` or ``ASSESS_CORPUS=1``):
-  they are expected to fail until the token-based importer (#14) lands, so the full suite
-  skips them.
+  document, in order; the counts the README promises).
+* The other classes import each document with :func:`read_markdown` and compare.
 
-    .venv/bin/python -m pytest -m corpus tests/test_corpus.py
+Every test is marked ``corpus``, so ``-m corpus`` runs the corpus alone.
 
 What the importer exposes beyond the catalog (claims, stated effort, the document's own
 plan) is read in one place each (:func:`_declared_of`, :func:`_plan_of`), to adapt there.
@@ -22,7 +19,6 @@ plan) is read in one place each (:func:`_declared_of`, :func:`_plan_of`), to ada
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -67,12 +63,6 @@ def _imported(document: Path) -> Any:
         return exc
 
 
-def _wanted(config: pytest.Config) -> bool:
-    markexpr = config.getoption("markexpr", default="") or ""
-    asked = re.search(r"(?<!not )\bcorpus\b", markexpr) is not None
-    return asked or os.environ.get("ASSESS_CORPUS") == "1"
-
-
 @pytest.fixture(
     params=EXPECTATIONS, ids=[p.name.removesuffix(".expect.yaml") for p in EXPECTATIONS]
 )
@@ -81,10 +71,8 @@ def expect(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def imported(request: pytest.FixtureRequest, expect: dict[str, Any]) -> Any:
-    """The document imported; the test is skipped when the corpus was not asked for."""
-    if not _wanted(request.config):
-        pytest.skip("the corpus runs with -m corpus (or ASSESS_CORPUS=1)")
+def imported(expect: dict[str, Any]) -> Any:
+    """The document imported (or the error that refused it)."""
     result = _imported(_document(expect))
     if expect["refused"] is None and isinstance(result, MarkdownError):
         pytest.fail(f"refused: {result}")
@@ -387,21 +375,55 @@ class TestPlan:
         assert got["items"] == want["items"]
 
 
+def _cluster_check(imported: Any, expect: Mapping[str, Any]) -> tuple[list, list, int]:
+    """Expected clusters missed, expected clusters joined to another, and how many there are."""
+    catalog = imported.catalog
+    facts = analyse_graph(catalog, score_catalog(catalog, read_rubric()), read_graph_rules())
+    ids = _ids_by_title(catalog)
+    wanted_sets = []
+    for cluster in expect["clusters"]:
+        wanted: set[str] = set()
+        for title, n in Counter(cluster).items():
+            wanted |= set(ids.get(title, [])[:n])
+        wanted_sets.append((cluster, wanted))
+    missing = [
+        cluster
+        for cluster, wanted in wanted_sets
+        if len(wanted) < len(cluster)
+        or not any(wanted <= set(found.tasks) for found in facts.clusters)
+    ]
+    joined = [
+        (a, b)
+        for i, (a, wa) in enumerate(wanted_sets)
+        for b, wb in wanted_sets[i + 1 :]
+        if any(wa & set(f.tasks) and wb & set(f.tasks) for f in facts.clusters)
+    ]
+    return missing, joined, len(wanted_sets)
+
+
 class TestGraph:
-    def test_every_expected_cluster_is_found(self, accepted, expect):
-        catalog = accepted.catalog
-        facts = analyse_graph(catalog, score_catalog(catalog, read_rubric()), read_graph_rules())
-        ids = _ids_by_title(catalog)
-        missing = []
-        for cluster in expect["clusters"]:
-            wanted: set[str] = set()
-            for title, n in Counter(cluster).items():
-                wanted |= set(ids.get(title, [])[:n])
-            if len(wanted) < len(cluster) or not any(
-                wanted <= set(found.tasks) for found in facts.clusters
-            ):
-                missing.append(cluster)
+    def test_identical_titles_in_two_groups_are_always_one_cluster(self, accepted, expect):
+        same = [c for c in expect["clusters"] if len(set(c)) == 1]
+        missing, _, _ = _cluster_check(accepted, {"clusters": same})
         assert missing == []
+
+    def test_expected_clusters_across_the_corpus(self):
+        """At least 90 % of the clusters a person drew are found, and none are run together."""
+        found = expected = 0
+        misses, joins = [], []
+        for path in EXPECTATIONS:
+            expect = _expect(path)
+            result = _imported(_document(expect))
+            if expect["refused"] is not None or isinstance(result, MarkdownError):
+                continue
+            missing, joined, total = _cluster_check(result, expect)
+            expected += total
+            found += total - len(missing)
+            misses += [(expect["document"], m) for m in missing]
+            joins += [(expect["document"], j) for j in joined]
+        assert expected >= 12
+        assert found >= 0.9 * expected, misses
+        assert joins == []
 
 
 class TestEdits:
