@@ -196,7 +196,10 @@ class TestNotAnAssessment:
                 "# Shopping list\n- milk\n- eggs\n",
                 "2 list item(s), no risk level on any of them",
             ),
-            ("# Plan\n### 🟢 LOW RISK\nNothing yet.\n", "a risk level heading, but no task under it"),
+            (
+                "# Plan\n### 🟢 LOW RISK\nNothing yet.\n",
+                "a risk level heading, but no task under it",
+            ),
         ],
     )
     def test_says_so_in_one_line(self, assess, tmp_path, text, why):
