@@ -244,8 +244,7 @@ def _parse_declared(raw: Any, where: Where, claims: bool = False) -> DeclaredCou
         if effort is None
         else check_number(effort, where, "declared.effort_hours", positive=False),
         as_stated={
-            key: check_text(as_stated[key], where, f"declared.as_stated.{key}")
-            for key in as_stated
+            key: check_text(as_stated[key], where, f"declared.as_stated.{key}") for key in as_stated
         },
     )
 
