@@ -22,8 +22,9 @@ from analysis.assess.graph import graph_files
 from analysis.errors import AnalysisError, InputError, ReportError
 from analysis.files import check_folder
 from analysis.inputs.agreement import compare_catalogs
-from analysis.inputs.catalog import read_catalog, write_catalog
+from analysis.inputs.catalog import read_catalog
 from analysis.inputs.markdown import read_markdown
+from analysis.inputs.markdown.write import write_import
 from analysis.inputs.rubric import read_rubric
 from analysis.inputs.sweep import read_sweep
 from analysis.plan.results import Assessment
@@ -579,8 +580,8 @@ def import_markdown(
         for note in imported.unread:
             print(f"assess: {file}:{note.line}: not read: {note.message}", file=sys.stderr)
         if output is not None:
-            write_catalog(imported.catalog, output)
-            print(f"assess: catalog written to {output}", file=sys.stderr)
+            for path in write_import(imported.catalog, imported.scenarios, output):
+                print(f"assess: written: {path}", file=sys.stderr)
         _emit(format_import(imported, agreement, fmt.value))
 
     _run(debug, body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -101,7 +102,19 @@ class TestSeed:
         assert result.exit_code == 0, result.output
         assert "tasks found: 43 of 43" in result.stdout
         assert "inferred facts equal: 212 of 215 (98.6%)" in result.stdout
-        assert read_catalog(out) == read_markdown(SEED_TEXT, name="cc03-ultra-marathon").catalog
+        written = read_catalog(out)
+        imported = read_markdown(SEED_TEXT, name="cc03-ultra-marathon").catalog
+        # the document's limits and plan are written beside it, and the catalog names them
+        assert written.scenarios == (
+            "imported.limits.scenario.yaml",
+            "imported.plan.scenario.yaml",
+        )
+        assert written == replace(imported, scenarios=written.scenarios)
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            "imported.limits.scenario.yaml",
+            "imported.plan.scenario.yaml",
+            "imported.yaml",
+        ]
         data = json.loads(
             assess(
                 "import-markdown", SEED_TEXT, "--compare", SEED_CATALOG, "--format", "json"

@@ -4,5 +4,6 @@
 - ``gates``: execution criteria checked against tasks and plans
 - ``outcomes``: the outcome areas a selection advances
 - ``overlaps``, ``graph``: duplicates and related work, dependencies, blocked-by, critical path
+- ``claims``: a document's claims ("N of M safe", total effort) and the scales of its levels
 - ``audit``: counts and findings, where a catalog disagrees with itself
 """

@@ -20,6 +20,10 @@ Findings are results, not errors. Each has a ``kind``, a one-sentence
     One per unknown fact behind such levels, most useful first: how many levels
     stating it would settle (computed whatever its value) and how many it would
     only narrow, with the tasks.
+``claim-mismatch``, ``declared-scale``
+    A claim of the document ("N of M safe", a total effort) that its lists
+    contradict, and the other scales its levels were read on (see
+    :mod:`analysis.assess.claims`).
 ``gate``
     A safety gate that tasks break, with what is missing (see :mod:`analysis.assess.gates`).
 
@@ -42,6 +46,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from analysis.assess.claims import CLAIM_KINDS, claim_findings
 from analysis.assess.gates import check_gates, gate_findings
 from analysis.assess.graph import build_graph
 from analysis.assess.scoring import Score, score_catalog, unsettled_by
@@ -71,6 +76,7 @@ FINDING_KINDS = (
     "level-mismatch",
     "level-not-computable",
     "facts-to-add",
+    *CLAIM_KINDS,
     "gate",
 )
 
@@ -433,6 +439,7 @@ def audit_catalog(
         + _level_findings(catalog, scores)
         + _not_computable_findings(catalog, scores)
         + _facts_findings(facts)
+        + claim_findings(catalog)
     )
     if gates:
         graph = None if graph_rules is None else build_graph(catalog, scores, graph_rules)

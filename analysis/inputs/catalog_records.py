@@ -63,6 +63,7 @@ __all__ = [
     "TARGET_KEYS",
     "META_KEYS",
     "DECLARED_KEYS",
+    "CLAIM_KEYS",
     "ISSUE_KEYS",
     "DEFAULTS_KEYS",
     "EFFORT_KEYS",

@@ -20,6 +20,13 @@ words (:mod:`analysis.inputs.import_words`): the task's own, then its fields and
 details, then its headings, each with the words it came from. Publishing
 markdown is :mod:`analysis.report.markdown`.
 
+- ``blocks``: markdown-it-py tokens as the lines a reader sees
+- ``labels``: levels on the rubric's scale, fields, counts, hours, limits and claims
+- ``reader``: headings as context; tasks, plan lines, totals and limits
+- ``assemble``: groups, stable ids, facts and what was declared, as catalog data
+- ``plan``: the document's own limits and plan as scenario data
+- ``write``: the catalog and its scenarios written as one set
+
 Examples
 --------
 >>> text = "# Demo\n### 🟢 LOW RISK (1タスク)\n#### Issue #7\n- Task 1: Mesh設計\n"

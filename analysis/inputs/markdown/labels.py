@@ -31,6 +31,7 @@ from analysis.vocabulary import LEVELS
 
 __all__ = [
     "DEFAULT_SCALE",
+    "FIELDS",
     "LEVEL_EMOJI",
     "Scale",
     "normal",

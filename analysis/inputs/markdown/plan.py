@@ -31,6 +31,7 @@ from analysis.vocabulary import UNKNOWN
 LIMIT_KEYS = ("budget_hours", "task_cap", "appetite")
 
 __all__ = [
+    "LIMIT_KEYS",
     "PlanLink",
     "plan_scenarios",
 ]

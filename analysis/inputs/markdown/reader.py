@@ -36,6 +36,8 @@ __all__ = [
     "TaskLine",
     "PlanLine",
     "Reader",
+    "facts_for",
+    "section_of",
 ]
 
 _ISSUE = re.compile(
