@@ -52,16 +52,22 @@ class TestSeed:
         # "Logging Pipeline Design": the word "pipeline" also names CI and delivery speed;
         # "Cost Monitoring Framework": "monitoring" also names observability. The hand-made
         # catalog keeps the narrower reading; both readings are defensible.
+        # "本番アーキテクチャ変更" / "本番ネットワーク変更" say "change" (変更: configure at
+        # least) and "本番データ複製" says "replicate" (複製: migrate), where the hand-made
+        # catalog left the activity unknown.
         assert differences == {
             ("384-T09", "touches"),
             ("384-T09", "outcomes"),
             ("384-T14", "outcomes"),
+            ("384-T15", "activity"),
+            ("347-zero-trust-network", "activity"),
+            ("348-cross-region-replication", "activity"),
         }
 
     def test_unknown_facts_are_listed_not_guessed(self, seed_import):
         assert seed_import.unknowns["381-T10"] == ("environment",)  # "Helm Charts実装"
         assert seed_import.unknowns["384-T04"] == ("activity",)  # "Service Mesh (本番…影響)"
-        assert len(seed_import.unknowns) == 15
+        assert len(seed_import.unknowns) == 12
         task = seed_import.catalog.task_by_id["381-T10"]
         assert task.environment == "unknown" and task.evidence["activity"] == "実装"
 
@@ -101,7 +107,7 @@ class TestSeed:
         )
         assert result.exit_code == 0, result.output
         assert "tasks found: 43 of 43" in result.stdout
-        assert "inferred facts equal: 212 of 215 (98.6%)" in result.stdout
+        assert "inferred facts equal: 209 of 215 (97.2%)" in result.stdout
         written = read_catalog(out)
         imported = read_markdown(SEED_TEXT, name="cc03-ultra-marathon").catalog
         # the document's limits and plan are written beside it, and the catalog names them
@@ -162,7 +168,7 @@ class TestVariants:
         assert japanese[0].activity == "document" and japanese[0].id.startswith("13-")
         high = [t for t in tasks.values() if t.declared_risk == "HIGH"]
         assert [(t.environment, t.activity, t.touches) for t in high] == [
-            ("production", "deploy", ("data",))
+            ("production", "migrate", ("data",))  # "Replication deployment": the riskier word
         ]
         assert result.catalog.declared.total == 5
         assert result.catalog.issue_by_number[13].declared.total == 2

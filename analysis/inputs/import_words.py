@@ -55,7 +55,7 @@ def _pattern(word: str) -> re.Pattern:
 def read_import_words(path: str | os.PathLike = DEFAULT_IMPORT_WORDS) -> ImportWords:
     data = load_yaml_text(read_text(path, error=MarkdownError), str(path), error=MarkdownError)
     facts = {}
-    for fact in ("activity", "environment", "touches", "outcomes"):
+    for fact in ("activity", "environment", "touches", "outcomes", "reversibility"):
         facts[fact] = {
             value: tuple(_pattern(str(word)) for word in words)
             for value, words in (data.get(fact) or {}).items()
@@ -103,6 +103,12 @@ def infer_facts(
         environment = max(environments, key=order.index) if environments else UNKNOWN
         if environments:
             evidence["environment"] = environments[environment]
+    reversibility = UNKNOWN
+    if activity not in DEFAULT_VOCABULARY.paper:
+        found = find_words(words, "reversibility", text)
+        if found:  # the less reversible, when words say both
+            reversibility = "irreversible" if "irreversible" in found else next(iter(found))
+            evidence["reversibility"] = found[reversibility]
     touches = find_words(words, "touches", text)
     outcomes = find_words(words, "outcomes", text)
     if touches:
@@ -114,5 +120,6 @@ def infer_facts(
         "environment": environment,
         "touches": list(touches) or UNKNOWN,
         "outcomes": [a for a in OUTCOME_AREAS if a in outcomes],
+        "reversibility": reversibility,
         "evidence": evidence,
     }
