@@ -125,6 +125,10 @@ _LEADING = re.compile(
     r"^(?:\[([^\]]{1,24})\]|\*{0,2}([^\s:：|*]{1,12}(?:[ -][^\s:：|*]{1,12})?)\*{0,2}"
     r"\s*[:：|–—])\s*(.+)$"
 )
+# the name of a field at the end of a line, after "(", "[", a dash, "|" or ","
+_TRAILING_NAME = re.compile(
+    r"(\s*[(（\[—–|,]\s*|\s+-\s+)(?:\*\*)?([^(（\[—–|,]{1,20}?)(?:\*\*)?\s*$"
+)
 _PRIORITY = re.compile(r"(?<![A-Za-z0-9])P([0-9])(?![0-9])")
 _FIELD = re.compile(r"^[\-*・]?\s*([^:：|]{1,40}?)\s*[:：]\s*(.*)$")
 _BUDGET = (
@@ -145,6 +149,7 @@ _CAP = (
         re.I,
     ),
     re.compile(r"\bor\s+(\d{1,6})\s*tasks?\b", re.I),
+    re.compile(r"(?:または|もしくは|か)\s*(\d{1,6})\s*(?:タスク|件)"),
 )
 _SAFE = (
     re.compile(
@@ -224,16 +229,20 @@ class Scale:
         return None
 
     def trailing(self, text: str) -> tuple[str, str, str] | None:
-        """A level field at the end of a task line: ``... (Risk: High)``, ``... - risk: low``."""
-        match = re.search(
-            r"\s*(?:[(（\[]\s*|[-–—|]\s+|,\s*)?(?:\*\*)?([^()（）:：\[\]|,]{1,20}?)(?:\*\*)?\s*[:：]\s*"
-            r"(?:\*\*)?([^()（）\[\]|,:：]{1,24}?)(?:\*\*)?\s*[)）\]]?\s*$",
-            text,
-        )
-        if match and self.field_kind(match.group(1)) == "risk":
-            level = self.level(match.group(2), risk_context=True)
-            if level and text[: match.start()].strip():
-                return level, match.group(2).strip(), text[: match.start()].strip()
+        """A level field at the end of a task line: ``... (Risk: High)``, ``... — risk: low``."""
+        colon = max(text.rfind(":"), text.rfind("："))
+        if colon <= 0:
+            return None
+        value = text[colon + 1 :].strip().rstrip(")）]").strip().strip("*").strip()
+        before = _TRAILING_NAME.search(text[:colon])
+        if not value or len(value) > 24 or before is None:
+            return None
+        if self.field_kind(before.group(2)) != "risk":
+            return None
+        level = self.level(value, risk_context=True)
+        title = text[: before.start()].strip()
+        if level and title:
+            return level, value, title
         return None
 
     def heading_level(self, text: str) -> tuple[str, str] | None:

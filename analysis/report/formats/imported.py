@@ -7,6 +7,7 @@ from typing import Any
 
 from analysis.inputs.agreement import Agreement
 from analysis.inputs.markdown import Imported
+from analysis.model import hours_text
 from analysis.report.formats.text import one_line
 
 __all__ = [
@@ -29,6 +30,7 @@ def import_to_data(imported: Imported, agreement: Agreement | None = None) -> di
                 **dict(catalog.declared.by_level),
             },
         },
+        "scenarios": {kind: dict(data) for kind, data in imported.scenarios.items()},
         "unknowns": {task: list(facts) for task, facts in imported.unknowns.items()},
         "notes": [{"line": n.line, "kind": n.kind, "message": n.message} for n in imported.notes],
         "links": [
@@ -66,6 +68,25 @@ def import_to_data(imported: Imported, agreement: Agreement | None = None) -> di
     return data
 
 
+def _scenario_lines(imported: Imported) -> list[str]:
+    """The document's own limits and plan, as the scenarios written beside the catalog."""
+    limits = imported.scenarios.get("limits")
+    if not limits:
+        return ["the document states no limits or plan: plans use the generic default scenario"]
+    stated = [f"appetite {limits['appetite']}"]
+    if "budget_hours" in limits:
+        stated.append(f"budget {hours_text(limits['budget_hours'])}")
+    if "task_cap" in limits:
+        stated.append(f"cap {limits['task_cap']} tasks")
+    if "phases" in limits:
+        stated.append(f"{len(limits['phases'])} phases")
+    lines = ["the document's limits: " + ", ".join(stated)]
+    plan = imported.scenarios.get("plan")
+    if plan:
+        lines.append(f"the document's plan: {len(plan['plan'])} items (checked as a plan scenario)")
+    return lines
+
+
 def _plain_value(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
@@ -88,6 +109,7 @@ def format_import(imported: Imported, agreement: Agreement | None, fmt: str) -> 
         + (", ".join(f"{k} {v}" for k, v in declared.by_level.items()) or "-"),
     ]
     linked = [link for link in imported.links if link.task]
+    parts += _scenario_lines(imported)
     if imported.links:
         parts.append(
             f"plan lines: {len(imported.links)}, {len(linked)} linked to listed tasks "
