@@ -54,6 +54,26 @@ class TestLevels:
             ("Tag buckets", "LOW", "Very low"),
         ]
 
+    def test_an_emoji_at_the_end(self):
+        text = "# Ops\n## Follow-ups\n- Upgrade ingress-nginx 🟡\n- Remove old DNS records ✅ 🔴\n"
+        tasks = parse_markdown(text).catalog.tasks
+        assert [(t.title, t.declared_risk, t.status) for t in tasks] == [
+            ("Upgrade ingress-nginx", "MEDIUM", "todo"),
+            ("Remove old DNS records", "HIGH", "done"),
+        ]
+
+    def test_a_step_heading_with_its_fields_in_a_list(self):
+        text = (
+            "# Window\n### 3. Drain node pool `np-2`\n- Risk: Medium\n- Rollback: scale up np-1\n"
+        )
+        (task,) = parse_markdown(text).catalog.tasks
+        assert (task.id, task.title, task.declared_risk, task.rollback) == (
+            "T03",
+            "Drain node pool `np-2`",
+            "MEDIUM",
+            "scale up np-1",
+        )
+
     def test_a_risk_column(self):
         text = "# Ops\n| Task | Risk | Effort |\n|---|---|---|\n| Patch nodes | Critical | 2h |\n"
         catalog = parse_markdown(text).catalog

@@ -129,6 +129,8 @@ _LEADING = re.compile(
 _TRAILING_NAME = re.compile(
     r"(\s*[(（\[—–|,]\s*|\s+-\s+)(?:\*\*)?([^(（\[—–|,]{1,20}?)(?:\*\*)?\s*$"
 )
+# emoji (and the marks that go with them) at the end of a line: "Upgrade nginx 🟡", "... ✅ 🔴"
+_TRAILING_EMOJI = re.compile(r"(?:\s*[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f\u200d])+\s*$")
 _PRIORITY = re.compile(r"(?<![A-Za-z0-9])P([0-9])(?![0-9])")
 _FIELD = re.compile(r"^[\-*・]?\s*([^:：|]{1,40}?)\s*[:：]\s*(.*)$")
 _BUDGET = (
@@ -229,7 +231,12 @@ class Scale:
         return None
 
     def trailing(self, text: str) -> tuple[str, str, str] | None:
-        """A level field at the end of a task line: ``... (Risk: High)``, ``... — risk: low``."""
+        """A level ending a task line: ``... (Risk: High)``, ``... — risk: low``, ``... 🔴``."""
+        emoji = _TRAILING_EMOJI.search(text)
+        if emoji and text[: emoji.start()].strip():
+            found = [e for e in LEVEL_EMOJI if e in emoji.group() and e in self.labels]
+            if len(found) == 1:
+                return self.labels[found[0]], found[0], text[: emoji.start()].strip()
         colon = max(text.rfind(":"), text.rfind("："))
         if colon <= 0:
             return None

@@ -436,7 +436,10 @@ class Reader:
             level, label, text = found
         found = None if level else self.scale.trailing(text)
         if found:
+            done = "✅" in text[len(found[2]) :] or "☑" in text[len(found[2]) :]
             level, label, text = found
+        else:
+            done = False
         tag = _PRIORITY_TAG.search(text)
         priority = None
         if tag and text[: tag.start()].strip():
@@ -446,6 +449,8 @@ class Reader:
         if level is None and ctx.level:
             level, label = ctx.level
         task = TaskLine(line, text, level or "?", label or "", ctx, own=own)
+        if done:
+            task.status = "done"
         if block is not None:
             if block.checkbox:
                 task.status = "done" if block.checkbox == "x" else "todo"
