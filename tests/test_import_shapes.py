@@ -134,6 +134,25 @@ class TestGroups:
         assert tasks[0].evidence["environment"] == "本番 (heading '本番作業')"
 
 
+def test_a_japanese_table_with_environment_estimate_and_limits():
+    text = (
+        "## 概要\n来週の作業です。\n\n| No | 作業内容 | 対象環境 | リスク | 見積 |\n"
+        "|---|---|---|---|---|\n| 1 | Kubernetes アップグレード | 本番 | 高 | 3時間 |\n"
+        "| 2 | OS パッチ適用 | ステージング | 中 | 1時間 |\n\n合計: 2件（所要時間 4時間）\n\n"
+        "### 備考\n- 作業は 2時間以内 に完了させること\n"
+    )
+    imported = parse_markdown(text)
+    catalog = imported.catalog
+    assert [i.title for i in catalog.issues] == ["概要"]  # no level-1 heading: the first one
+    assert [(t.environment, t.effort.hours, t.declared_risk) for t in catalog.tasks] == [
+        ("production", 3, "HIGH"),
+        ("staging", 1, "MEDIUM"),
+    ]
+    assert (catalog.declared.total, catalog.declared.effort_hours) == (2, 4)
+    assert imported.scenarios["limits"]["budget_hours"] == 2
+    assert not [f for f in audit_catalog(catalog, read_rubric()).findings if "claim" in f.kind]
+
+
 class TestIds:
     BEFORE = "# Ops\n## Issue #7\n- 🟢 Tag buckets\n- 🔴 Drop table\n- 🟡 Rotate keys\n"
     AFTER = "# Ops\n## Issue #7\n- 🟡 New alarm\n- 🟢 Rotate keys\n- 🟢 Tag buckets\n"

@@ -135,7 +135,7 @@ class Assembler:
         for offset, key in enumerate(sections):
             number = start + offset
             self.group_numbers[key] = number
-            title = key[0] if key else (reader.title or "tasks")
+            title = key[0] if key else (reader.title or reader.first_heading or "tasks")
             entry = {"number": number, "title": title}
             entry["note"] = (
                 "the document's tasks (no issue numbers in it)"

@@ -166,7 +166,8 @@ _SAFE = (
     ),
 )
 _EFFORT_SUM = re.compile(
-    r"(?:total\s+effort|effort\s+total|estimated\s+total|total\s+estimate|合計工数|総工数|工数合計)"
+    r"(?:total\s+effort|effort\s+total|estimated\s+total|total\s+estimate|total\s+time"
+    r"|合計工数|総工数|工数合計|所要時間|合計時間|総作業時間)"
     r"\s*[:：]?\s*(?:~|約)?\s*(\d{1,6}(?:\.\d{1,3})?)\s*(h|hours?|時間)",
     re.I,
 )

@@ -142,7 +142,8 @@ class Reader:
 
     def __init__(self, blocks: list[Block], scale: Scale, words: ImportWords) -> None:
         self.blocks, self.scale, self.words = blocks, scale, words
-        self.title: str | None = None
+        self.title: str | None = None  # the first level-1 heading
+        self.first_heading: str | None = None
         self.tasks: list[TaskLine] = []
         self.plan_lines: list[PlanLine] = []
         self.phases: list[dict[str, Any]] = []
@@ -219,6 +220,7 @@ class Reader:
                 self.stack.pop()
             self.stack.append(heading)
             return
+        self.first_heading = self.first_heading or text
         if depth == 1 and self.title is None and not task:
             self.stack.clear()
             self.title = text
@@ -495,6 +497,7 @@ class Reader:
             self.group_label(block, nested, ctx)
             return
         if task.level == "?":
+            self._limits(block.text)  # "作業は 2時間以内に完了させること"
             if ctx.section == "plan" or ctx.phase:
                 self.plan_lines.append(PlanLine(block.line, block.text, ctx.phase, ctx.priority))
             elif ctx.section not in ("criteria", "outcomes", "prose"):
