@@ -8,6 +8,7 @@ notebook failed (the line names the cell; the previous report is kept).
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -20,7 +21,7 @@ import typer
 from analysis.assess.audit import audit_files
 from analysis.assess.graph import graph_files
 from analysis.errors import AnalysisError, InputError, ReportError
-from analysis.files import check_folder
+from analysis.files import DEFAULT_INPUT_LIMIT_MB, INPUT_LIMIT_VARIABLE, check_folder
 from analysis.inputs.agreement import compare_catalogs
 from analysis.inputs.catalog import read_catalog
 from analysis.inputs.markdown import read_markdown
@@ -121,8 +122,22 @@ T = TypeVar("T")
 
 
 @app.callback()
-def _group() -> None:
+def _group(
+    max_input_mb: Annotated[
+        float | None,
+        typer.Option(
+            "--max-input-mb",
+            help=f"Largest input file read, in MiB (default {DEFAULT_INPUT_LIMIT_MB}; "
+            f"also {INPUT_LIMIT_VARIABLE}).",
+            min=0.001,
+            max=1 << 19,
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Production-impact assessment of infrastructure task catalogs."""
+    if max_input_mb is not None:  # the environment carries it to kernels and workers
+        os.environ[INPUT_LIMIT_VARIABLE] = f"{max_input_mb:g}"
 
 
 def _run(debug: bool, body: Callable[[], T]) -> T:

@@ -161,13 +161,19 @@ class InputError(AnalysisError):
             head = f"{head}:{where.line}" if head else f"line {where.line}"
         parts = [head] if head else []
         if where.record is not None:
-            parts.append(where.record)
+            parts.append(_clip(where.record))
         elif where.task is not None:
-            parts.append(f"task {where.task}")
+            parts.append(f"task {_clip(where.task)}")
         if where.field is not None:
-            parts.append(f"field '{where.field}'")
+            parts.append(f"field '{_clip(where.field)}'")
         parts.append(self.problem)
         return ": ".join(parts)
+
+
+def _clip(text: str, size: int = 80) -> str:
+    """A name from the input, short enough for one line (a hostile id may be megabytes)."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: size + 1])
+    return text if len(text) <= size else f"{text[:size]}…"
 
 
 class CatalogError(InputError):

@@ -1,7 +1,8 @@
 """Files read and written with one-line errors, and replaced in one step.
 
 :func:`read_text` reads a user's file as UTF-8 and names the file in one line
-when it is missing, a folder, unreadable, empty or not UTF-8;
+when it is missing, a folder, a pipe or a device, over the input limit,
+unreadable, empty, not UTF-8 or holds a NUL;
 :func:`write_text_atomic` replaces a file in one step, so a reader never sees
 half of it; :func:`check_folder` checks that an output folder can be made and
 written in, and leaves nothing behind.
@@ -11,35 +12,108 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from analysis.errors import CatalogError, InputError
 
 __all__ = [
+    "DEFAULT_INPUT_LIMIT_MB",
+    "INPUT_LIMIT_VARIABLE",
+    "input_limit",
+    "read_input",
     "read_text",
     "write_text_atomic",
     "check_folder",
 ]
 
 
-def read_text(path: str | os.PathLike, error: type[InputError] = CatalogError) -> str:
-    """Read a UTF-8 text file (a leading byte-order mark is dropped).
+#: The largest input file read, by default (64 MiB: a 10,000-task catalog is about 4 MiB).
+DEFAULT_INPUT_LIMIT_MB = 64
+#: The environment variable that raises (or lowers) it; ``assess --max-input-mb N`` sets it.
+INPUT_LIMIT_VARIABLE = "ASSESS_MAX_INPUT_MB"
+
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def input_limit() -> int:
+    """The largest input file read, in bytes (``ASSESS_MAX_INPUT_MB``, else 64 MiB)."""
+    raw = os.environ.get(INPUT_LIMIT_VARIABLE, "").strip()
+    try:
+        megabytes = float(raw) if raw else DEFAULT_INPUT_LIMIT_MB
+    except ValueError:
+        megabytes = DEFAULT_INPUT_LIMIT_MB
+    if not 0 < megabytes < 1 << 20:
+        megabytes = DEFAULT_INPUT_LIMIT_MB
+    return int(megabytes * (1 << 20))
+
+
+def _not_regular(mode: int) -> str:
+    return next((kind for test, kind in _KINDS if test(mode)), "not a regular file")
+
+
+def read_input(path: str | os.PathLike, error: type[InputError] = CatalogError) -> bytes:
+    """The bytes of a user's input file, if it is a regular file within the input limit.
+
+    A named pipe, a device or a socket is refused before it is opened (opening a
+    FIFO would wait for a writer; ``/dev/zero`` never ends), and so is a file
+    over :func:`input_limit`; the file is opened without blocking and read up
+    to the limit, so one that grows while it is read is refused too.
 
     Raises
     ------
     InputError
-        (of type ``error``) when the file is missing, unreadable, empty or not UTF-8.
+        (of type ``error``) naming the file: missing, a folder, not a regular
+        file, over the limit, or unreadable.
     """
     path = Path(path)
+    limit = input_limit()
+    over = (
+        f"is over the input limit of {limit / (1 << 20):g} MiB "
+        f"(raise it with assess --max-input-mb or {INPUT_LIMIT_VARIABLE})"
+    )
     try:
-        raw = path.read_bytes()
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise error("is a folder, not a file", source=str(path))
+        if not stat.S_ISREG(mode):
+            raise error(f"is {_not_regular(mode)}, not a regular file", source=str(path))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise error("no such file", source=str(path)) from None
-    except IsADirectoryError:
-        raise error("is a folder, not a file", source=str(path)) from None
     except OSError as exc:
         raise error(f"cannot read: {exc.strerror}", source=str(path)) from exc
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):  # swapped for something else since the check
+            raise error(f"is {_not_regular(info.st_mode)}, not a regular file", source=str(path))
+        if info.st_size > limit:
+            raise error(f"{info.st_size} bytes {over}", source=str(path))
+        try:
+            raw = handle.read(limit + 1)
+        except OSError as exc:
+            raise error(f"cannot read: {exc.strerror}", source=str(path)) from exc
+    if len(raw) > limit:
+        raise error(f"grew while read and {over}", source=str(path))
+    return raw
+
+
+def read_text(path: str | os.PathLike, error: type[InputError] = CatalogError) -> str:
+    """Read a UTF-8 text file (a leading byte-order mark is dropped); see :func:`read_input`.
+
+    Raises
+    ------
+    InputError
+        (of type ``error``) when the file is missing, not a regular file, over
+        the input limit, unreadable, empty, not UTF-8, or holds a NUL character.
+    """
+    raw = read_input(path, error)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -51,6 +125,13 @@ def read_text(path: str | os.PathLike, error: type[InputError] = CatalogError) -
         ) from None
     if not text.strip():
         raise error("empty file", source=str(path))
+    nul = text.find("\0")
+    if nul >= 0:
+        raise error(
+            f"a NUL character at offset {nul}: not a text file",
+            source=str(path),
+            line=text.count("\n", 0, nul) + 1,
+        )
     return text
 
 

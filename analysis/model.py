@@ -30,6 +30,7 @@ from analysis.errors import CatalogError, DependencyCycleError
 from analysis.vocabulary import FACTS, LEVELS, OBJECTIVES, STATUSES, UNKNOWN, facts_match, require
 
 __all__ = [
+    "NOT_IN_ID",
     "hours_text",
     "Effort",
     "Task",
@@ -47,8 +48,13 @@ __all__ = [
     "Scenario",
 ]
 
-#: Characters a task id may not hold.
-_NOT_IN_ID = re.compile(r"[\s,;]")
+#: Characters a task id may not hold: spaces, commas, semicolons, and invisible ones (controls,
+#: zero-width and bidirectional formatting: two ids that look alike must be the same id).
+NOT_IN_ID = re.compile(
+    r"[\s,;\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
+    r"\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
 
 
 def hours_text(hours: float) -> str:
@@ -150,8 +156,9 @@ class Task:
 
     def __post_init__(self) -> None:
         require(
-            isinstance(self.id, str) and bool(self.id) and not _NOT_IN_ID.search(self.id),
-            f"task id {self.id!r}: expected text without spaces, commas or semicolons",
+            isinstance(self.id, str) and bool(self.id) and not NOT_IN_ID.search(self.id),
+            f"task id {self.id!r}: expected text without spaces, commas, semicolons or "
+            "invisible characters",
         )
         where = f"task {self.id}"
         require(

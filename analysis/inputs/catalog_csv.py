@@ -76,17 +76,22 @@ _WHOLE_COLUMNS = {"issue", *_DECLARED_COLUMNS}
 _NUMBER_COLUMNS = {"effort", "effort_optimistic", "effort_likely", "effort_pessimistic", "value"}
 
 
+def _clip(text: str, size: int = 40) -> str:
+    """Text for an error line: at most ``size`` characters."""
+    return text if len(text) <= size else f"{text[:size]}… ({len(text):,} characters)"
+
+
 def _csv_cell(column: str, text: str, where: Where) -> Any:
     if column in _WHOLE_COLUMNS:
         try:
             return int(text)
         except ValueError:
-            raise where.fail(f"expected a whole number, got {text!r}", column) from None
+            raise where.fail(f"expected a whole number, got {_clip(text)!r}", column) from None
     if column in _NUMBER_COLUMNS:
         try:
             return float(text)
         except ValueError:
-            raise where.fail(f"expected a number, got {text!r}", column) from None
+            raise where.fail(f"expected a number, got {_clip(text)!r}", column) from None
     if column == "scenarios":  # paths: only semicolons separate them
         return [item.strip() for item in text.split(";") if item.strip()]
     if column in ("depends_on", "outcomes"):
@@ -99,7 +104,18 @@ def _csv_cell(column: str, text: str, where: Where) -> Any:
 
 def csv_to_data(text: str, source: str) -> dict[str, Any]:
     """Turn the CSV form into the YAML shape, keeping each row's line number."""
+    # a cell may be as long as the file (within the input limit), not the csv module's 128 KiB
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _read_rows(reader, source)
+    except csv.Error as exc:
+        raise CatalogError(
+            f"not a readable CSV: {exc}", source=source, line=reader.line_num
+        ) from None
+
+
+def _read_rows(reader: csv.DictReader, source: str) -> dict[str, Any]:
     header = reader.fieldnames or []
     head = Where(source, record="header", mapping=located(1))
     for index, column in enumerate(header):
@@ -109,7 +125,7 @@ def csv_to_data(text: str, source: str) -> dict[str, Any]:
         if column not in CSV_COLUMNS:
             hint = difflib.get_close_matches(column, CSV_COLUMNS, n=1)
             more = f" (did you mean '{hint[0]}'?)" if hint else ""
-            raise head.fail(f"unknown column{more}", column)
+            raise head.fail(f"unknown column{more}", _clip(column))
     if "id" not in header and "record" not in header:
         raise head.fail("missing column: a CSV catalog needs at least 'id'", "id")
     data: dict[str, Any] = {"catalog": {}, "defaults": {}, "issues": [], "targets": [], "tasks": []}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,8 +26,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from analysis.errors import CatalogError, InputError
+from analysis.model import NOT_IN_ID
 
 __all__ = [
+    "NUMBER_MAX",
+    "WHOLE_MAX",
     "Located",
     "load_yaml_text",
     "Where",
@@ -46,7 +50,6 @@ __all__ = [
     "dump_yaml",
 ]
 
-_ID_PATTERN = re.compile(r"^[^\s,;]+$")
 
 
 class Located(dict):
@@ -218,9 +221,17 @@ def optional_text(raw: Mapping, key: str, where: Where) -> str | None:
     return None if raw.get(key) is None else check_text(raw[key], where, key)
 
 
+#: The largest number a file may give: hours, values, limits (checked before any arithmetic).
+NUMBER_MAX = 1_000_000
+#: The largest whole number: issue numbers, counts, caps, seeds.
+WHOLE_MAX = 1_000_000_000
+
+
 def check_whole(value: Any, where: Where, field: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise where.fail(f"expected a whole number, got {describe(value)}", field)
+    if value > WHOLE_MAX:
+        raise where.fail(f"must be at most {WHOLE_MAX:,}, got {_short(value)}", field)
     if value < minimum:
         raise where.fail(f"must be at least {minimum}, got {value}", field)
     return value
@@ -256,13 +267,26 @@ def check_number(value: Any, where: Where, field: str, *, positive: bool) -> flo
         raise where.fail(
             f"expected a number, got {describe(value)}{number_text_hint(value)}", field
         )
+    if isinstance(value, int) and abs(value) > NUMBER_MAX:  # before a float of it overflows
+        raise where.fail(f"must be at most {NUMBER_MAX:,}, got {_short(value)}", field)
     if not math.isfinite(value):
         raise where.fail(f"must be a finite number, got {value}", field)
+    if abs(value) > NUMBER_MAX:
+        raise where.fail(f"must be at most {NUMBER_MAX:,}, got {value:g}", field)
     if positive and value <= 0:
         raise where.fail(f"must be positive, got {value:g}", field)
     if not positive and value < 0:
         raise where.fail(f"must not be negative, got {value:g}", field)
     return float(value)
+
+
+def _short(number: int) -> str:
+    """A huge whole number as its first digits and length, never its 400 digits."""
+    digits = str(abs(number)) if number.bit_length() < 20_000 else None
+    if digits is None:
+        return f"a number of about {int(number.bit_length() * 0.30103):,} digits"
+    sign = "-" if number < 0 else ""
+    return f"{sign}{digits}" if len(digits) <= 20 else f"{sign}{digits[:6]}… ({len(digits)} digits)"
 
 
 def check_choice(value: Any, allowed: tuple[str, ...], where: Where, field: str) -> str:
@@ -275,11 +299,24 @@ def check_choice(value: Any, allowed: tuple[str, ...], where: Where, field: str)
 def check_ident(value: Any, where: Where, field: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not _ID_PATTERN.match(value):
+    if not isinstance(value, str) or not value:
         raise where.fail(
             f"expected an id without spaces, commas or semicolons, got {describe(value)}", field
         )
+    bad = NOT_IN_ID.search(value)
+    if bad:
+        char = bad.group()
+        what = repr(char) if char in " ,;" else f"U+{ord(char):04X} ({_char_name(char)})"
+        raise where.fail(
+            f"an id may not hold {what}, at position {bad.start() + 1}: ids are text without "
+            "spaces, commas, semicolons or invisible characters",
+            field,
+        )
     return value
+
+
+def _char_name(char: str) -> str:
+    return unicodedata.name(char, "a control character").lower()
 
 
 #: What a name that becomes a folder may not hold: separators and control characters.
@@ -300,9 +337,15 @@ def check_name(value: Any, where: Where, field: str, *, from_file: bool = False)
     ...
     analysis.errors.CatalogError: c.yaml: field 'name': '../x' cannot name a folder (no '/', ...
     """
-    name = check_ident(value, where, field)
     hint = " (taken from the file's name: give one)" if from_file else ""
-    if name.startswith(".") or _NOT_IN_NAME.search(name):
+    if isinstance(value, str) and _NOT_IN_NAME.search(value):
+        raise where.fail(
+            f"{value[:80]!r} cannot name a folder (no '/', '\\', control characters; "
+            f"not starting with '.'){hint}",
+            field,
+        )
+    name = check_ident(value, where, field)
+    if name.startswith("."):
         raise where.fail(
             f"{name!r} cannot name a folder (no '/', '\\', control characters; "
             f"not starting with '.'){hint}",

@@ -126,11 +126,12 @@ _LEADING = re.compile(
     r"\s*[:：|–—])\s*(.+)$"
 )
 # the name of a field at the end of a line, after "(", "[", a dash, "|" or ","
+_TAIL = 80  # how much of a line's end a trailing level may take
 _TRAILING_NAME = re.compile(
     r"(\s*[(（\[—–|,]\s*|\s+-\s+)(?:\*\*)?([^(（\[—–|,]{1,20}?)(?:\*\*)?\s*$"
 )
 # emoji (and the marks that go with them) at the end of a line: "Upgrade nginx 🟡", "... ✅ 🔴"
-_TRAILING_EMOJI = re.compile(r"(?:\s*[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f\u200d])+\s*$")
+_TRAILING_EMOJI = re.compile(r"(?:\s*+[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f\u200d])++\s*+$")
 _PRIORITY = re.compile(r"(?<![A-Za-z0-9])P([0-9])(?![0-9])")
 _FIELD = re.compile(r"^[\-*・]?\s*([^:：|]{1,40}?)\s*[:：]\s*(.*)$")
 _BUDGET = (
@@ -232,23 +233,30 @@ class Scale:
         return None
 
     def trailing(self, text: str) -> tuple[str, str, str] | None:
-        """A level ending a task line: ``... (Risk: High)``, ``... — risk: low``, ``... 🔴``."""
-        emoji = _TRAILING_EMOJI.search(text)
-        if emoji and text[: emoji.start()].strip():
+        """A level ending a task line: ``... (Risk: High)``, ``... — risk: low``, ``... 🔴``.
+
+        Only the line's last characters are looked at (a field name and a label
+        are short), so a long line costs no more than reading it.
+        """
+        body = text.rstrip()
+        tail = body[-_TAIL:]
+        emoji = _TRAILING_EMOJI.search(tail)
+        if emoji:
+            head = body[: len(body) - len(tail) + emoji.start()].strip()
             found = [e for e in LEVEL_EMOJI if e in emoji.group() and e in self.labels]
-            if len(found) == 1:
-                return self.labels[found[0]], found[0], text[: emoji.start()].strip()
-        colon = max(text.rfind(":"), text.rfind("："))
+            if head and len(found) == 1:
+                return self.labels[found[0]], found[0], head
+        colon = max(tail.rfind(":"), tail.rfind("："))
         if colon <= 0:
             return None
-        value = text[colon + 1 :].strip().rstrip(")）]").strip().strip("*").strip()
-        before = _TRAILING_NAME.search(text[:colon])
+        value = tail[colon + 1 :].strip().rstrip(")）]").strip().strip("*").strip()
+        before = _TRAILING_NAME.search(tail[:colon])
         if not value or len(value) > 24 or before is None:
             return None
         if self.field_kind(before.group(2)) != "risk":
             return None
         level = self.level(value, risk_context=True)
-        title = text[: before.start()].strip()
+        title = body[: len(body) - len(tail) + before.start()].strip()
         if level and title:
             return level, value, title
         return None

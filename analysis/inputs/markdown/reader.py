@@ -67,7 +67,7 @@ _SECTIONS = (
     ("prose", ("finding", "所見", "out of scope", "対象外", "reference", "参考")),
 )
 _PRIORITY_TAG = re.compile(
-    r"\s*[(（\[]\s*((?:P[0-9])|(?:critical|urgent|high|medium|low)\s+priority|優先度\s*[:：]?\s*P?[0-9])"
+    r"\s*+[(（\[]\s*((?:P[0-9])|(?:critical|urgent|high|medium|low)\s+priority|優先度\s*[:：]?\s*P?[0-9])"
     r"\s*[)）\]]\s*$",
     re.I,
 )
@@ -442,11 +442,13 @@ class Reader:
             level, label, text = found
         else:
             done = False
-        tag = _PRIORITY_TAG.search(text)
+        tail = text[-60:]  # a tag is short: the end of the line is enough (and linear)
+        tag = _PRIORITY_TAG.search(tail)
         priority = None
-        if tag and text[: tag.start()].strip():
-            priority = priority_in(tag.group(1)) or priority_in(f"{tag.group(1)}")
-            text = text[: tag.start()].rstrip()
+        head = text[: len(text) - len(tail) + tag.start()] if tag else ""
+        if tag and head.strip():
+            priority = priority_in(tag.group(1))
+            text = head.rstrip()
         own = level is not None
         if level is None and ctx.level:
             level, label = ctx.level
