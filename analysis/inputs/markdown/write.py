@@ -23,7 +23,7 @@ import yaml
 
 from analysis.errors import InputError, MarkdownError
 from analysis.files import write_text_atomic
-from analysis.inputs.catalog import write_catalog
+from analysis.inputs.catalog import catalog_format, write_catalog
 from analysis.inputs.scenario import check_scenario, parse_scenario
 from analysis.model import Catalog
 
@@ -57,6 +57,13 @@ def write_import(
         When the scenarios the document gives are invalid (nothing is written).
     """
     output = Path(output)
+    if output.is_dir():
+        raise InputError(
+            "is a folder: give the catalog's file name (.yaml, .yml or .csv)",
+            source=str(output),
+            field="--output",
+        )
+    catalog_format(output)  # an unknown suffix is refused before anything is written
     paths = scenario_paths(output, [k for k in ("limits", "plan") if k in scenarios])
     texts: dict[Path, str] = {}
     limits = dict(scenarios.get("limits") or {})
