@@ -130,3 +130,12 @@ def test_import_into_a_folder_is_one_line_and_writes_nothing(assess, tmp_path):
         "field '--output': is a folder: give the catalog's file name (.yaml, .yml or .csv)"
     )
     assert list(folder.iterdir()) == []
+
+
+def test_a_markdown_line_over_the_limit_is_refused_before_parsing(assess, tmp_path):
+    document = tmp_path / "doc.md"
+    document.write_text("# Ops\n- 🔴 " + "`" * 20_000 + "\n", encoding="utf-8")
+    line = _one_line(assess("import-markdown", document))
+    assert line.endswith(
+        "line 2 is 20,005 characters long: a markdown assessment's lines are at most 10,000"
+    )

@@ -64,6 +64,7 @@ from analysis.vocabulary import DEFAULT_VOCABULARY, Vocabulary
 
 __all__ = [
     "COMPUTED_SUFFIX",
+    "LINE_MAX",
     "ImportNote",
     "PlanLink",
     "Imported",
@@ -131,6 +132,7 @@ def parse_markdown(
         line says what was looked for and what was found), or the catalog it
         describes is invalid.
     """
+    _check_lines(text, source)
     levels = Scale.from_mapping(scale or DEFAULT_SCALE)
     reader = Reader(read_blocks(text), levels, read_import_words(words))
     reader.read()
@@ -161,6 +163,23 @@ def parse_markdown(
         notes.insert(0, ImportNote(0, "effort", assembler.effort_note))
     phases = tuple((p["title"], p["hours"], p["count"]) for p in reader.phases)
     return Imported(catalog, tuple(notes), tuple(links), assembler.unknowns, phases, scenarios)
+
+
+#: The longest line a markdown assessment may hold (a GitHub issue title is at most 256
+#: characters): longer ones are refused before the markdown parser sees them, whose time
+#: on one pathological line grows faster than its length.
+LINE_MAX = 10_000
+
+
+def _check_lines(text: str, source: str) -> None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > LINE_MAX:
+            raise MarkdownError(
+                f"line {number} is {len(line):,} characters long: a markdown assessment's "
+                f"lines are at most {LINE_MAX:,}",
+                source=source,
+                line=number,
+            )
 
 
 def read_markdown(path: str | os.PathLike, **options: Any) -> Imported:
