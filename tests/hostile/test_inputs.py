@@ -137,5 +137,5 @@ def test_a_markdown_line_over_the_limit_is_refused_before_parsing(assess, tmp_pa
     document.write_text("# Ops\n- 🔴 " + "`" * 20_000 + "\n", encoding="utf-8")
     line = _one_line(assess("import-markdown", document))
     assert line.endswith(
-        "line 2 is 20,005 characters long: a markdown assessment's lines are at most 10,000"
+        "doc.md:2: 20,004 characters on one line: a markdown assessment's lines are at most 10,000"
     )

@@ -175,7 +175,7 @@ def _check_lines(text: str, source: str) -> None:
     for number, line in enumerate(text.splitlines(), start=1):
         if len(line) > LINE_MAX:
             raise MarkdownError(
-                f"line {number} is {len(line):,} characters long: a markdown assessment's "
+                f"{len(line):,} characters on one line: a markdown assessment's "
                 f"lines are at most {LINE_MAX:,}",
                 source=source,
                 line=number,
