@@ -11,14 +11,21 @@ written in, and leaves nothing behind.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from analysis.errors import CatalogError, InputError
 
 __all__ = [
+    "CSV_FORMULA_START",
+    "csv_cell",
+    "csv_uncell",
+    "csv_text",
     "DEFAULT_INPUT_LIMIT_MB",
     "INPUT_LIMIT_VARIABLE",
     "input_limit",
@@ -133,6 +140,45 @@ def read_text(path: str | os.PathLike, error: type[InputError] = CatalogError) -
             line=text.count("\n", 0, nul) + 1,
         )
     return text
+
+
+#: Leading characters a spreadsheet reads as the start of a formula (OWASP's list), and the
+#: escape itself, so that escaping can be undone.
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def csv_cell(value: object) -> object:
+    """A cell that a spreadsheet shows as text: ``'`` before a formula trigger.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a leading ``'`` (OWASP's advice against CSV injection); text already
+    starting with ``'`` gets another, so :func:`csv_uncell` gives every text back.
+    Numbers stay numbers.
+
+    >>> csv_cell("=HYPERLINK(1)"), csv_cell("'quoted"), csv_cell("plain"), csv_cell(-1)
+    ("'=HYPERLINK(1)", "''quoted", 'plain', -1)
+    """
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_uncell(text: str) -> str:
+    """The text :func:`csv_cell` escaped: one leading ``'`` dropped."""
+    return text[1:] if text.startswith("'") else text
+
+
+def csv_text(rows: Iterable[Iterable[object]]) -> str:
+    """Rows as CSV text: every cell through :func:`csv_cell`, CRLF rows (RFC 4180).
+
+    The one CSV writer of the suite: catalogs, plans and the report's
+    ``plan.csv`` all come from it, so the same rows give the same bytes.
+    With CRLF rows, a carriage return inside a cell is always quoted.
+    """
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
+    return out.getvalue()
 
 
 def _umask() -> int:

@@ -21,13 +21,11 @@ Examples
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from pathlib import Path
 
 from analysis.errors import CatalogError, InputError
-from analysis.files import read_text, write_text_atomic
+from analysis.files import csv_text, read_text, write_text_atomic
 from analysis.inputs.catalog_csv import CSV_COLUMNS, catalog_to_rows, csv_to_data
 from analysis.inputs.catalog_records import catalog_to_data, parse_catalog
 from analysis.inputs.records import dump_yaml, load_yaml_text
@@ -73,12 +71,8 @@ def format_catalog(catalog: Catalog, fmt: str) -> str:
     if fmt == "yaml":
         return dump_yaml(catalog_to_data(catalog))
     if fmt == "csv":
-        out = io.StringIO(newline="")
-        # CRLF rows (RFC 4180): a carriage return inside a cell is then always quoted.
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(catalog_to_rows(catalog))
-        return out.getvalue()
+        rows = catalog_to_rows(catalog)
+        return csv_text([CSV_COLUMNS, *([row.get(c, "") for c in CSV_COLUMNS] for row in rows)])
     raise ValueError(f"unknown catalog format {fmt!r} (yaml or csv)")
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from analysis.errors import CatalogError
+from analysis.files import csv_uncell
 from analysis.inputs.catalog_records import (
     _LIST_SPLIT,
     EFFORT_KEYS,
@@ -137,7 +138,8 @@ def _read_rows(reader: csv.DictReader, source: str) -> dict[str, Any]:
                 source=source,
                 line=line,
             )
-        cells = {k: v for k, v in row.items() if v is not None and v != ""}
+        # a cell the suite's writer escaped ('=..., ''...) reads back as written
+        cells = {k: csv_uncell(v) for k, v in row.items() if v is not None and v != ""}
         if not cells:
             continue
         kind = cells.pop("record", "task")

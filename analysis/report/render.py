@@ -147,7 +147,7 @@ def render_report(
 
         page = to_offline_html(nbformat.read(executed, as_version=4))
         made = {
-            name: (scratch / name).read_text(encoding="utf-8")
+            name: (scratch / name).read_bytes().decode("utf-8")  # bytes as written: CRLF kept
             for name in ("plan.csv", "plan.json", _SNAPSHOTS)
             if (scratch / name).exists()
         }

@@ -7,12 +7,11 @@ end added when there is a schedule), and GitHub markdown.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Mapping
 from typing import Any
 
+from analysis.files import csv_text
 from analysis.model import hours_text
 from analysis.plan.results import Assessment, ScheduleRisk, Timeline, Totals
 from analysis.report.formats.text import clock, figure_text, finding_data, format_table, one_line
@@ -333,9 +332,7 @@ def _plan_csv(assessment: Assessment, unit_of: Mapping[str, str], left: Mapping[
     slot_of = {}
     if assessment.timeline is not None:
         slot_of = {t: slot for slot in assessment.timeline.slots for t in slot.tasks}
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
+    rows: list[list[object]] = [
         [
             "id",
             "issue",
@@ -352,11 +349,11 @@ def _plan_csv(assessment: Assessment, unit_of: Mapping[str, str], left: Mapping[
             "start",
             "end",
         ]
-    )
+    ]
     chosen = set(selection.selected)
     for task in assessment.catalog:
         item, slot = left.get(task.id), slot_of.get(task.id)
-        writer.writerow(
+        rows.append(
             [
                 task.id,
                 task.issue,
@@ -374,4 +371,4 @@ def _plan_csv(assessment: Assessment, unit_of: Mapping[str, str], left: Mapping[
                 f"{slot.end_hours:g}" if slot else "",
             ]
         )
-    return out.getvalue()
+    return csv_text(rows)
