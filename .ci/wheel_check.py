@@ -4,9 +4,9 @@
         every module and every file of analysis/data in SOURCE (the copy the wheel
         was built from) is in WHEEL, and so are the bundled defaults by name
     python .ci/wheel_check.py compare WHEEL_JSON WHEEL_PYTHON CHECKOUT_JSON CHECKOUT_PYTHON
-        two outputs of ``assess audit --format json`` are equal, once each "source"
-        that is a path into the package's own files (the bundled rubric) is written
-        relative to the package; the PYTHONs say where each one's package is
+        two outputs of ``assess audit --format json`` are equal, and neither names a
+        local absolute path (the bundled rubric is ``bundled:rubric.yaml`` wherever
+        the package is installed); the PYTHONs are kept for the command's shape
 
 Exits non-zero with a message saying what differs.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -52,26 +51,16 @@ def contents(wheel: str, source: str) -> None:
     print(f"test-wheel: the wheel holds all {len(required)} files; templates: {templates}")
 
 
-def package_dir(python: str) -> Path:
-    """Where ``python`` imports the package from."""
-    code = "import analysis, pathlib; print(pathlib.Path(analysis.__file__).parent.resolve())"
-    # python: the interpreter of a venv this script's caller made
-    result = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)  # noqa: S603
-    return Path(result.stdout.strip())
-
-
 def normalised(audit_json: str, python: str) -> dict:
-    """The audit, with each "source" that is a path into the package made relative to it."""
-    package, changed = package_dir(python), []
+    """The audit, checked to name no local absolute path (bundled files are ``bundled:...``)."""
+    del python  # the outputs no longer depend on where the package is installed
+    absolute: list[str] = []
 
     def walk(node: object) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
                 if key == "source" and isinstance(value, str) and Path(value).is_absolute():
-                    path = Path(value).resolve()
-                    if path.is_relative_to(package):
-                        node[key] = "<analysis>/" + path.relative_to(package).as_posix()
-                        changed.append(value)
+                    absolute.append(value)
                 else:
                     walk(value)
         elif isinstance(node, list):
@@ -82,8 +71,10 @@ def normalised(audit_json: str, python: str) -> dict:
     if not audit.get("tasks"):
         sys.exit(f"{audit_json}: no tasks in the audit")
     walk(audit)
-    if not changed:
-        sys.exit(f"{audit_json}: no source path under {package} (the rubric's is expected)")
+    if absolute:
+        sys.exit(f"{audit_json}: local absolute paths in the output: {', '.join(absolute)}")
+    if audit.get("rubric", {}).get("source") != "bundled:rubric.yaml":
+        sys.exit(f"{audit_json}: the bundled rubric is not named bundled:rubric.yaml")
     return audit
 
 

@@ -17,12 +17,15 @@ checkout, that folder is the repository root.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from importlib import resources
 from pathlib import Path
 
 from analysis.errors import AnalysisError
 
 __all__ = [
+    "shown_path",
     "bundled",
     "DEFAULT_RUBRIC",
     "DEFAULT_GATES",
@@ -36,6 +39,32 @@ __all__ = [
     "DEFAULT_HISTORY",
     "SEED_CATALOG",
 ]
+
+
+def shown_path(source: str | os.PathLike | None) -> str | None:
+    """A file's path for an output: never a local absolute path the user did not type.
+
+    A bundled file is ``bundled:rubric.yaml`` (the same on every machine); a
+    path under the working folder is relative to it; anything else stays as it
+    was given (``<memory>`` too).
+
+    >>> shown_path(bundled("rubric.yaml")), shown_path("team.yaml"), shown_path(None)
+    ('bundled:rubric.yaml', 'team.yaml', None)
+    """
+    if source is None:
+        return None
+    text = os.fspath(source)
+    if not text or text.startswith("<"):
+        return text
+    path = Path(text)
+    data = resources.files("analysis").joinpath("data")
+    if isinstance(data, Path):
+        with contextlib.suppress(ValueError, OSError):
+            return "bundled:" + path.resolve().relative_to(data.resolve()).as_posix()
+    if path.is_absolute():
+        with contextlib.suppress(ValueError, OSError):
+            return path.relative_to(Path.cwd()).as_posix()
+    return text
 
 
 def bundled(name: str) -> Path:

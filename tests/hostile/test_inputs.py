@@ -139,3 +139,14 @@ def test_a_markdown_line_over_the_limit_is_refused_before_parsing(assess, tmp_pa
     assert line.endswith(
         "doc.md:2: 20,004 characters on one line: a markdown assessment's lines are at most 10,000"
     )
+
+
+def test_outputs_name_no_local_absolute_path(assess):
+    """Bundled files by a fixed name, the user's files as typed (here, relative)."""
+    audit = assess("audit", "--format", "json")
+    plan = assess("plan", "--format", "json")
+    for result in (audit, plan):
+        assert result.exit_code == 0, result.output
+        assert str(ROOT) not in result.stdout
+    assert '"source": "bundled:rubric.yaml"' in audit.stdout
+    assert '"source": "data/scenarios/seed-limits.yaml"' in plan.stdout

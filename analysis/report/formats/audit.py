@@ -8,6 +8,7 @@ from typing import Any
 from analysis.assess.audit import NOT_COMPUTABLE, Audit
 from analysis.report.formats.text import FORMATS, finding_data, format_table, one_line
 from analysis.report.markdown import audit_markdown
+from analysis.resources import shown_path
 
 __all__ = [
     "audit_to_data",
@@ -58,10 +59,10 @@ def audit_to_data(audit: Audit) -> dict[str, Any]:
         "catalog": {
             "name": catalog.name,
             "title": catalog.title,
-            "source": catalog.source,
+            "source": shown_path(catalog.source),
             "tasks": len(catalog),
         },
-        "rubric": {"name": audit.rubric.name, "source": audit.rubric.source},
+        "rubric": {"name": audit.rubric.name, "source": shown_path(audit.rubric.source)},
         "levels": audit.level_counts(),
         "computed_levels": audit.computed_counts(),
         "tasks": tasks,

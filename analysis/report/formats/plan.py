@@ -16,6 +16,7 @@ from analysis.model import hours_text
 from analysis.plan.results import Assessment, ScheduleRisk, Timeline, Totals
 from analysis.report.formats.text import clock, figure_text, finding_data, format_table, one_line
 from analysis.report.markdown import plan_markdown
+from analysis.resources import shown_path
 
 __all__ = [
     "plan_to_data",
@@ -41,7 +42,7 @@ def plan_to_data(assessment: Assessment) -> dict[str, Any]:
         "catalog": {"name": assessment.catalog.name, "title": assessment.catalog.title},
         "scenario": {
             "name": scenario.name,
-            "source": scenario.source,
+            "source": shown_path(scenario.source),
             "appetite": scenario.appetite,
             "budget_hours": scenario.budget_hours,
             "task_cap": scenario.task_cap,
