@@ -25,6 +25,7 @@ from pathlib import Path
 from analysis.errors import AnalysisError
 
 __all__ = [
+    "WORKDIR_VARIABLE",
     "shown_path",
     "bundled",
     "DEFAULT_RUBRIC",
@@ -39,6 +40,10 @@ __all__ = [
     "DEFAULT_HISTORY",
     "SEED_CATALOG",
 ]
+
+
+#: The folder paths are shown relative to, when a process (a report's kernel) runs elsewhere.
+WORKDIR_VARIABLE = "ASSESS_WORKDIR"
 
 
 def shown_path(source: str | os.PathLike | None) -> str | None:
@@ -63,7 +68,7 @@ def shown_path(source: str | os.PathLike | None) -> str | None:
             return "bundled:" + path.resolve().relative_to(data.resolve()).as_posix()
     if path.is_absolute():
         with contextlib.suppress(ValueError, OSError):
-            return path.relative_to(Path.cwd()).as_posix()
+            return path.relative_to(os.environ.get(WORKDIR_VARIABLE) or Path.cwd()).as_posix()
     return text
 
 

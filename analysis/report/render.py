@@ -29,7 +29,7 @@ from analysis.report.formats.plan import format_plan
 from analysis.report.history import check_history, check_week, iso_week, save_snapshot, snapshot_of
 from analysis.report.notebook import WarmKernel, run_notebook
 from analysis.report.offline_html import to_offline_html
-from analysis.resources import REPORTS_DIR, WEEKLY_NOTEBOOK
+from analysis.resources import REPORTS_DIR, WEEKLY_NOTEBOOK, WORKDIR_VARIABLE
 
 __all__ = [
     "Report",
@@ -114,6 +114,8 @@ def render_report(
     target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)
     if history:
         check_history(history)
+    # The kernel runs in a scratch folder: outputs name paths relative to this one.
+    os.environ.setdefault(WORKDIR_VARIABLE, str(Path.cwd()))
     with tempfile.TemporaryDirectory(prefix="assess-report-") as scratch_dir:
         scratch = Path(scratch_dir)
         parameters: dict[str, object] = {
@@ -145,7 +147,9 @@ def render_report(
         say("converting to offline HTML")
         import nbformat  # imported here: loading it costs most of a second
 
-        page = to_offline_html(nbformat.read(executed, as_version=4))
+        node = nbformat.read(executed, as_version=4)
+        node.metadata["title"] = f"{tasks.title or tasks.name} — weekly report {week}"
+        page = to_offline_html(node)
         made = {
             name: (scratch / name).read_bytes().decode("utf-8")  # bytes as written: CRLF kept
             for name in ("plan.csv", "plan.json", _SNAPSHOTS)

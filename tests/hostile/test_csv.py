@@ -85,3 +85,8 @@ def test_the_plan_csv_of_the_cli_and_of_the_report_are_the_same_bytes(
     (written,) = out.glob("*/*/plan.csv")
     assert written.read_bytes() == result.stdout_bytes
     assert "'=HYPERLINK" in written.read_text(encoding="utf-8")
+    # the report names the catalog and the week; its plan.json, no local absolute path
+    page = (written.parent / "weekly-report.html").read_text(encoding="utf-8")
+    assert f"<title>hostile — weekly report {written.parent.name}</title>" in page
+    plan = (written.parent / "plan.json").read_text(encoding="utf-8")
+    assert '"source": "bundled:default-scenario.yaml"' in plan
