@@ -10,7 +10,6 @@ written in, and leaves nothing behind.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import os
@@ -211,9 +210,11 @@ def write_text_atomic(path: Path, text: str) -> None:
 def check_folder(path: str | os.PathLike, error: type[InputError] = InputError) -> Path:
     """``path`` if it is a folder this process can create and write in; nothing is left behind.
 
-    It creates what is missing of the folder and a file in it, then removes
-    them again: on a file system, trying is the only sure test (root passes
-    every permission check, yet cannot create a folder under ``/proc``).
+    Trying is the only sure test (root passes every permission check, yet
+    cannot create a folder under ``/proc``): a uniquely named folder (or file)
+    is made in the nearest folder that exists and removed again. Nothing else
+    is created or removed, so renders that check the same new folder at once
+    never remove what another one made.
 
     Raises
     ------
@@ -222,27 +223,18 @@ def check_folder(path: str | os.PathLike, error: type[InputError] = InputError) 
         should be, or the folder cannot be created or written in.
     """
     path = Path(path)
-    created: list[Path] = []
+    existing = path
+    while not existing.is_dir():
+        if existing.exists() or existing.is_symlink():
+            where = "is a file" if existing == path else f"{existing} is a file"
+            raise error(f"{where}, not a folder", source=str(path))
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    verb = "write in" if existing == path else "create"
     try:
-        for folder in (*reversed(path.parents), path):
-            if folder.is_dir():
-                continue
-            if folder.exists() or folder.is_symlink():
-                where = "is a file" if folder == path else f"{folder} is a file"
-                raise error(f"{where}, not a folder", source=str(path))
-            try:
-                folder.mkdir()
-            except OSError as exc:
-                raise error(f"cannot create the folder: {exc.strerror}", source=str(path)) from None
-            created.append(folder)
-        try:
-            fd, probe = tempfile.mkstemp(dir=path, prefix=".assess-probe-")
-            os.close(fd)
-            os.unlink(probe)
-        except OSError as exc:
-            raise error(f"cannot write in the folder: {exc.strerror}", source=str(path)) from None
-    finally:
-        for folder in reversed(created):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        probe = tempfile.mkdtemp(dir=existing, prefix=".assess-probe-")
+        os.rmdir(probe)
+    except OSError as exc:
+        raise error(f"cannot {verb} the folder: {exc.strerror}", source=str(path)) from None
     return path

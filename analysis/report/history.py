@@ -25,6 +25,7 @@ import json
 import os
 import re
 import sqlite3
+import stat
 from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from analysis.files import check_folder
 __all__ = [
     "iso_week",
     "check_week",
+    "SCHEMA_VERSION",
     "check_history",
     "snapshot_of",
     "save_snapshot",
@@ -46,6 +48,10 @@ __all__ = [
 ]
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+#: The version of the history's schema, kept in SQLite's ``user_version``: a later version of
+#: the suite reads it to migrate an older file. 0 is a file made before versions were kept.
+SCHEMA_VERSION = 1
+_COLUMNS = ("catalog", "scenario", "week", "data")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshots (
     catalog TEXT NOT NULL,
@@ -93,28 +99,60 @@ def check_week(week: str) -> str:
 
 
 def check_history(path: str | os.PathLike) -> Path:
-    """``path`` if it is a history file (SQLite), or one can be made there; nothing is written.
+    """``path`` if it is this suite's history file (SQLite), or one can be made there.
+
+    Checked before anything runs, and nothing is written: a folder, a pipe, a
+    device (``/dev/null``), a file that is not SQLite, an SQLite file of
+    something else (no ``snapshots`` table of this suite's columns, or other
+    tables), or one of a later schema version, is refused in one line.
 
     Raises
     ------
     HistoryError
-        When it is a folder, a file that is not SQLite, or cannot be made.
+        Naming the file and what it is instead.
     """
     path = Path(path)
-    if path.is_dir():
-        raise HistoryError("is a folder, not a history file (SQLite)", source=str(path))
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         try:
             check_folder(path.parent)
         except InputError as exc:
             raise HistoryError(f"cannot make the history here: {exc}", source=str(path)) from None
         return path
     try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise HistoryError(f"cannot read: {exc.strerror}", source=str(path)) from None
+    if stat.S_ISDIR(mode):
+        raise HistoryError("is a folder, not a history file (SQLite)", source=str(path))
+    if not stat.S_ISREG(mode):
+        raise HistoryError("is not a regular file: give a history file (SQLite)", source=str(path))
+    if path.stat().st_size == 0:
+        return path  # an empty file: SQLite makes the history in it
+    try:
         uri = f"{path.resolve().as_uri()}?mode=ro"
-        with closing(sqlite3.connect(uri, uri=True)) as connection:
-            connection.execute("SELECT name FROM sqlite_master").fetchall()
+        with closing(sqlite3.connect(uri, uri=True, timeout=60)) as connection:
+            tables = {
+                name: [c[1] for c in connection.execute(f"PRAGMA table_info({name})")]
+                for (name,) in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                )
+            }
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
     except (OSError, sqlite3.Error) as exc:
         raise HistoryError(f"not a history file (SQLite): {exc}", source=str(path)) from None
+    if tables and (set(tables) != {"snapshots"} or tuple(tables["snapshots"]) != _COLUMNS):
+        raise HistoryError(
+            "an SQLite file, but not this suite's history (tables: "
+            + ", ".join(f"{t}({', '.join(c)})" for t, c in sorted(tables.items()))
+            + "): give another --history",
+            source=str(path),
+        )
+    if version > SCHEMA_VERSION:
+        raise HistoryError(
+            f"a history of schema version {version}, newer than this suite's "
+            f"({SCHEMA_VERSION}): update the suite",
+            source=str(path),
+        )
     return path
 
 
@@ -150,7 +188,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(path, timeout=60)  # batch reports write side by side
+        connection.execute("PRAGMA busy_timeout = 60000")
+        connection.execute("PRAGMA journal_mode = WAL")  # readers never wait on a writer
         connection.execute(_SCHEMA)
+        if connection.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except (OSError, sqlite3.Error) as exc:
         raise HistoryError(f"cannot open the history: {exc}", source=str(path)) from exc
     return connection

@@ -150,3 +150,41 @@ def test_outputs_name_no_local_absolute_path(assess):
         assert str(ROOT) not in result.stdout
     assert '"source": "bundled:rubric.yaml"' in audit.stdout
     assert '"source": "data/scenarios/seed-limits.yaml"' in plan.stdout
+
+
+def _report(assess, tmp_path, history):
+    return assess("report", "--out", tmp_path / "out", "--history", history)
+
+
+def test_history_that_is_not_a_regular_file_is_refused_before_anything_runs(assess, tmp_path):
+    link = tmp_path / "h.sqlite"
+    link.symlink_to("/dev/null")
+    line = _one_line(_report(assess, tmp_path, link))
+    assert line.endswith("option --history: is not a regular file: give a history file (SQLite)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_sqlite_file_of_something_else_is_refused_and_left_alone(assess, tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    path = tmp_path / "other.sqlite"
+    with closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute("CREATE TABLE snapshots (a, b)")
+    before = path.read_bytes()
+    line = _one_line(_report(assess, tmp_path, path))
+    assert "an SQLite file, but not this suite's history (tables: snapshots(a, b))" in line
+    assert path.read_bytes() == before and not (tmp_path / "out").exists()
+
+
+def test_a_history_records_its_schema_version(assess, tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    from analysis.report.history import SCHEMA_VERSION
+
+    path = tmp_path / "h.sqlite"
+    assert _report(assess, tmp_path, path).exit_code == 0
+    with closing(sqlite3.connect(path)) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
