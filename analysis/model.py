@@ -341,7 +341,15 @@ class Catalog:
 
     def tasks_of(self, issue: int) -> tuple[Task, ...]:
         """Tasks of one issue, in catalog order."""
-        return tuple(task for task in self.tasks if task.issue == issue)
+        return self._tasks_by_issue.get(issue, ())
+
+    @cached_property
+    def _tasks_by_issue(self) -> dict[int, tuple[Task, ...]]:
+        """Every issue's tasks, found in one pass (one scan per issue grows with their product)."""
+        grouped: dict[int, list[Task]] = {}
+        for task in self.tasks:
+            grouped.setdefault(task.issue, []).append(task)
+        return {number: tuple(tasks) for number, tasks in grouped.items()}
 
     def __iter__(self) -> Iterator[Task]:
         return iter(self.tasks)
