@@ -78,12 +78,16 @@ def read_inputs(
     rules: str | os.PathLike | None = None,
     gates: str | os.PathLike | None = None,
     effort_factor: float = 1.0,
+    parsed: Catalog | None = None,
 ) -> Inputs:
     """Read the rubric, the catalog (with the rubric's vocabulary), the rules and the gates.
 
     A path left out is the bundled default (the catalog's: the example catalog
     ``data/catalogs/cc03-ultra-marathon.yaml`` in the working folder).
-    ``effort_factor`` scales every estimate (a what-if).
+    ``effort_factor`` scales every estimate (a what-if). ``parsed`` is the
+    catalog already read from ``catalog`` with the same rubric (a report's
+    kernel gets it from the command, which has read and checked it): it is
+    used as it is, not read again.
 
     Raises
     ------
@@ -92,7 +96,9 @@ def read_inputs(
     """
     scoring = read_rubric(Path(rubric or DEFAULT_RUBRIC))
     catalog_path = catalog_or_example(catalog)
-    tasks = read_catalog(catalog_path, vocabulary=scoring.vocabulary)
+    tasks = (
+        parsed if parsed is not None else read_catalog(catalog_path, vocabulary=scoring.vocabulary)
+    )
     if effort_factor != 1.0:
         tasks = scale_efforts(tasks, effort_factor)
     return Inputs(
