@@ -6,6 +6,13 @@ title, axis labels, one fixed colour per level, and hover text that gives the
 reasons. No function reads a file or computes a plan. Text that comes from a
 catalog is HTML-escaped before plotly sees it.
 
+Charts stay readable, and the page small, on large catalogs: a chart draws
+at most :data:`MAX_ISSUES_DRAWN` issues (the largest; the others as one
+bar or wedge), tasks one by one only up to :data:`MAX_TASKS_DRAWN` (the
+dependency graph: the critical path and its neighbours; the Gantt chart:
+contiguous work of one level in a lane as one bar), and a hover lists at most
+:data:`HOVER_TASKS` tasks. Each chart's title says what it left out.
+
 Examples
 --------
 >>> from analysis import audit_catalog, read_catalog, read_rubric
@@ -31,9 +38,13 @@ from analysis.assess.outcomes import OutcomeCoverage
 from analysis.model import Task
 from analysis.plan.results import Assessment, ScheduleRisk, measures
 from analysis.report.chart_style import LAYOUT, NEUTRAL, hover_text, issue_label, new_figure, wrap
+from analysis.report.frames import MAX_ROWS
 from analysis.vocabulary import LEVEL_COLOURS, LEVELS, level_rank
 
 __all__ = [
+    "MAX_TASKS_DRAWN",
+    "MAX_ISSUES_DRAWN",
+    "HOVER_TASKS",
     "NOT_COMPUTABLE_COLOUR",
     "risk_mix_figure",
     "risk_sunburst_figure",
@@ -51,6 +62,39 @@ __all__ = [
 
 #: The colour of levels that are not computable (they rest on unknown facts): no level's.
 NOT_COMPUTABLE_COLOUR = "#757575"
+
+#: Tasks a chart draws one by one; beyond, it draws groups (the report's table limit).
+MAX_TASKS_DRAWN = MAX_ROWS
+
+#: Issues a chart draws one by one; beyond, the largest and the others as one.
+MAX_ISSUES_DRAWN = 40
+
+#: Tasks a hover lists; beyond, how many more.
+HOVER_TASKS = 30
+
+
+def _listed(lines: Sequence[str], separator: str = "<br>", limit: int = HOVER_TASKS) -> str:
+    """At most ``limit`` of ``lines`` joined, then how many more there are."""
+    shown = separator.join(lines[:limit])
+    return shown + (f"{separator}… and {len(lines) - limit} more" if len(lines) > limit else "")
+
+
+def _issues_drawn(audit: Audit, limit: int) -> tuple[list[int], list[int]]:
+    """The issues drawn one by one (catalog order) and the others, drawn as one.
+
+    Up to ``limit`` issues are all drawn; beyond, the ``limit - 1`` with the most
+    tasks (ties: catalog order) and the others together.
+    """
+    issues = list(audit.catalog.issue_by_number)
+    if len(issues) <= limit:
+        return issues, []
+    largest = sorted(issues, key=lambda n: -len(audit.catalog.tasks_of(n)))[: limit - 1]
+    kept = set(largest)
+    return [n for n in issues if n in kept], [n for n in issues if n not in kept]
+
+
+def _others_label(others: Sequence[int]) -> str:
+    return f"{len(others)} other issues"
 
 
 def _category(audit: Audit, task_id: str) -> str:
@@ -70,28 +114,37 @@ def _task_line(audit: Audit, task: Task) -> str:
     return line if score.computed else f"{line} ({score.range_text})"
 
 
-def risk_mix_figure(audit: Audit) -> go.Figure:
-    """Tasks per issue, stacked by computed level, and the levels that are not computable."""
+def risk_mix_figure(audit: Audit, max_issues: int = MAX_ISSUES_DRAWN) -> go.Figure:
+    """Tasks per issue, stacked by computed level, and the levels that are not computable.
+
+    Beyond ``max_issues`` issues, the largest are drawn and the others as one bar.
+    """
     catalog = audit.catalog
-    issues = list(catalog.issue_by_number)
+    issues, others = _issues_drawn(audit, max_issues)
+    groups = [catalog.tasks_of(n) for n in issues]
+    labels = [issue_label(n) for n in issues]
+    if others:
+        groups.append(tuple(t for n in others for t in catalog.tasks_of(n)))
+        labels.append(_others_label(others))
     figure = new_figure()
     for category in [*LEVELS, NOT_COMPUTABLE]:
         counts, hovers = [], []
-        for number in issues:
-            tasks = [t for t in catalog.tasks_of(number) if _category(audit, t.id) == category]
+        for group in groups:
+            tasks = [t for t in group if _category(audit, t.id) == category]
             counts.append(len(tasks))
-            hovers.append("<br>".join(_task_line(audit, t) for t in tasks) or "none")
+            hovers.append(_listed([_task_line(audit, t) for t in tasks]) or "none")
         figure.add_bar(
             name=category,
-            x=[issue_label(n) for n in issues],
+            x=labels,
             y=counts,
             marker_color=_colour(category),
             hovertext=hovers,
             hovertemplate="%{x} " + category + ": %{y} task(s)<br>%{hovertext}<extra></extra>",
         )
+    left = f"; the {len(issues)} largest of {len(issues) + len(others)} issues" if others else ""
     figure.update_layout(
         barmode="stack",
-        title="Risk mix by issue (computed levels; not computable apart)",
+        title=f"Risk mix by issue (computed levels; not computable apart){left}",
         xaxis_title="Issue",
         yaxis_title="Tasks",
         legend_title="Level",
@@ -100,20 +153,35 @@ def risk_mix_figure(audit: Audit) -> go.Figure:
     return figure
 
 
-def risk_sunburst_figure(audit: Audit) -> go.Figure:
-    """Issue -> level -> task, with every task's main reason on hover."""
+def risk_sunburst_figure(
+    audit: Audit, max_tasks: int = MAX_TASKS_DRAWN, max_issues: int = MAX_ISSUES_DRAWN
+) -> go.Figure:
+    """Issue -> level -> task, with every task's main reason on hover.
+
+    Beyond ``max_tasks`` tasks, the chart stops at levels (a task's wedge would
+    be too thin to see); beyond ``max_issues`` issues, the largest are drawn
+    and the others as one wedge.
+    """
     catalog = audit.catalog
+    issues, others = _issues_drawn(audit, max_issues)
+    each_task = len(catalog) <= max_tasks
+    groups: list[tuple[str, str, tuple[Task, ...], str]] = []
+    for number in issues:
+        title = catalog.issue_by_number[number].title
+        hover = hover_text(title) if title else issue_label(number)
+        groups.append((f"issue-{number}", issue_label(number), catalog.tasks_of(number), hover))
+    if others:
+        tasks = tuple(t for n in others for t in catalog.tasks_of(n))
+        label = _others_label(others)
+        groups.append(("issue-others", label, tasks, label))
     ids, labels, parents, values, colours, hovers = [], [], [], [], [], []
-    for number in catalog.issue_by_number:
-        issue_id = f"issue-{number}"
-        tasks = catalog.tasks_of(number)
+    for issue_id, label, tasks, hover in groups:
         ids.append(issue_id)
-        labels.append(issue_label(number))
+        labels.append(label)
         parents.append("")
         values.append(len(tasks))
         colours.append(NEUTRAL)
-        title = catalog.issue_by_number[number].title
-        hovers.append(hover_text(title) if title else issue_label(number))
+        hovers.append(hover)
         for level in [*LEVELS, NOT_COMPUTABLE]:
             at_level = [t for t in tasks if _category(audit, t.id) == level]
             if not at_level:
@@ -125,6 +193,8 @@ def risk_sunburst_figure(audit: Audit) -> go.Figure:
             values.append(len(at_level))
             colours.append(_colour(level))
             hovers.append(f"{len(at_level)} task(s)")
+            if not each_task:
+                continue
             for task in at_level:
                 score = audit.scores[task.id]
                 ids.append(f"{level_id}/{task.id}")
@@ -145,7 +215,12 @@ def risk_sunburst_figure(audit: Audit) -> go.Figure:
             hovertemplate="%{label}<br>%{hovertext}<extra></extra>",
         )
     )
-    figure.update_layout(title="Issue → level (or not computable) → task", **LAYOUT)
+    title = "Issue → level (or not computable) → task"
+    if not each_task:
+        title = f"Issue → level (or not computable); {len(catalog):,} tasks, not drawn one by one"
+    if others:
+        title += f"; the {len(issues)} largest of {len(issues) + len(others)} issues"
+    figure.update_layout(title=title, **LAYOUT)
     return figure
 
 
@@ -165,7 +240,7 @@ def declared_vs_computed_figure(audit: Audit) -> go.Figure:
         shown = hover_text(task.id) + ("" if score.computed else f" ({score.range_text})")
         counts[(declared, _category(audit, task.id))].append(shown)
     z = [[len(counts[(d, c)]) for c in columns] for d in declared_levels]
-    hover = [[", ".join(counts[(d, c)]) or "none" for c in columns] for d in declared_levels]
+    hover = [[_listed(counts[(d, c)], ", ") or "none" for c in columns] for d in declared_levels]
     figure = new_figure(
         go.Heatmap(
             z=z,
@@ -189,22 +264,33 @@ def declared_vs_computed_figure(audit: Audit) -> go.Figure:
     return figure
 
 
-def dependency_figure(facts: GraphFacts, connected_only: bool = True) -> go.Figure:
+def dependency_figure(
+    facts: GraphFacts, connected_only: bool = True, max_tasks: int = MAX_TASKS_DRAWN
+) -> go.Figure:
     """The dependency graph in waves: levels coloured, blocked and critical path marked.
 
     With ``connected_only``, tasks without any dependency are left out of the
-    drawing (the title says how many).
+    drawing (the title says how many). Beyond ``max_tasks`` tasks to draw, it
+    draws the critical path and the tasks next to it, up to ``max_tasks`` (the
+    title says how many of how many; ``assess graph --format dot`` draws all).
     """
     graph = facts.graph
     loose = [n for n in graph if graph.degree(n) == 0] if connected_only else []
-    if loose and len(loose) < len(graph):
+    if not loose or len(loose) == len(graph):
+        loose = []
+    unlinked = set(loose)
+    drawn = [n for n in graph if n not in unlinked]
+    subset = len(drawn) > max_tasks
+    if subset:
+        drawn = _around_critical_path(facts, set(drawn), max_tasks)
+    if loose or subset:
         # Built in catalog order: a subgraph view may iterate a set (order by hash seed).
-        kept = set(graph) - set(loose)
+        kept = set(drawn)
         whole, graph = graph, nx.DiGraph()
         graph.add_nodes_from((n, whole.nodes[n]) for n in whole if n in kept)
-        graph.add_edges_from((u, v, d) for u, v, d in whole.edges(data=True) if u in kept)
-    else:
-        loose = []
+        graph.add_edges_from(
+            (u, v, d) for u, v, d in whole.edges(data=True) if u in kept and v in kept
+        )
     # Waves as ordered lists: grouping by a node attribute would go through a set.
     order = {node: index for index, node in enumerate(graph)}
     waves = {
@@ -213,7 +299,12 @@ def dependency_figure(facts: GraphFacts, connected_only: bool = True) -> go.Figu
     }
     waves = {layer: wave for layer, wave in waves.items() if wave}
     position = nx.multipartite_layout(graph, subset_key=waves) if len(graph) else {}
-    on_path = set(zip(facts.critical_path, facts.critical_path[1:], strict=False))
+    path_edges = [
+        (u, v)
+        for u, v in zip(facts.critical_path, facts.critical_path[1:], strict=False)
+        if u in order and v in order
+    ]
+    on_path = set(path_edges)
     figure = new_figure()
     for provenance, dash in (("declared", "solid"), ("inferred", "dash")):
         xs, ys = [], []
@@ -230,7 +321,7 @@ def dependency_figure(facts: GraphFacts, connected_only: bool = True) -> go.Figu
             hoverinfo="skip",
         )
     xs, ys = [], []
-    for u, v in on_path:
+    for u, v in path_edges:  # in the path's order: a set's order changes from run to run
         xs += [position[u][0], position[v][0], None]
         ys += [position[u][1], position[v][1], None]
     figure.add_scatter(
@@ -285,6 +376,12 @@ def dependency_figure(facts: GraphFacts, connected_only: bool = True) -> go.Figu
             hovertemplate="%{hovertext}<extra></extra>",
         )
     left_out = f"; {len(loose)} tasks without dependencies not drawn" if loose else ""
+    if subset:
+        connected = len(facts.graph) - len(loose)
+        left_out += (
+            f"; {len(graph)} of {connected:,} tasks drawn: the critical path and its "
+            "neighbours (assess graph --format dot draws them all)"
+        )
     figure.update_layout(
         title=f"Dependencies in waves (left to right); ✕ excluded, ○ blocked{left_out}",
         xaxis={
@@ -299,8 +396,42 @@ def dependency_figure(facts: GraphFacts, connected_only: bool = True) -> go.Figu
     return figure
 
 
-def gantt_figure(rows: pd.DataFrame, title: str = "Plan by phase and lane") -> go.Figure:
-    """Gantt bars from :func:`analysis.report.frames.gantt_rows`: one bar per scheduled piece."""
+def _around_critical_path(facts: GraphFacts, candidates: set[str], limit: int) -> list[str]:
+    """Up to ``limit`` of ``candidates``: the critical path, then its tasks' neighbours.
+
+    Neighbours (prerequisites, then dependents, each in catalog order) are
+    taken task by task along the path; then, while there is room, tasks in
+    catalog order. Returned in catalog order.
+    """
+    graph = facts.graph
+    order = {node: index for index, node in enumerate(graph)}
+    chosen = dict.fromkeys(n for n in facts.critical_path if n in candidates)
+    chosen = dict.fromkeys(list(chosen)[:limit])
+    for node in list(chosen):
+        for near in (
+            *sorted(graph.predecessors(node), key=order.__getitem__),
+            *sorted(graph.successors(node), key=order.__getitem__),
+        ):
+            if len(chosen) >= limit:
+                break
+            if near in candidates:
+                chosen.setdefault(near)
+    for node in graph:
+        if len(chosen) >= limit:
+            break
+        if node in candidates:
+            chosen.setdefault(node)
+    return sorted(chosen, key=order.__getitem__)
+
+
+def gantt_figure(
+    rows: pd.DataFrame, title: str = "Plan by phase and lane", max_bars: int = MAX_TASKS_DRAWN
+) -> go.Figure:
+    """Gantt bars from :func:`analysis.report.frames.gantt_rows`: one bar per scheduled piece.
+
+    Beyond ``max_bars`` pieces, work that runs back to back in one lane at one
+    level is one bar (its hover lists the first pieces; the title says so).
+    """
     figure = new_figure()
     if rows.empty:
         figure.update_layout(title=f"{title}: nothing scheduled", **LAYOUT)
@@ -325,6 +456,10 @@ def gantt_figure(rows: pd.DataFrame, title: str = "Plan by phase and lane") -> g
             if task
         )
     )
+    if len(pieces) > max_bars:
+        count = len(pieces)
+        pieces, covered = _runs(pieces, covered, order)
+        title += f"; {count:,} pieces of work as {len(pieces):,} bars (back to back, same level)"
     for level in [*LEVELS, None]:
         part = pieces[pieces["level"] == level] if level else pieces[pieces["level"].isna()]
         if part.empty:
@@ -364,6 +499,46 @@ def gantt_figure(rows: pd.DataFrame, title: str = "Plan by phase and lane") -> g
         **LAYOUT,
     )
     return figure
+
+
+def _runs(
+    pieces: pd.DataFrame, covered: pd.Series, order: Sequence[str]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Pieces of one row (phase · lane) and level that run back to back, as one bar each.
+
+    Returns the bars (the columns :func:`gantt_figure` draws) and, per bar, the
+    pieces it covers (the first :data:`HOVER_TASKS`, as text: the caller escapes it).
+    """
+    rank = {row: i for i, row in enumerate(order)}
+    ordered = pieces.assign(_rank=pieces["row"].map(rank)).sort_values(
+        ["_rank", "start", "job"], kind="stable"
+    )
+    bars: list[dict] = []
+    inside: list[list[str]] = []
+    for piece in ordered.itertuples(index=False):
+        last = bars[-1] if bars else None
+        level = piece.level if isinstance(piece.level, str) else None  # None: a plan item
+        same_place = last is not None and last["row"] == piece.row and last["level"] == level
+        if last is not None and same_place and piece.start <= last["end"] + 1e-9:
+            last["end"] = max(last["end"], piece.end)
+            inside[-1].append(f"{piece.label} ({covered.get(piece.job, '')})")
+            continue
+        bars.append(
+            {
+                "row": piece.row,
+                "level": level,
+                "start": piece.start,
+                "end": piece.end,
+                "uses": "",
+                "job": f"bar-{len(bars)}",
+            }
+        )
+        inside.append([f"{piece.label} ({covered.get(piece.job, '')})"])
+    frame = pd.DataFrame(bars, columns=["row", "level", "start", "end", "uses", "job"])
+    frame["hours"] = frame["end"] - frame["start"]
+    frame["label"] = [f"{len(parts)} piece(s) of work" for parts in inside]
+    listed = pd.Series([_listed(parts, "; ") for parts in inside], index=frame["job"])
+    return frame, listed
 
 
 def finish_risk_figure(risk: ScheduleRisk, budget_hours: float | None = None) -> go.Figure:

@@ -1,0 +1,224 @@
+"""The weekly report at scale: tables list a stated number of rows, then group; charts aggregate.
+
+A 2,000-task catalog from ``bench/synthetic.py`` (seeded) goes through the
+frames and figures the report's cells call; the seed's tables stay complete.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import re
+import sys
+
+import pandas as pd
+import pytest
+
+from analysis.inputs.catalog_records import parse_catalog
+from analysis.inputs.scenario import parse_scenario, read_scenario
+from analysis.plan.results import Assessment
+from analysis.plan.scenarios import assess
+from analysis.report import figures, frames
+from analysis.vocabulary import LEVELS
+from tests.conftest import ROOT, SEED_SCENARIO
+
+
+def _synthetic():
+    """``bench/synthetic.py`` as a module (bench/ is not a package)."""
+    if "synthetic" in sys.modules:
+        return sys.modules["synthetic"]
+    spec = importlib.util.spec_from_file_location("synthetic", ROOT / "bench" / "synthetic.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["synthetic"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def large(rubric, graph_rules) -> Assessment:
+    synthetic = _synthetic()
+    data = synthetic.catalog_data(2000, seed=3)
+    catalog = parse_catalog(data, vocabulary=rubric.vocabulary)
+    scenario = parse_scenario(synthetic.scenario_data(data, budget_share=0.3))
+    # No re-solves for the reasons of tasks left out: the tables' shape is what matters.
+    return assess(catalog, scenario, rubric, graph_rules, explain_limit=0)
+
+
+@pytest.fixture(scope="module")
+def seed(seed_catalog, rubric, graph_rules) -> Assessment:
+    return assess(seed_catalog, read_scenario(SEED_SCENARIO), rubric, graph_rules)
+
+
+def test_synthetic_catalogs_are_the_same_for_the_same_seed():
+    synthetic = _synthetic()
+    assert synthetic.catalog_data(300, seed=5) == synthetic.catalog_data(300, seed=5)
+    assert synthetic.catalog_data(300, seed=5) != synthetic.catalog_data(300, seed=6)
+    chain = synthetic.catalog_data(50, seed=5, chain=True)["tasks"]
+    for before, after in itertools.pairwise(chain):
+        assert before["id"] in after["depends_on"]
+
+
+def test_capped_keeps_a_short_table_and_groups_a_long_one():
+    frame = pd.DataFrame(
+        {
+            "id": [f"T{i}" for i in range(8)],
+            "risk": ["HIGH", "LOW", "MEDIUM", "LOW", "LOW", "HIGH", "LOW", "MEDIUM"],
+            "hours": [1.0] * 8,
+        }
+    )
+    assert frames.capped(frame, "risk", limit=8) is frame
+    grouped = frames.capped(frame, "risk", sums=["hours"], limit=7)
+    assert isinstance(grouped, frames.GroupedTable)
+    table = grouped.table
+    assert list(table["risk"]) == ["LOW", "MEDIUM", "HIGH"]  # levels in their order
+    assert list(table["tasks"]) == [4, 2, 2]
+    assert list(table["hours"]) == [4.0, 2.0, 2.0]
+    assert table["first tasks"].iloc[0] == "T1, T3, T4, T6"
+    assert "8 tasks" in grouped.note and "more than the 7" in grouped.note
+    assert 'href="plan.csv"' in grouped.note and 'href="plan.json"' in grouped.note
+    page = grouped._repr_html_()
+    assert page.startswith("<p>8 tasks") and "<table" in page
+
+
+def test_at_most_five_first_values_are_named():
+    frame = pd.DataFrame({"id": [f"T{i}" for i in range(9)], "kind": ["budget"] * 9})
+    grouped = frames.capped(frame, "kind", limit=3, where=None)
+    assert isinstance(grouped, frames.GroupedTable)
+    assert grouped.table["first tasks"].iloc[0] == "T0, T1, T2, T3, T4, …"
+    assert "Every one" not in grouped.note
+
+
+def _grouped(table) -> pd.DataFrame:
+    assert isinstance(table, frames.GroupedTable), "a long table is grouped"
+    assert len(table.table) <= frames.MAX_ROWS
+    return table.table
+
+
+def test_long_report_tables_are_grouped_by_level_and_reason(large):
+    selection, left_out = large.selection.selected, large.selection.left_out
+    assert len(selection) > frames.MAX_ROWS and len(left_out) > frames.MAX_ROWS
+    full = frames.selection_frame(large)
+    chosen = _grouped(frames.capped(full, "risk", sums=["hours", "value"]))
+    assert chosen["tasks"].sum() == len(selection)
+    assert list(chosen["risk"]) == [level for level in LEVELS if level in set(chosen["risk"])]
+    assert chosen["hours"].sum() == pytest.approx(full["hours"].sum(), abs=0.05)
+    assert chosen["value"].sum() == pytest.approx(full["value"].sum())
+    left = _grouped(frames.capped(frames.left_out_frame(large), "kind"))
+    assert left["tasks"].sum() == len(left_out)
+    assert set(left["kind"]) == {item.kind for item in left_out}
+    findings = large.audit.findings  # about one in ten tasks: grouped above a lower limit
+    assert len(findings) > 100
+    found = frames.findings_frame(findings)
+    found = frames.capped(found, "kind", what="findings", first="message", limit=100)
+    found = _grouped(found)
+    assert found["findings"].sum() == len(findings)
+    assert set(found["kind"]) == {f.kind for f in findings}
+
+
+def test_long_counts_add_up_per_measure(large):
+    full = frames.counts_frame(large.audit)
+    assert len(full) > frames.MAX_ROWS
+    table = _grouped(frames.counts_table(large.audit))
+    whole = table[table["scope"] == "all"].set_index("measure")
+    issues = table[table["scope"] == "issues"].set_index("measure")
+    assert list(whole.index) == list(full[full["scope"] == "all"]["measure"])
+    for measure, row in issues.iterrows():
+        assert row["listed"] == whole.loc[measure, "listed"]  # the issues partition the tasks
+        assert row["computed"] == whole.loc[measure, "computed"]
+    disagree = sum(1 for row in large.audit.counts if row.scope != "all" and not row.agrees)
+    assert issues["disagree"].sum() == disagree
+
+
+def _size(figure) -> int:
+    return len(json.dumps(figure.to_plotly_json(), default=str))
+
+
+def test_charts_aggregate_on_a_large_catalog(large):
+    audit, facts = large.audit, large.graph
+    issues = len(large.catalog.issue_by_number)
+    assert issues > figures.MAX_ISSUES_DRAWN
+    mix = figures.risk_mix_figure(audit)
+    assert all(len(bar.x) == figures.MAX_ISSUES_DRAWN for bar in mix.data)
+    assert mix.data[0].x[-1] == f"{issues - figures.MAX_ISSUES_DRAWN + 1} other issues"
+    assert sum(sum(bar.y) for bar in mix.data) == len(large.catalog)
+    for bar in mix.data:
+        for hover in bar.hovertext:
+            assert hover.count("<br>") <= figures.HOVER_TASKS
+    sunburst = figures.risk_sunburst_figure(audit).data[0]
+    assert not any(i.count("/") == 2 for i in sunburst.ids), "no task wedges"
+    assert sum(v for p, v in zip(sunburst.parents, sunburst.values, strict=True) if not p) == len(
+        large.catalog
+    )
+    graph = figures.dependency_figure(facts)
+    drawn = sum(len(trace.x) for trace in graph.data if trace.mode == "markers+text")
+    assert drawn == figures.MAX_TASKS_DRAWN
+    assert f"{figures.MAX_TASKS_DRAWN} of" in graph.layout.title.text
+    markers = {t for trace in graph.data if trace.mode == "markers+text" for t in trace.text}
+    assert set(facts.critical_path[: figures.MAX_TASKS_DRAWN]) <= markers
+    heatmap = figures.declared_vs_computed_figure(audit)
+    for row in heatmap.data[0].hovertext:
+        assert all(cell.count(", ") <= figures.HOVER_TASKS for cell in row)
+    for figure in (mix, figures.risk_sunburst_figure(audit), graph, heatmap):
+        assert _size(figure) < 500_000
+
+
+def test_a_long_gantt_draws_back_to_back_work_as_one_bar():
+    pieces = 2 * figures.MAX_TASKS_DRAWN
+    rows = pd.DataFrame(
+        {
+            "phase": ["P1"] * pieces,
+            "lane": [i % 2 for i in range(pieces)],
+            "task": [f"T{i}" for i in range(pieces)],
+            "title": [f"task {i}" for i in range(pieces)],
+            "start": [float(i // 2) for i in range(pieces)],
+            "end": [float(i // 2 + 1) for i in range(pieces)],
+            "hours": [1.0] * pieces,
+            "level": ["LOW" if (i // 2) % 100 < 50 else "MEDIUM" for i in range(pieces)],
+            "issue": [1] * pieces,
+            "activity": ["implement"] * pieces,
+            "job": [f"T{i}" for i in range(pieces)],
+            "label": [f"task {i}" for i in range(pieces)],
+            "uses": [""] * pieces,
+        }
+    )
+    figure = figures.gantt_figure(rows)
+    bars = sum(len(trace.x) for trace in figure.data)
+    # Two lanes, each LOW for 50 hours then MEDIUM for 50, three times over.
+    assert bars == 2 * 6
+    assert sum(sum(trace.x) for trace in figure.data) == pytest.approx(pieces)
+    assert f"{pieces:,} pieces of work as 12 bars" in figure.layout.title.text
+    assert figures.gantt_figure(rows.iloc[: figures.MAX_TASKS_DRAWN]).data[0].x.__len__() > 12
+
+
+def test_the_seeds_tables_are_complete(seed):
+    """Under the limit every table is the frame itself, every row of it."""
+    selection, left_out = seed.selection.selected, seed.selection.left_out
+    shown = frames.capped(frames.selection_frame(seed), "risk", sums=["hours", "value"])
+    assert isinstance(shown, pd.DataFrame) and list(shown["id"]) == list(selection)
+    left = frames.capped(frames.left_out_frame(seed), "kind")
+    assert isinstance(left, pd.DataFrame) and list(left["id"]) == [i.task for i in left_out]
+    found = frames.findings_frame(seed.audit.findings)
+    found = frames.capped(found, "kind", what="findings", first="message")
+    assert isinstance(found, pd.DataFrame) and len(found) == len(seed.audit.findings)
+    counts = frames.counts_table(seed.audit)
+    assert isinstance(counts, pd.DataFrame) and len(counts) == len(seed.audit.counts)
+    clusters = frames.clusters_frame(seed.graph)
+    clusters = frames.capped(clusters, "mixed risk", what="clusters", first="cluster")
+    assert isinstance(clusters, pd.DataFrame) and len(clusters) == len(seed.graph.clusters)
+    sunburst = figures.risk_sunburst_figure(seed.audit)
+    assert "→ task" in sunburst.layout.title.text
+    assert sum(1 for i in sunburst.data[0].ids if i.count("/") == 2) == len(seed.catalog)
+
+
+def test_report_tables_show_every_row_up_to_the_limit():
+    frame = pd.DataFrame({"id": range(frames.MAX_ROWS)})
+    try:
+        frames.use_report_tables()
+        page = frame._repr_html_()
+    finally:
+        pd.reset_option("display.max_rows")
+        pd.reset_option("display.min_rows")
+    assert len(re.findall(r"<tr>", page)) == frames.MAX_ROWS  # the header's has a style
+    assert "…" not in page and "..." not in page
