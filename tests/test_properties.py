@@ -39,6 +39,7 @@ from analysis.assess.scoring import Score, score_task
 from analysis.errors import RubricError
 from analysis.inputs.catalog import format_catalog, parse_catalog_text, read_catalog, write_catalog
 from analysis.inputs.catalog_records import EVIDENCE_FIELDS, parse_catalog
+from analysis.inputs.records import NUMBER_MAX
 from analysis.inputs.rubric import Rubric, parse_rubric, read_rubric
 from analysis.model import Catalog, Task
 from analysis.vocabulary import (
@@ -148,15 +149,15 @@ def id_value(draw, ident: str) -> str | int:
 
 # --------------------------------------------------------------------------- numbers
 
-# Positive and non-negative finite floats over the whole range (subnormals and
-# huge values included), plus plain integers as a YAML file would give them.
+# Positive and non-negative finite floats over the whole allowed range (subnormals
+# and the documented maximum included), plus plain integers as a YAML file gives them.
 positive_numbers = st.one_of(
-    st.floats(min_value=0.0, exclude_min=True, allow_nan=False, allow_infinity=False),
+    st.floats(min_value=0.0, max_value=NUMBER_MAX, exclude_min=True, allow_nan=False),
     st.floats(min_value=0.01, max_value=1000, allow_nan=False, allow_infinity=False),
     st.integers(min_value=1, max_value=10**6),
 )
 non_negative_numbers = st.one_of(
-    st.floats(min_value=0.0, allow_nan=False, allow_infinity=False),
+    st.floats(min_value=0.0, max_value=NUMBER_MAX, allow_nan=False),
     st.floats(min_value=0.0, max_value=1000, allow_nan=False, allow_infinity=False),
     st.integers(min_value=0, max_value=10**6),
     st.just(-0.0),
@@ -604,3 +605,27 @@ def test_csv_round_trip_keeps_a_bare_carriage_return() -> None:
     catalog = one_task_catalog("a\rb")
     back = parse_catalog_text(format_catalog(catalog, "csv"), "csv")
     assert back.tasks[0].title == "a\rb"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    number=st.one_of(
+        st.floats(min_value=NUMBER_MAX, exclude_min=True, allow_nan=False, allow_infinity=False),
+        st.integers(min_value=NUMBER_MAX + 1, max_value=10**400),
+    ),
+    field=st.sampled_from(["effort", "value"]),
+)
+def test_numbers_above_the_maximum_are_one_line_of_bad_input(number, field):
+    from analysis.errors import CatalogError
+
+    task = {
+        "id": "T1",
+        "issue": 1,
+        "title": "x",
+        "activity": "design",
+        "environment": "none",
+        "effort": 1,
+        field: number,
+    }
+    with pytest.raises(CatalogError, match=f"field '{field}': must be at most 1,000,000"):
+        parse_catalog({"tasks": [task]})
