@@ -15,11 +15,13 @@ f.yaml:3: task T1: field 'c': must be positive
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import gc
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +51,6 @@ __all__ = [
     "located",
     "dump_yaml",
 ]
-
 
 
 class Located(dict):
@@ -100,6 +101,24 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a document is loaded.
+
+    Loading makes a node, two marks and a value for every scalar, all kept
+    until the end: the collector would scan them again and again, for nothing
+    (loading makes no cycles). On a 10,000-task catalog that was two thirds
+    of the load (2.7 s against 0.9 s).
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def load_yaml_text(text: str, source: str, error: type[InputError] = CatalogError) -> Any:
     """Parse YAML safely, keeping line numbers on mappings.
 
@@ -109,7 +128,8 @@ def load_yaml_text(text: str, source: str, error: type[InputError] = CatalogErro
         (of type ``error``) for malformed YAML, with its line, or a duplicate key.
     """
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        with _collector_paused():
+            return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except CatalogError as exc:
         raise error(exc.problem, source=source, line=exc.line, field=exc.field) from exc
     except yaml.MarkedYAMLError as exc:
