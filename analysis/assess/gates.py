@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 
@@ -64,6 +65,7 @@ def check_gates(
     breaks = []
     for gate in gates:
         kind, value = next(iter(gate.requires.items()))
+        preceded: set[str] | None = None  # for a predecessor gate, found once when needed
         for task in catalog.tasks:
             if chosen is not None and task.id not in chosen:
                 continue
@@ -72,25 +74,39 @@ def check_gates(
                 continue
             if not gate.applies(task, (levels or {}).get(task.id)):
                 continue
-            missing = _missing(kind, value, task, catalog, graph, scenario)
+            if kind == "predecessor" and graph is not None and preceded is None:
+                preceded = _preceded(graph, catalog, value)
+            missing = _missing(kind, value, task, graph, scenario, preceded)
             if missing:
                 breaks.append(GateBreak(gate, task.id, missing))
     return breaks
 
 
-def _missing(kind, value, task: Task, catalog: Catalog, graph, scenario) -> str | None:
+def _preceded(graph: nx.DiGraph, catalog: Catalog, value: Mapping[str, Any]) -> set[str]:
+    """Tasks with an earlier step (an ancestor in ``graph``) whose facts are among ``value``'s.
+
+    One pass in topological order: a task has one when a prerequisite is such
+    a step or has one (a search of every task's ancestors grows with the square).
+    """
+    found: set[str] = set()
+    for node in nx.topological_sort(graph):
+        for parent in graph.predecessors(node):
+            other = catalog.task_by_id[parent]
+            if parent in found or all(getattr(other, f) in v for f, v in value.items()):
+                found.add(node)
+                break
+    return found
+
+
+def _missing(kind, value, task: Task, graph, scenario, preceded: set[str] | None) -> str | None:
     if kind == "field":
         return None if getattr(task, value) else f"no {value} recorded"
     if kind == "forbidden":
         touches = ", ".join(task.touches)
         return f"forbidden: {task.activity} in {task.environment}, touching {touches}"
     if kind == "predecessor":
-        if graph is None or task.id not in graph:
+        if graph is None or task.id not in graph or task.id in (preceded or ()):
             return None
-        for ancestor in nx.ancestors(graph, task.id):
-            other = catalog.task_by_id[ancestor]
-            if all(getattr(other, fact) in values for fact, values in value.items()):
-                return None
         wanted = "; ".join(f"{fact} {', '.join(values)}" for fact, values in value.items())
         return f"no earlier step in {wanted}"
     if kind == "resource":

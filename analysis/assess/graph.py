@@ -417,7 +417,8 @@ def analyse_graph(
     """Build the graph and compute clusters, blocked chains, critical path and waves."""
     clusters = find_overlaps(catalog, scores, rules)
     graph = build_graph(catalog, scores, rules, clusters)
-    excluded = tuple(task.id for task in catalog.tasks if task.id in set(excluded))
+    left_out = set(excluded)  # once: a set made per task grew with tasks x excluded
+    excluded = tuple(task.id for task in catalog.tasks if task.id in left_out)
     path, hours = critical_path(graph)
     return GraphFacts(
         graph=graph,
