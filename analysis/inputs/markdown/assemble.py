@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from analysis.inputs.graph_rules import OverlapSettings
-from analysis.inputs.import_words import infer_facts
+from analysis.inputs.import_words import ImportWords, infer_facts
 from analysis.inputs.markdown.blocks import restore
 from analysis.inputs.markdown.labels import normal
 from analysis.inputs.markdown.reader import (
@@ -28,7 +28,6 @@ from analysis.inputs.markdown.reader import (
     _TASK_RANGE,
     Reader,
     TaskLine,
-    facts_for,
 )
 from analysis.model import hours_text
 from analysis.vocabulary import DEFAULT_VOCABULARY, LEVELS, UNKNOWN
@@ -36,6 +35,7 @@ from analysis.vocabulary import DEFAULT_VOCABULARY, LEVELS, UNKNOWN
 __all__ = [
     "COMPUTED_SUFFIX",
     "Assembler",
+    "facts_for",
     "refusal",
     "slug",
 ]
@@ -61,6 +61,35 @@ def slug(title: str) -> str:
 
 def _digest(text: str, size: int = 8) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:size]
+
+
+def facts_for(words: ImportWords, task: TaskLine) -> dict[str, Any]:
+    """A task's facts: from its title, then its environment field, then its headings.
+
+    Detail lines under a task are kept out: they are often reasons or notes
+    ("no production impact", "scored as production") whose words state nothing.
+    """
+    facts = infer_facts(words, task.title, task.inherited)
+    sources: list[tuple[str, str]] = []
+    if "environment" in task.fields:
+        sources.append((task.fields["environment"], "environment field"))
+    sources += [(text, f"heading '{text}'") for text in reversed(task.context.facts_from)]
+    for text, where in sources:
+        more = infer_facts(words, text)
+        for fact in ("activity", "environment"):
+            if (
+                facts[fact] == UNKNOWN
+                and more[fact] != UNKNOWN
+                and (fact == "environment" or where != "detail")
+            ):
+                if fact == "environment" and more["environment"] == "none":
+                    continue  # a paper heading says nothing of a change's environment
+                facts[fact] = more[fact]
+                facts["evidence"][fact] = f"{more['evidence'][fact]} ({where})"
+                if fact == "activity" and facts["activity"] in DEFAULT_VOCABULARY.paper:
+                    facts["environment"] = "none"
+                    facts["evidence"]["environment"] = facts["evidence"]["activity"]
+    return facts
 
 
 def refusal(reader: Reader) -> str:

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from analysis.inputs.import_words import ImportWords, infer_facts
+from analysis.inputs.import_words import ImportWords
 from analysis.inputs.markdown.blocks import Block
 from analysis.inputs.markdown.labels import (
     _RISK_WORDS,
@@ -29,14 +29,12 @@ from analysis.inputs.markdown.labels import (
     normal,
     priority_in,
 )
-from analysis.vocabulary import DEFAULT_VOCABULARY, UNKNOWN
 
 __all__ = [
     "Context",
     "TaskLine",
     "PlanLine",
     "Reader",
-    "facts_for",
     "section_of",
 ]
 
@@ -606,32 +604,3 @@ def _status(value: str, current: str) -> str:
     if "block" in text or "ブロック" in text:
         return "blocked"
     return current
-
-
-def facts_for(words: ImportWords, task: TaskLine) -> dict[str, Any]:
-    """A task's facts: from its title, then its environment field, then its headings.
-
-    Detail lines under a task are kept out: they are often reasons or notes
-    ("no production impact", "scored as production") whose words state nothing.
-    """
-    facts = infer_facts(words, task.title, task.inherited)
-    sources: list[tuple[str, str]] = []
-    if "environment" in task.fields:
-        sources.append((task.fields["environment"], "environment field"))
-    sources += [(text, f"heading '{text}'") for text in reversed(task.context.facts_from)]
-    for text, where in sources:
-        more = infer_facts(words, text)
-        for fact in ("activity", "environment"):
-            if (
-                facts[fact] == UNKNOWN
-                and more[fact] != UNKNOWN
-                and (fact == "environment" or where != "detail")
-            ):
-                if fact == "environment" and more["environment"] == "none":
-                    continue  # a paper heading says nothing of a change's environment
-                facts[fact] = more[fact]
-                facts["evidence"][fact] = f"{more['evidence'][fact]} ({where})"
-                if fact == "activity" and facts["activity"] in DEFAULT_VOCABULARY.paper:
-                    facts["environment"] = "none"
-                    facts["evidence"]["environment"] = facts["evidence"]["activity"]
-    return facts
