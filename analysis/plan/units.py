@@ -200,7 +200,8 @@ def build_units(
     With ``merge``, each mergeable duplicate set whose copies are all candidates
     becomes one unit, unless merging it would make the unit graph cyclic.
     """
-    candidates = [t for t in catalog.task_by_id if t in set(candidates)]
+    wanted = set(candidates)  # once: a set made per task grew with tasks x candidates
+    candidates = [t for t in catalog.task_by_id if t in wanted]
     position = {task.id: i for i, task in enumerate(catalog.tasks)}
     groups: list[tuple[str, ...]] = []
     if merge:
