@@ -55,10 +55,17 @@ def to_offline_html(notebook: NotebookNode) -> str:
     for cell in notebook.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = "injected-parameters"  # papermill gives it a random id
+    # plotly.js (4.8 MB) goes in last: nbconvert parses and rewrites the whole page
+    # with BeautifulSoup, which took most of the conversion when it held the library.
     body, _ = exporter.from_notebook_node(
-        notebook, resources={"plotly_js": get_plotlyjs() if charts else ""}
+        notebook, resources={"plotly_js": _PLOTLY_JS_MARK if charts else ""}
     )
-    return _stable_chart_ids(_MATHJAX_TAG.sub("", body))
+    page = _stable_chart_ids(_MATHJAX_TAG.sub("", body))
+    return page.replace(_PLOTLY_JS_MARK, get_plotlyjs(), 1) if charts else page
+
+
+#: Where plotly.js goes in the page, once nbconvert is done with it.
+_PLOTLY_JS_MARK = "/* plotly.js, inlined after conversion */"
 
 
 #: The random id plotly gives each chart's element (a UUID4).
