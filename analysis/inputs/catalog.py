@@ -81,8 +81,13 @@ def catalog_format(path: Path, error: type[InputError] = CatalogError) -> str:
     try:
         return _FORMATS[path.suffix.lower()]
     except KeyError:
+        hint = (
+            "; a markdown assessment is read by assess import-markdown"
+            if path.suffix.lower() in (".md", ".markdown", ".txt")
+            else ""
+        )
         raise error(
-            f"unsupported file type '{path.suffix}' (expected .yaml, .yml or .csv)",
+            f"unsupported file type '{path.suffix}' (expected .yaml, .yml or .csv{hint})",
             source=str(path),
         ) from None
 
