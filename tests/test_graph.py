@@ -584,3 +584,28 @@ class TestCommand:
         ]
         with pytest.raises(DependencyCycleError):
             parse_catalog(yaml.safe_load(declared_cycle.read_text(encoding="utf-8")))
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    size=st.integers(2, 12),
+    declared=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=20),
+    inferred=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=30),
+)
+def test_the_kept_order_drops_exactly_the_edges_that_close_a_cycle(size, declared, inferred):
+    """_Order.add agrees, edge by edge, with a search for a path back (what it replaces)."""
+    from analysis.assess.graph import _Order
+
+    kept = nx.DiGraph()
+    kept.add_nodes_from(range(size))
+    kept.add_edges_from((a, b) for a, b in declared if a < b < size)  # declared: acyclic
+    order = _Order(kept)
+    for before, after in inferred:
+        if before >= size or after >= size or before == after or kept.has_edge(before, after):
+            continue
+        closes = nx.has_path(kept, after, before)
+        assert order.add(before, after) is not closes
+        if not closes:
+            kept.add_edge(before, after)
+            ranks = order.rank
+            assert all(ranks[u] < ranks[v] for u, v in kept.edges)

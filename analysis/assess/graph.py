@@ -179,7 +179,11 @@ def _cycle_closing(
     cycle, whose tasks all share a component. So the whole graph is looked at
     once (linear), and edge by edge only the components that hold a cycle,
     which inference confines to overlap clusters and the declared links
-    between their tasks.
+    between their tasks. Within a component, a topological order of the edges
+    kept so far (:class:`_Order`) answers most checks at once; only an edge it
+    cannot clear is looked at further, and only an edge that is dropped gets
+    the shortest path it would close (one component can hold most of a
+    catalog whose tasks form one long chain).
     """
     components = [c for c in nx.strongly_connected_components(graph) if len(c) > 1]
     if not components:
@@ -203,18 +207,64 @@ def _cycle_closing(
                     candidates.append((u, v))
                 else:
                     kept.add_edge(u, v, **graph.edges[u, v])
+        ranks = _Order(kept)
         for before, after in sorted(candidates, key=order):
-            try:
-                path = nx.shortest_path(kept, after, before)
-            except nx.NetworkXNoPath:
+            if ranks.add(before, after):
                 kept.add_edge(before, after, provenance="inferred", rules=inferred[before, after])
                 continue
+            path = nx.shortest_path(kept, after, before)
             links = tuple(
                 (u, v, kept.edges[u, v]["provenance"], kept.edges[u, v]["rules"])
                 for u, v in itertools.pairwise(path)
             )
             dropped.append(DroppedEdge(before, after, inferred[before, after], links))
     return tuple(sorted(dropped, key=lambda d: order((d.before, d.after))))
+
+
+class _Order:
+    """A topological order of a growing acyclic graph, kept as edges are added.
+
+    Pearce and Kelly's algorithm ("A dynamic topological sort algorithm for
+    directed acyclic graphs", 2006): an edge from earlier to later in the order
+    cannot close a cycle; otherwise only the tasks ranked between its ends are
+    searched, and reordered when the edge is added.
+    """
+
+    def __init__(self, graph: nx.DiGraph) -> None:
+        self.graph = graph
+        self.rank = {node: i for i, node in enumerate(nx.topological_sort(graph))}
+
+    def add(self, before: str, after: str) -> bool:
+        """Whether the edge ``before -> after`` keeps the graph acyclic; if so, ranked in.
+
+        The caller adds the edge to the graph when this returns true, and not otherwise.
+        """
+        rank = self.rank
+        low, high = rank[after], rank[before]
+        if low > high:
+            return True  # already in order
+        ahead = self._search(after, self.graph.successors, lambda r: r <= high, before)
+        if ahead is None:
+            return False  # ``after`` leads to ``before``: the edge would close a cycle
+        behind = self._search(before, self.graph.predecessors, lambda r: r >= low, None)
+        assert behind is not None  # a backward search has no target to find
+        moved = sorted(behind, key=rank.__getitem__) + sorted(ahead, key=rank.__getitem__)
+        for node, slot in zip(moved, sorted(rank[n] for n in moved), strict=True):
+            rank[node] = slot
+        return True
+
+    def _search(self, start, step, within, target) -> list[str] | None:
+        """Tasks reached from ``start`` by ``step`` with a rank ``within``; None if ``target``."""
+        seen, stack = {start}, [start]
+        while stack:
+            node = stack.pop()
+            for near in step(node):
+                if near == target:
+                    return None
+                if near not in seen and within(self.rank[near]):
+                    seen.add(near)
+                    stack.append(near)
+        return list(seen)
 
 
 def blocked_by(graph: nx.DiGraph, excluded: Iterable[str]) -> dict[str, tuple[str, ...]]:
