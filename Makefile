@@ -75,4 +75,5 @@ bench: $(VENV)/.stamp-run
 	$(BIN)/python bench/report_render.py
 	$(BIN)/python bench/sweep_scale.py
 	$(BIN)/python bench/batch_reports.py
+	$(BIN)/python bench/pipeline_scale.py
 	$(BIN)/python bench/psplib.py ../shared/bench/psplib/j30 ../shared/bench/psplib/j30opt.sm --time-limit 60
