@@ -2,9 +2,10 @@
 
 A snapshot keeps what a weekly report needs to say what changed: every task's
 title, status, issue and level, the selection, and the schedule. Saving a
-week replaces that week's snapshot in one transaction. :func:`changes` compares
-two snapshots: new and removed tasks, tasks done, levels and statuses that
-changed, tasks that came into or went out of the selection.
+week replaces that week's snapshots (of every scenario) in one transaction.
+:func:`changes` compares two snapshots: new and removed tasks, tasks done,
+levels and statuses that changed, tasks that came into or went out of the
+selection.
 
 Examples
 --------
@@ -26,7 +27,7 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ __all__ = [
     "check_history",
     "snapshot_of",
     "save_snapshot",
+    "save_snapshots",
     "previous_snapshot",
     "Changes",
     "changes",
@@ -202,13 +204,52 @@ def save_snapshot(
     path: str | os.PathLike, catalog: str, scenario: str, week: str, snapshot: Mapping[str, Any]
 ) -> None:
     """Store (or replace) one week's snapshot, in one transaction."""
+    save_snapshots(path, week, [{"catalog": catalog, "scenario": scenario, "snapshot": snapshot}])
+
+
+def save_snapshots(
+    path: str | os.PathLike,
+    week: str,
+    items: Iterable[Mapping[str, Any]],
+    *,
+    changed_only: bool = False,
+) -> int:
+    """Store (or replace) a week's snapshots in one transaction; the number written.
+
+    ``items`` are mappings with ``catalog``, ``scenario`` and ``snapshot`` (as a
+    week's report publishes them). With ``changed_only``, a row that already
+    holds the same snapshot is left as it is (and when none differs, nothing is
+    written and a missing history is not made): how a render brings the history
+    in line with the files a killed render published.
+    """
     check_week(week)
-    data = json.dumps(snapshot, ensure_ascii=False, sort_keys=True)
+    rows = [(item["catalog"], item["scenario"], week, _data(item["snapshot"])) for item in items]
+    if changed_only:
+        stored = {} if not Path(path).exists() else _stored(Path(path), week)
+        rows = [row for row in rows if stored.get(row[:2]) != row[3]]
+    if not rows:
+        return 0
     with closing(_connect(Path(path))) as connection, connection:
-        connection.execute(
+        connection.executemany(
             "INSERT OR REPLACE INTO snapshots (catalog, scenario, week, data) VALUES (?, ?, ?, ?)",
-            (catalog, scenario, week, data),
+            rows,
         )
+    return len(rows)
+
+
+def _data(snapshot: Mapping[str, Any]) -> str:
+    return json.dumps(snapshot, ensure_ascii=False, sort_keys=True)
+
+
+def _stored(path: Path, week: str) -> dict[tuple[str, str], str]:
+    """A week's rows: (catalog, scenario) -> data."""
+    with closing(_connect(path)) as connection:
+        return {
+            (catalog, scenario): data
+            for catalog, scenario, data in connection.execute(
+                "SELECT catalog, scenario, data FROM snapshots WHERE week = ?", (week,)
+            )
+        }
 
 
 def previous_snapshot(
