@@ -6,4 +6,5 @@
 - ``history``: weekly snapshots in SQLite, and what changed
 - ``notebook``, ``offline_html``, ``render``, ``batch``: the report notebook run and
   converted to a page that opens offline, one catalog or a folder of them
+- ``publish``: a week's files published as one set, and put right after a kill
 """

@@ -131,7 +131,7 @@ def render_job(job: Mapping[str, Any]) -> dict[str, Any]:
             rules=job.get("rules"),
             gates=job.get("gates"),
         )
-        plan = json.loads(report.plan_json.read_text(encoding="utf-8"))
+        plan = json.loads(report.plan_text)  # what it published: another may replace the file
         row.update(
             html=str(report.html),
             name=plan["catalog"]["name"],

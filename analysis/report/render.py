@@ -4,10 +4,15 @@
 line before any kernel starts), runs the report notebook the package ships
 (``analysis/data/weekly-report.ipynb``) on the ``python3`` kernel with a
 timeout, in a scratch folder, and converts it to a page that opens offline.
-It writes ``<out>/<catalog>/<week>/weekly-report.html`` and the first
-scenario's plan beside it (``plan.csv``, ``plan.json``), each file replaced
-in one step, so a failed render leaves last time's report as it was and
-names the cell that failed. The week's snapshot goes to the history last.
+It publishes ``<out>/<catalog>/<week>/`` as one set: ``weekly-report.html``,
+the first scenario's plan beside it (``plan.csv``, ``plan.json``) and the
+week's snapshots (``.snapshots.json``), staged beside the week's folder and
+swapped in whole (:mod:`analysis.report.publish`), so a failed or killed
+render leaves last time's set as it was (a failure names the cell). The
+week's snapshots go to the history last, under the same lock; a render first
+brings the history in line with the week's published snapshots (a render
+killed after publishing did not write them), and removes what killed renders
+left: their staged sets and their scratch folders.
 
 The catalog and scenarios the command has read and checked reach the kernel
 as they are (a pickle in the scratch folder, ``prepared``), so the kernel
@@ -20,7 +25,7 @@ import gc
 import json
 import os
 import pickle
-import tempfile
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,9 +37,25 @@ from analysis.inputs.bundle import catalog_or_example, read_inputs
 from analysis.plan.results import Assessment
 from analysis.plan.scenarios import assess, assess_files, check_files
 from analysis.report.formats.plan import format_plan
-from analysis.report.history import check_history, check_week, iso_week, save_snapshot, snapshot_of
+from analysis.report.history import (
+    check_history,
+    check_week,
+    iso_week,
+    save_snapshots,
+    snapshot_of,
+)
 from analysis.report.notebook import WarmKernel, run_notebook
 from analysis.report.offline_html import to_offline_html
+from analysis.report.publish import (
+    SNAPSHOTS,
+    catalog_lock,
+    kill_point,
+    make_scratch,
+    publish,
+    put_right,
+    recover,
+    stage,
+)
 from analysis.resources import REPORTS_DIR, WEEKLY_NOTEBOOK, WORKDIR_VARIABLE
 
 __all__ = [
@@ -47,7 +68,11 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Report:
-    """Where a rendered report went, and how long it took."""
+    """Where a rendered report went, and how long it took.
+
+    ``plan_text`` is the text of the ``plan.json`` it published (a render of the
+    same week that publishes later replaces the files, not this).
+    """
 
     html: Path
     plan_csv: Path
@@ -55,6 +80,7 @@ class Report:
     week: str
     seconds: float
     size: int
+    plan_text: str = ""
 
 
 def assess_for_report(
@@ -165,13 +191,17 @@ def render_report(
     target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)
     if history:
         check_history(history)
+    if put_right(target, week, history):  # after a kill: scratch, staged sets, history
+        say(f"brought {history} in line with {target}")
+    kill_point("recovered")
     # The kernel runs in a scratch folder: outputs name paths relative to this one.
     os.environ.setdefault(WORKDIR_VARIABLE, str(Path.cwd()))
-    with tempfile.TemporaryDirectory(prefix="assess-report-") as scratch_dir:
-        scratch = Path(scratch_dir)
+    scratch = make_scratch()
+    try:
         prepared = scratch / _PREPARED
         with open(prepared, "wb") as file:
             pickle.dump((tasks, read), file, protocol=pickle.HIGHEST_PROTOCOL)
+        kill_point("scratch")
         parameters: dict[str, object] = {
             # Absolute: the kernel runs in a scratch folder, not where the paths were given.
             "catalog": str(catalog_path.resolve()),
@@ -188,6 +218,7 @@ def render_report(
         }
         executed = scratch / "weekly-report.ipynb"
         say(f"running {Path(notebook).name} (kernel python3)")
+        kill_point("kernel")
         if kernel is None:
             run_notebook(
                 notebook,
@@ -212,24 +243,40 @@ def render_report(
         }
         if len(made) < 3:
             raise ReportError(f"{Path(notebook).name} did not write the plan and snapshots")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     say(f"writing {target}")
     html_path, csv_path, json_path = (
         target / "weekly-report.html",
         target / "plan.csv",
         target / "plan.json",
     )
-    write_text_atomic(csv_path, made["plan.csv"])
-    write_text_atomic(json_path, made["plan.json"])
-    write_text_atomic(html_path, page)
-    if history:
-        say(f"saving the week's snapshot to {history}")
-        for item in json.loads(made[_SNAPSHOTS]):
-            save_snapshot(history, item["catalog"], item["scenario"], week, item["snapshot"])
+    staged = stage(
+        target,
+        {
+            html_path.name: page,
+            csv_path.name: made["plan.csv"],
+            json_path.name: made["plan.json"],
+            SNAPSHOTS: made[_SNAPSHOTS],
+        },
+    )
+    try:
+        with catalog_lock(target.parent):
+            recover(target.parent)  # a render of this catalog may have been killed meanwhile
+            publish(staged, target)
+            if history:
+                say(f"saving the week's snapshot to {history}")
+                save_snapshots(history, week, json.loads(made[_SNAPSHOTS]))
+            kill_point("history")
+    finally:
+        if staged.exists():  # not published: publishing failed
+            shutil.rmtree(staged, ignore_errors=True)
     return Report(
         html=html_path,
         plan_csv=csv_path,
         plan_json=json_path,
         week=week,
         seconds=time.perf_counter() - started,
-        size=html_path.stat().st_size,
+        size=len(page.encode("utf-8")),
+        plan_text=made["plan.json"],
     )
