@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import IO
 
 import psutil  # installed with ipykernel, which reports need
-from report_render import empty_notebook, library_imports  # bench/ is on sys.path
+from report_render import LIBRARIES, empty_notebook, library_imports  # bench/ is on sys.path
 from synthetic import catalog_data, scenario_data, write_catalog, write_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,7 +158,7 @@ def main() -> None:
     folder = Path(args.keep or scratch.name)
     folder.mkdir(parents=True, exist_ok=True)
 
-    floor = imports = None
+    floor = imports = floor_cpu = imports_cpu = None
     if "report" in args.commands:
         empty = empty_notebook(folder)
         runs = [
@@ -168,18 +168,25 @@ def main() -> None:
             )
             for _ in range(2)
         ]
-        floor = min(r.wall for r in runs)
+        floor, floor_cpu = min(r.wall for r in runs), min(r.cpu for r in runs)
         imports = min(library_imports() for _ in range(2))
+        imports_cpu = min(measure([sys.executable, "-c", LIBRARIES], ROOT).cpu for _ in range(2))
         print(
             f"report floor (fresh interpreter, empty notebook, kernel python3): {floor:.2f} s "
-            f"({min(r.cpu for r in runs):.2f} s of CPU); importing pandas, networkx, plotly, "
-            f"CP-SAT: {imports:.2f} s (best of 2)"
+            f"({floor_cpu:.2f} s of CPU); importing pandas, networkx, plotly, CP-SAT: "
+            f"{imports:.2f} s ({imports_cpu:.2f} s of CPU; best of 2)"
         )
 
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if load > cores:
+        print(
+            f"the machine is busy (load {load:.1f} on {cores} cores): wall times, and the "
+            "verdicts on them, are not the command's own; CPU times are steadier"
+        )
     header = (
         f"{'catalog':>7} {'command':<7} {'wall s':>7} {'cpu s':>6} {'peak MB':>8} {'max proc':>8} "
-        f"{'solver s':>8} {'wall/solver':>11} {'page MB':>7} {'own work s':>10}  target"
+        f"{'solver s':>8} {'wall/solver':>11} {'page MB':>7} {'own s':>6} {'own cpu':>7}  target"
     )
     print(header)
     print("-" * len(header))
@@ -200,12 +207,14 @@ def main() -> None:
                 failures.append(f"{size} {command}: exit {run.returncode}: {run.stderr[-500:]}")
             solver = solver_seconds(run.stdout) if command == "plan" else None
             ratio = f"{run.wall / solver:.1f}x" if solver else ""
-            page = own = None
+            page = own = own_cpu = None
             if command == "report":
                 pages = list(out.glob("*/*/weekly-report.html"))
                 page = pages[0].stat().st_size / 1e6 if pages else None
                 if floor is not None and imports is not None:
                     own = run.wall - floor - imports
+                if floor_cpu is not None and imports_cpu is not None:
+                    own_cpu = run.cpu - floor_cpu - imports_cpu
             targets = []
             if size == "10000" or (size.isdigit() and int(size) > 1000):
                 targets.append(("<15 s", run.wall < 15))
@@ -224,15 +233,17 @@ def main() -> None:
                 f"{run.tree_peak / MB:>8.0f} {run.process_peak / MB:>8.0f} "
                 f"{'' if solver is None else f'{solver:.2f}':>8} "
                 f"{ratio:>11} {'' if page is None else f'{page:.2f}':>7} "
-                f"{'' if own is None else f'{own:.2f}':>10}  {verdict}",
+                f"{'' if own is None else f'{own:.2f}':>6} "
+                f"{'' if own_cpu is None else f'{own_cpu:.2f}':>7}  {verdict}",
                 flush=True,
             )
     print(
         "\ncpu s: the command's CPU time with the processes it waited for (its kernel); "
         "peak MB: its process tree, resident sets added up (sampled every 50 ms); max proc: "
         "its largest process. The 1 GB target is on max proc, for the report on peak MB (the "
-        "command and its kernel). Own work: the report's wall time less the floor and the "
-        f"imports. Load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}."
+        "command and its kernel). Own work (own s, own cpu): the report's wall (CPU) time less "
+        "the floor's and the imports'; the target is on wall time. Load average after: "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
     )
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)
