@@ -1,15 +1,15 @@
 """Renders killed at every point: a week's folder holds the old set or the new one, never a mix.
 
-The seed's report is rendered once (the old set); then, for each point of
-:func:`analysis.report.publish.kill_point` and once from outside while the
-notebook runs, ``assess report`` renders the seed with one task done (the new
-set: another plan, other snapshots) and is killed (SIGKILL) there. The week's
-folder must then hold exactly the old set or the new one, byte for byte (a clean
-render of each is the reference). The next run (killed in turn once it has put
-things right, before it makes its own scratch folder; or only its first step,
-called here) must leave no staged, moved-aside or trash folder, no scratch
-folder in the temporary folder, and a history whose rows for the week are the
-folder's snapshots.
+The seed's report is rendered once (the old set); then, at the points of
+:func:`analysis.report.publish.kill_point` (while staging: with one file staged,
+and with all of them) and once from outside while the notebook runs, ``assess
+report`` renders the seed with one task done (the new set: another plan, other
+snapshots) and is killed (SIGKILL) there. The week's folder must then hold
+exactly the old set or the new one, byte for byte (a clean render of each is the
+reference). The next run (killed in turn once it has put things right, before it
+makes its own scratch folder; or only its first step, called here) must leave no
+staged, moved-aside or trash folder, no scratch folder in the temporary folder,
+and a history whose rows for the week are the folder's snapshots.
 """
 
 from __future__ import annotations
@@ -166,8 +166,11 @@ POINTS = [
     ("scratch", "old", "old"),
     ("kernel", "old", "old"),
     ("notebook", "old", "old"),  # killed from outside
-    ("staging", "old", "old"),
-    *((f"staged:{name}", "old", "old") for name in SET),
+    # Staging: one file, and all of them (complete, not yet swapped in). The points
+    # staging (no file yet), staged:plan.csv and staged:plan.json leave what
+    # staged:weekly-report.html does: an incomplete staged set beside the old one.
+    ("staged:weekly-report.html", "old", "old"),
+    (f"staged:{SNAPSHOTS}", "old", "old"),
     ("moved-aside", None, "new"),  # no exchange: the week's folder is missing until the next run
     ("published", "new", "new"),
     ("history", "new", "new"),
@@ -177,7 +180,7 @@ POINTS = [
 #: Points whose next run is ``assess report`` (killed once it has put things right); for the
 #: others, to save a process start each, the next run's first step is called here
 #: (:func:`put_right`, which is what a render does before anything else).
-NEXT_RUN_BY_COMMAND = {"notebook", "moved-aside", "published"}
+NEXT_RUN_BY_COMMAND = {"notebook", "moved-aside"}
 
 
 @pytest.mark.parametrize(("point", "after_kill", "after_next"), POINTS, ids=[p[0] for p in POINTS])
