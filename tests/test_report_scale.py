@@ -19,7 +19,7 @@ from analysis.inputs.catalog_records import parse_catalog
 from analysis.inputs.scenario import parse_scenario, read_scenario
 from analysis.plan.results import Assessment
 from analysis.plan.scenarios import assess
-from analysis.report import figures, frames
+from analysis.report import figures, frames, limits
 from analysis.vocabulary import LEVELS
 from tests.conftest import ROOT, SEED_SCENARIO
 
@@ -68,9 +68,9 @@ def test_capped_keeps_a_short_table_and_groups_a_long_one():
             "hours": [1.0] * 8,
         }
     )
-    assert frames.capped(frame, "risk", limit=8) is frame
-    grouped = frames.capped(frame, "risk", sums=["hours"], limit=7)
-    assert isinstance(grouped, frames.GroupedTable)
+    assert limits.capped(frame, "risk", limit=8) is frame
+    grouped = limits.capped(frame, "risk", sums=["hours"], limit=7)
+    assert isinstance(grouped, limits.GroupedTable)
     table = grouped.table
     assert list(table["risk"]) == ["LOW", "MEDIUM", "HIGH"]  # levels in their order
     assert list(table["tasks"]) == [4, 2, 2]
@@ -84,34 +84,34 @@ def test_capped_keeps_a_short_table_and_groups_a_long_one():
 
 def test_at_most_five_first_values_are_named():
     frame = pd.DataFrame({"id": [f"T{i}" for i in range(9)], "kind": ["budget"] * 9})
-    grouped = frames.capped(frame, "kind", limit=3, where=None)
-    assert isinstance(grouped, frames.GroupedTable)
+    grouped = limits.capped(frame, "kind", limit=3, where=None)
+    assert isinstance(grouped, limits.GroupedTable)
     assert grouped.table["first tasks"].iloc[0] == "T0, T1, T2, T3, T4, …"
     assert "Every one" not in grouped.note
 
 
 def _grouped(table) -> pd.DataFrame:
-    assert isinstance(table, frames.GroupedTable), "a long table is grouped"
-    assert len(table.table) <= frames.MAX_ROWS
+    assert isinstance(table, limits.GroupedTable), "a long table is grouped"
+    assert len(table.table) <= limits.MAX_ROWS
     return table.table
 
 
 def test_long_report_tables_are_grouped_by_level_and_reason(large):
     selection, left_out = large.selection.selected, large.selection.left_out
-    assert len(selection) > frames.MAX_ROWS and len(left_out) > frames.MAX_ROWS
+    assert len(selection) > limits.MAX_ROWS and len(left_out) > limits.MAX_ROWS
     full = frames.selection_frame(large)
-    chosen = _grouped(frames.capped(full, "risk", sums=["hours", "value"]))
+    chosen = _grouped(limits.capped(full, "risk", sums=["hours", "value"]))
     assert chosen["tasks"].sum() == len(selection)
     assert list(chosen["risk"]) == [level for level in LEVELS if level in set(chosen["risk"])]
     assert chosen["hours"].sum() == pytest.approx(full["hours"].sum(), abs=0.05)
     assert chosen["value"].sum() == pytest.approx(full["value"].sum())
-    left = _grouped(frames.capped(frames.left_out_frame(large), "kind"))
+    left = _grouped(limits.capped(frames.left_out_frame(large), "kind"))
     assert left["tasks"].sum() == len(left_out)
     assert set(left["kind"]) == {item.kind for item in left_out}
     findings = large.audit.findings  # about one in ten tasks: grouped above a lower limit
     assert len(findings) > 100
     found = frames.findings_frame(findings)
-    found = frames.capped(found, "kind", what="findings", first="message", limit=100)
+    found = limits.capped(found, "kind", what="findings", first="message", limit=100)
     found = _grouped(found)
     assert found["findings"].sum() == len(findings)
     assert set(found["kind"]) == {f.kind for f in findings}
@@ -119,7 +119,7 @@ def test_long_report_tables_are_grouped_by_level_and_reason(large):
 
 def test_long_counts_add_up_per_measure(large):
     full = frames.counts_frame(large.audit)
-    assert len(full) > frames.MAX_ROWS
+    assert len(full) > limits.MAX_ROWS
     table = _grouped(frames.counts_table(large.audit))
     whole = table[table["scope"] == "all"].set_index("measure")
     issues = table[table["scope"] == "issues"].set_index("measure")
@@ -138,14 +138,14 @@ def _size(figure) -> int:
 def test_charts_aggregate_on_a_large_catalog(large):
     audit, facts = large.audit, large.graph
     issues = len(large.catalog.issue_by_number)
-    assert issues > figures.MAX_ISSUES_DRAWN
+    assert issues > limits.MAX_ISSUES_DRAWN
     mix = figures.risk_mix_figure(audit)
-    assert all(len(bar.x) == figures.MAX_ISSUES_DRAWN for bar in mix.data)
-    assert mix.data[0].x[-1] == f"{issues - figures.MAX_ISSUES_DRAWN + 1} other issues"
+    assert all(len(bar.x) == limits.MAX_ISSUES_DRAWN for bar in mix.data)
+    assert mix.data[0].x[-1] == f"{issues - limits.MAX_ISSUES_DRAWN + 1} other issues"
     assert sum(sum(bar.y) for bar in mix.data) == len(large.catalog)
     for bar in mix.data:
         for hover in bar.hovertext:
-            assert hover.count("<br>") <= figures.HOVER_TASKS
+            assert hover.count("<br>") <= limits.HOVER_TASKS
     sunburst = figures.risk_sunburst_figure(audit).data[0]
     assert not any(i.count("/") == 2 for i in sunburst.ids), "no task wedges"
     assert sum(v for p, v in zip(sunburst.parents, sunburst.values, strict=True) if not p) == len(
@@ -153,19 +153,19 @@ def test_charts_aggregate_on_a_large_catalog(large):
     )
     graph = figures.dependency_figure(facts)
     drawn = sum(len(trace.x) for trace in graph.data if trace.mode == "markers+text")
-    assert drawn == figures.MAX_TASKS_DRAWN
-    assert f"{figures.MAX_TASKS_DRAWN} of" in graph.layout.title.text
+    assert drawn == limits.MAX_TASKS_DRAWN
+    assert f"{limits.MAX_TASKS_DRAWN} of" in graph.layout.title.text
     markers = {t for trace in graph.data if trace.mode == "markers+text" for t in trace.text}
-    assert set(facts.critical_path[: figures.MAX_TASKS_DRAWN]) <= markers
+    assert set(facts.critical_path[: limits.MAX_TASKS_DRAWN]) <= markers
     heatmap = figures.declared_vs_computed_figure(audit)
     for row in heatmap.data[0].hovertext:
-        assert all(cell.count(", ") <= figures.HOVER_TASKS for cell in row)
+        assert all(cell.count(", ") <= limits.HOVER_TASKS for cell in row)
     for figure in (mix, figures.risk_sunburst_figure(audit), graph, heatmap):
         assert _size(figure) < 500_000
 
 
 def test_a_long_gantt_draws_back_to_back_work_as_one_bar():
-    pieces = 2 * figures.MAX_TASKS_DRAWN
+    pieces = 2 * limits.MAX_TASKS_DRAWN
     rows = pd.DataFrame(
         {
             "phase": ["P1"] * pieces,
@@ -189,23 +189,23 @@ def test_a_long_gantt_draws_back_to_back_work_as_one_bar():
     assert bars == 2 * 6
     assert sum(sum(trace.x) for trace in figure.data) == pytest.approx(pieces)
     assert f"{pieces:,} pieces of work as 12 bars" in figure.layout.title.text
-    assert figures.gantt_figure(rows.iloc[: figures.MAX_TASKS_DRAWN]).data[0].x.__len__() > 12
+    assert figures.gantt_figure(rows.iloc[: limits.MAX_TASKS_DRAWN]).data[0].x.__len__() > 12
 
 
 def test_the_seeds_tables_are_complete(seed):
     """Under the limit every table is the frame itself, every row of it."""
     selection, left_out = seed.selection.selected, seed.selection.left_out
-    shown = frames.capped(frames.selection_frame(seed), "risk", sums=["hours", "value"])
+    shown = limits.capped(frames.selection_frame(seed), "risk", sums=["hours", "value"])
     assert isinstance(shown, pd.DataFrame) and list(shown["id"]) == list(selection)
-    left = frames.capped(frames.left_out_frame(seed), "kind")
+    left = limits.capped(frames.left_out_frame(seed), "kind")
     assert isinstance(left, pd.DataFrame) and list(left["id"]) == [i.task for i in left_out]
     found = frames.findings_frame(seed.audit.findings)
-    found = frames.capped(found, "kind", what="findings", first="message")
+    found = limits.capped(found, "kind", what="findings", first="message")
     assert isinstance(found, pd.DataFrame) and len(found) == len(seed.audit.findings)
     counts = frames.counts_table(seed.audit)
     assert isinstance(counts, pd.DataFrame) and len(counts) == len(seed.audit.counts)
     clusters = frames.clusters_frame(seed.graph)
-    clusters = frames.capped(clusters, "mixed risk", what="clusters", first="cluster")
+    clusters = limits.capped(clusters, "mixed risk", what="clusters", first="cluster")
     assert isinstance(clusters, pd.DataFrame) and len(clusters) == len(seed.graph.clusters)
     sunburst = figures.risk_sunburst_figure(seed.audit)
     assert "→ task" in sunburst.layout.title.text
@@ -213,12 +213,12 @@ def test_the_seeds_tables_are_complete(seed):
 
 
 def test_report_tables_show_every_row_up_to_the_limit():
-    frame = pd.DataFrame({"id": range(frames.MAX_ROWS)})
+    frame = pd.DataFrame({"id": range(limits.MAX_ROWS)})
     try:
-        frames.use_report_tables()
+        limits.use_report_tables()
         page = frame._repr_html_()
     finally:
         pd.reset_option("display.max_rows")
         pd.reset_option("display.min_rows")
-    assert len(re.findall(r"<tr>", page)) == frames.MAX_ROWS  # the header's has a style
+    assert len(re.findall(r"<tr>", page)) == limits.MAX_ROWS  # the header's has a style
     assert "…" not in page and "..." not in page

@@ -3,6 +3,7 @@
 - ``formats``: tables, JSON, CSV and DOT for the terminal and scripts
 - ``markdown``: audits and plans as GitHub comments
 - ``frames``, ``figures``, ``chart_style``: pandas tables and plotly charts of results
+- ``limits``: what a report lists and draws of a large catalog (rows, issues, tasks)
 - ``history``: weekly snapshots in SQLite, and what changed
 - ``notebook``, ``offline_html``, ``render``, ``batch``: the report notebook run and
   converted to a page that opens offline, one catalog or a folder of them

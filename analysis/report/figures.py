@@ -6,12 +6,8 @@ title, axis labels, one fixed colour per level, and hover text that gives the
 reasons. No function reads a file or computes a plan. Text that comes from a
 catalog is HTML-escaped before plotly sees it.
 
-Charts stay readable, and the page small, on large catalogs: a chart draws
-at most :data:`MAX_ISSUES_DRAWN` issues (the largest; the others as one
-bar or wedge), tasks one by one only up to :data:`MAX_TASKS_DRAWN` (the
-dependency graph: the critical path and its neighbours; the Gantt chart:
-contiguous work of one level in a lane as one bar), and a hover lists at most
-:data:`HOVER_TASKS` tasks. Each chart's title says what it left out.
+On large catalogs charts keep to :mod:`analysis.report.limits` (issues, tasks
+and hover lines drawn one by one); each chart's title says what it left out.
 
 Examples
 --------
@@ -26,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import networkx as nx
@@ -37,14 +34,19 @@ from analysis.assess.graph import GraphFacts
 from analysis.assess.outcomes import OutcomeCoverage
 from analysis.model import Task
 from analysis.plan.results import Assessment, ScheduleRisk, measures
-from analysis.report.chart_style import LAYOUT, NEUTRAL, hover_text, issue_label, new_figure, wrap
-from analysis.report.frames import MAX_ROWS
+from analysis.report.chart_style import LAYOUT, NEUTRAL, hover_text, new_figure, wrap
+from analysis.report.limits import (
+    MAX_ISSUES_DRAWN,
+    MAX_TASKS_DRAWN,
+    back_to_back,
+    drawn_graph,
+    issue_groups,
+    issues_left,
+    listed,
+)
 from analysis.vocabulary import LEVEL_COLOURS, LEVELS, level_rank
 
 __all__ = [
-    "MAX_TASKS_DRAWN",
-    "MAX_ISSUES_DRAWN",
-    "HOVER_TASKS",
     "NOT_COMPUTABLE_COLOUR",
     "risk_mix_figure",
     "risk_sunburst_figure",
@@ -62,39 +64,6 @@ __all__ = [
 
 #: The colour of levels that are not computable (they rest on unknown facts): no level's.
 NOT_COMPUTABLE_COLOUR = "#757575"
-
-#: Tasks a chart draws one by one; beyond, it draws groups (the report's table limit).
-MAX_TASKS_DRAWN = MAX_ROWS
-
-#: Issues a chart draws one by one; beyond, the largest and the others as one.
-MAX_ISSUES_DRAWN = 40
-
-#: Tasks a hover lists; beyond, how many more.
-HOVER_TASKS = 30
-
-
-def _listed(lines: Sequence[str], separator: str = "<br>", limit: int = HOVER_TASKS) -> str:
-    """At most ``limit`` of ``lines`` joined, then how many more there are."""
-    shown = separator.join(lines[:limit])
-    return shown + (f"{separator}… and {len(lines) - limit} more" if len(lines) > limit else "")
-
-
-def _issues_drawn(audit: Audit, limit: int) -> tuple[list[int], list[int]]:
-    """The issues drawn one by one (catalog order) and the others, drawn as one.
-
-    Up to ``limit`` issues are all drawn; beyond, the ``limit - 1`` with the most
-    tasks (ties: catalog order) and the others together.
-    """
-    issues = list(audit.catalog.issue_by_number)
-    if len(issues) <= limit:
-        return issues, []
-    largest = sorted(issues, key=lambda n: -len(audit.catalog.tasks_of(n)))[: limit - 1]
-    kept = set(largest)
-    return [n for n in issues if n in kept], [n for n in issues if n not in kept]
-
-
-def _others_label(others: Sequence[int]) -> str:
-    return f"{len(others)} other issues"
 
 
 def _category(audit: Audit, task_id: str) -> str:
@@ -115,33 +84,24 @@ def _task_line(audit: Audit, task: Task) -> str:
 
 
 def risk_mix_figure(audit: Audit, max_issues: int = MAX_ISSUES_DRAWN) -> go.Figure:
-    """Tasks per issue, stacked by computed level, and the levels that are not computable.
-
-    Beyond ``max_issues`` issues, the largest are drawn and the others as one bar.
-    """
-    catalog = audit.catalog
-    issues, others = _issues_drawn(audit, max_issues)
-    groups = [catalog.tasks_of(n) for n in issues]
-    labels = [issue_label(n) for n in issues]
-    if others:
-        groups.append(tuple(t for n in others for t in catalog.tasks_of(n)))
-        labels.append(_others_label(others))
+    """Tasks per issue, stacked by computed level, and the levels that are not computable."""
+    groups = issue_groups(audit.catalog, max_issues)
     figure = new_figure()
     for category in [*LEVELS, NOT_COMPUTABLE]:
         counts, hovers = [], []
         for group in groups:
-            tasks = [t for t in group if _category(audit, t.id) == category]
+            tasks = [t for t in group.tasks if _category(audit, t.id) == category]
             counts.append(len(tasks))
-            hovers.append(_listed([_task_line(audit, t) for t in tasks]) or "none")
+            hovers.append(listed([_task_line(audit, t) for t in tasks]) or "none")
         figure.add_bar(
             name=category,
-            x=labels,
+            x=[group.label for group in groups],
             y=counts,
             marker_color=_colour(category),
             hovertext=hovers,
             hovertemplate="%{x} " + category + ": %{y} task(s)<br>%{hovertext}<extra></extra>",
         )
-    left = f"; the {len(issues)} largest of {len(issues) + len(others)} issues" if others else ""
+    left = issues_left(groups, audit.catalog)
     figure.update_layout(
         barmode="stack",
         title=f"Risk mix by issue (computed levels; not computable apart){left}",
@@ -158,38 +118,27 @@ def risk_sunburst_figure(
 ) -> go.Figure:
     """Issue -> level -> task, with every task's main reason on hover.
 
-    Beyond ``max_tasks`` tasks, the chart stops at levels (a task's wedge would
-    be too thin to see); beyond ``max_issues`` issues, the largest are drawn
-    and the others as one wedge.
+    Beyond ``max_tasks`` tasks it stops at levels (a task's wedge would be too thin to see).
     """
     catalog = audit.catalog
-    issues, others = _issues_drawn(audit, max_issues)
+    groups = issue_groups(catalog, max_issues)
     each_task = len(catalog) <= max_tasks
-    groups: list[tuple[str, str, tuple[Task, ...], str]] = []
-    for number in issues:
-        title = catalog.issue_by_number[number].title
-        hover = hover_text(title) if title else issue_label(number)
-        groups.append((f"issue-{number}", issue_label(number), catalog.tasks_of(number), hover))
-    if others:
-        tasks = tuple(t for n in others for t in catalog.tasks_of(n))
-        label = _others_label(others)
-        groups.append(("issue-others", label, tasks, label))
     ids, labels, parents, values, colours, hovers = [], [], [], [], [], []
-    for issue_id, label, tasks, hover in groups:
-        ids.append(issue_id)
-        labels.append(label)
+    for group in groups:
+        ids.append(group.key)
+        labels.append(group.label)
         parents.append("")
-        values.append(len(tasks))
+        values.append(len(group.tasks))
         colours.append(NEUTRAL)
-        hovers.append(hover)
+        hovers.append(group.hover)
         for level in [*LEVELS, NOT_COMPUTABLE]:
-            at_level = [t for t in tasks if _category(audit, t.id) == level]
+            at_level = [t for t in group.tasks if _category(audit, t.id) == level]
             if not at_level:
                 continue
-            level_id = f"{issue_id}/{level}"
+            level_id = f"{group.key}/{level}"
             ids.append(level_id)
             labels.append(level)
-            parents.append(issue_id)
+            parents.append(group.key)
             values.append(len(at_level))
             colours.append(_colour(level))
             hovers.append(f"{len(at_level)} task(s)")
@@ -218,9 +167,7 @@ def risk_sunburst_figure(
     title = "Issue → level (or not computable) → task"
     if not each_task:
         title = f"Issue → level (or not computable); {len(catalog):,} tasks, not drawn one by one"
-    if others:
-        title += f"; the {len(issues)} largest of {len(issues) + len(others)} issues"
-    figure.update_layout(title=title, **LAYOUT)
+    figure.update_layout(title=title + issues_left(groups, catalog), **LAYOUT)
     return figure
 
 
@@ -240,7 +187,7 @@ def declared_vs_computed_figure(audit: Audit) -> go.Figure:
         shown = hover_text(task.id) + ("" if score.computed else f" ({score.range_text})")
         counts[(declared, _category(audit, task.id))].append(shown)
     z = [[len(counts[(d, c)]) for c in columns] for d in declared_levels]
-    hover = [[_listed(counts[(d, c)], ", ") or "none" for c in columns] for d in declared_levels]
+    hover = [[listed(counts[(d, c)], ", ") or "none" for c in columns] for d in declared_levels]
     figure = new_figure(
         go.Heatmap(
             z=z,
@@ -274,23 +221,7 @@ def dependency_figure(
     draws the critical path and the tasks next to it, up to ``max_tasks`` (the
     title says how many of how many; ``assess graph --format dot`` draws all).
     """
-    graph = facts.graph
-    loose = [n for n in graph if graph.degree(n) == 0] if connected_only else []
-    if not loose or len(loose) == len(graph):
-        loose = []
-    unlinked = set(loose)
-    drawn = [n for n in graph if n not in unlinked]
-    subset = len(drawn) > max_tasks
-    if subset:
-        drawn = _around_critical_path(facts, set(drawn), max_tasks)
-    if loose or subset:
-        # Built in catalog order: a subgraph view may iterate a set (order by hash seed).
-        kept = set(drawn)
-        whole, graph = graph, nx.DiGraph()
-        graph.add_nodes_from((n, whole.nodes[n]) for n in whole if n in kept)
-        graph.add_edges_from(
-            (u, v, d) for u, v, d in whole.edges(data=True) if u in kept and v in kept
-        )
+    graph, left_out = drawn_graph(facts, connected_only, max_tasks)
     # Waves as ordered lists: grouping by a node attribute would go through a set.
     order = {node: index for index, node in enumerate(graph)}
     waves = {
@@ -299,11 +230,8 @@ def dependency_figure(
     }
     waves = {layer: wave for layer, wave in waves.items() if wave}
     position = nx.multipartite_layout(graph, subset_key=waves) if len(graph) else {}
-    path_edges = [
-        (u, v)
-        for u, v in zip(facts.critical_path, facts.critical_path[1:], strict=False)
-        if u in order and v in order
-    ]
+    path = [node for node in facts.critical_path if node in order]  # drawn: a prefix
+    path_edges = list(itertools.pairwise(path))
     on_path = set(path_edges)
     figure = new_figure()
     for provenance, dash in (("declared", "solid"), ("inferred", "dash")):
@@ -375,13 +303,6 @@ def dependency_figure(
             hovertext=hovers,
             hovertemplate="%{hovertext}<extra></extra>",
         )
-    left_out = f"; {len(loose)} tasks without dependencies not drawn" if loose else ""
-    if subset:
-        connected = len(facts.graph) - len(loose)
-        left_out += (
-            f"; {len(graph)} of {connected:,} tasks drawn: the critical path and its "
-            "neighbours (assess graph --format dot draws them all)"
-        )
     figure.update_layout(
         title=f"Dependencies in waves (left to right); ✕ excluded, ○ blocked{left_out}",
         xaxis={
@@ -394,34 +315,6 @@ def dependency_figure(
         **LAYOUT,
     )
     return figure
-
-
-def _around_critical_path(facts: GraphFacts, candidates: set[str], limit: int) -> list[str]:
-    """Up to ``limit`` of ``candidates``: the critical path, then its tasks' neighbours.
-
-    Neighbours (prerequisites, then dependents, each in catalog order) are
-    taken task by task along the path; then, while there is room, tasks in
-    catalog order. Returned in catalog order.
-    """
-    graph = facts.graph
-    order = {node: index for index, node in enumerate(graph)}
-    chosen = dict.fromkeys(n for n in facts.critical_path if n in candidates)
-    chosen = dict.fromkeys(list(chosen)[:limit])
-    for node in list(chosen):
-        for near in (
-            *sorted(graph.predecessors(node), key=order.__getitem__),
-            *sorted(graph.successors(node), key=order.__getitem__),
-        ):
-            if len(chosen) >= limit:
-                break
-            if near in candidates:
-                chosen.setdefault(near)
-    for node in graph:
-        if len(chosen) >= limit:
-            break
-        if node in candidates:
-            chosen.setdefault(node)
-    return sorted(chosen, key=order.__getitem__)
 
 
 def gantt_figure(
@@ -458,7 +351,7 @@ def gantt_figure(
     )
     if len(pieces) > max_bars:
         count = len(pieces)
-        pieces, covered = _runs(pieces, covered, order)
+        pieces, covered = back_to_back(pieces, covered, order)
         title += f"; {count:,} pieces of work as {len(pieces):,} bars (back to back, same level)"
     for level in [*LEVELS, None]:
         part = pieces[pieces["level"] == level] if level else pieces[pieces["level"].isna()]
@@ -499,46 +392,6 @@ def gantt_figure(
         **LAYOUT,
     )
     return figure
-
-
-def _runs(
-    pieces: pd.DataFrame, covered: pd.Series, order: Sequence[str]
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Pieces of one row (phase · lane) and level that run back to back, as one bar each.
-
-    Returns the bars (the columns :func:`gantt_figure` draws) and, per bar, the
-    pieces it covers (the first :data:`HOVER_TASKS`, as text: the caller escapes it).
-    """
-    rank = {row: i for i, row in enumerate(order)}
-    ordered = pieces.assign(_rank=pieces["row"].map(rank)).sort_values(
-        ["_rank", "start", "job"], kind="stable"
-    )
-    bars: list[dict] = []
-    inside: list[list[str]] = []
-    for piece in ordered.itertuples(index=False):
-        last = bars[-1] if bars else None
-        level = piece.level if isinstance(piece.level, str) else None  # None: a plan item
-        same_place = last is not None and last["row"] == piece.row and last["level"] == level
-        if last is not None and same_place and piece.start <= last["end"] + 1e-9:
-            last["end"] = max(last["end"], piece.end)
-            inside[-1].append(f"{piece.label} ({covered.get(piece.job, '')})")
-            continue
-        bars.append(
-            {
-                "row": piece.row,
-                "level": level,
-                "start": piece.start,
-                "end": piece.end,
-                "uses": "",
-                "job": f"bar-{len(bars)}",
-            }
-        )
-        inside.append([f"{piece.label} ({covered.get(piece.job, '')})"])
-    frame = pd.DataFrame(bars, columns=["row", "level", "start", "end", "uses", "job"])
-    frame["hours"] = frame["end"] - frame["start"]
-    frame["label"] = [f"{len(parts)} piece(s) of work" for parts in inside]
-    listed = pd.Series([_listed(parts, "; ") for parts in inside], index=frame["job"])
-    return frame, listed
 
 
 def finish_risk_figure(risk: ScheduleRisk, budget_hours: float | None = None) -> go.Figure:

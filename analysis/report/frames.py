@@ -3,11 +3,8 @@
 Each function turns one result into a table with plain columns. Text is kept
 verbatim: pandas escapes it when a notebook shows the table as HTML.
 
-A report lists at most :data:`MAX_ROWS` rows of a table: :func:`capped` keeps
-a shorter table as it is and groups a longer one (by reason, level or kind,
-with counts and the first few rows of each group), saying so and where every
-row is; :func:`use_report_tables` lets a table of up to that many rows show in
-full (pandas would cut one of more than 60 rows to 10).
+:func:`counts_table` is :func:`counts_frame` for a report: beyond the report's
+row limit (:mod:`analysis.report.limits`), the issues' counts added up.
 
 Examples
 --------
@@ -21,10 +18,8 @@ Examples
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 import pandas as pd
 
@@ -35,16 +30,12 @@ from analysis.assess.scoring import Score
 from analysis.model import Catalog, Finding, hours_text
 from analysis.plan.results import MEASURES, Assessment, Timeline, measures
 from analysis.report.history import Changes, changes, previous_snapshot, snapshot_of
+from analysis.report.limits import MAX_ROWS, GroupedTable
 from analysis.report.markdown import escape_markdown, markdown_code
 from analysis.vocabulary import LEVELS
 
 __all__ = [
-    "MAX_ROWS",
-    "PLAN_FILES",
-    "GroupedTable",
-    "capped",
     "counts_table",
-    "use_report_tables",
     "tasks_frame",
     "counts_frame",
     "facts_to_add_frame",
@@ -67,98 +58,6 @@ __all__ = [
     "sweep_summary",
     "gantt_rows",
 ]
-
-
-#: The most rows a table of the weekly report lists in full; a longer one is grouped.
-MAX_ROWS = 300
-
-#: Where every task of the plan is, beside the report (HTML).
-PLAN_FILES = (
-    '<a href="plan.csv">plan.csv</a> and <a href="plan.json">plan.json</a>, beside this report'
-)
-
-#: How many rows of each group a grouped table names.
-_FIRST = 5
-
-
-@dataclass(frozen=True)
-class GroupedTable:
-    """A table too long to list in full: its rows grouped, and a sentence saying so.
-
-    ``note`` is that sentence (HTML); ``table`` has one row per group. Shown
-    in a notebook as the sentence above the table.
-    """
-
-    note: str
-    table: pd.DataFrame
-
-    def _repr_html_(self) -> str:
-        table = self.table._repr_html_()  # type: ignore[operator]  # the stubs lack it
-        return f"<p>{self.note}</p>\n{table}"
-
-    def __repr__(self) -> str:
-        return f"{self.note}\n{self.table!r}"
-
-
-def use_report_tables(limit: int = MAX_ROWS) -> None:
-    """Show tables of up to ``limit`` rows in full (pandas cuts one of over 60 rows to 10)."""
-    pd.set_option("display.max_rows", limit)
-    pd.set_option("display.min_rows", limit)
-
-
-def capped(
-    frame: pd.DataFrame,
-    by: str | Sequence[str],
-    *,
-    what: str = "tasks",
-    first: str = "id",
-    sums: Sequence[str] = (),
-    order: Sequence[object] = LEVELS,
-    where: str | None = PLAN_FILES,
-    limit: int = MAX_ROWS,
-) -> pd.DataFrame | GroupedTable:
-    """``frame`` itself when it has at most ``limit`` rows; else its rows grouped by ``by``.
-
-    A group's row counts its rows (``what``), adds up the ``sums`` columns and
-    names the first few values of ``first``. Groups come in the order of
-    ``order`` (values of the first of ``by``; levels by default), then as they
-    first appear. The
-    note says how many rows there are, why they are grouped, and ``where``
-    (HTML) every one of them is.
-
-    >>> frame = pd.DataFrame({"id": [f"T{i}" for i in range(5)], "kind": list("abaab")})
-    >>> capped(frame, "kind", limit=5) is frame
-    True
-    >>> grouped = capped(frame, "kind", limit=4)
-    >>> grouped.table.to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
-    [{'kind': 'a', 'tasks': 3, 'first tasks': 'T0, T2, T3'},
-     {'kind': 'b', 'tasks': 2, 'first tasks': 'T1, T4'}]
-    """
-    if len(frame) <= limit:
-        return frame
-    keys = [by] if isinstance(by, str) else list(by)
-    groups = frame.groupby(keys, sort=False, dropna=False)
-    table = groups.size().rename(what).to_frame()
-    for column in sums:
-        table[column] = groups[column].sum().round(2)
-    table[f"first {what}"] = groups[first].agg(_first)
-    table = table.reset_index()
-    rank = {value: i for i, value in enumerate(order)}
-    position = [rank.get(value, len(rank)) for value in table[keys[0]]]
-    table = table.iloc[pd.Series(position).argsort(kind="stable")].reset_index(drop=True)
-    named = " and ".join(html.escape(key) for key in keys)
-    note = (
-        f"{len(frame):,} {html.escape(what)}: more than the {limit} a table of this report "
-        f"lists, so they are grouped by {named}, with counts."
-    )
-    if where:
-        note += f" Every one is listed in {where}."
-    return GroupedTable(note, table)
-
-
-def _first(values: pd.Series) -> str:
-    shown = ", ".join(str(value) for value in values.iloc[:_FIRST])
-    return shown + (", …" if len(values) > _FIRST else "")
 
 
 def counts_table(audit: Audit, limit: int = MAX_ROWS) -> pd.DataFrame | GroupedTable:
