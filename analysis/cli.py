@@ -29,6 +29,7 @@ from analysis.inputs.markdown import read_markdown
 from analysis.inputs.markdown.write import write_import
 from analysis.inputs.rubric import read_rubric
 from analysis.inputs.sweep import read_sweep
+from analysis.plan.budget import Progress
 from analysis.plan.results import Assessment
 from analysis.plan.scenarios import assess_files, compare
 from analysis.plan.sweeps import run_sweep
@@ -241,11 +242,29 @@ def graph(
 
 
 def _assess(
-    catalog: Path | None, scenario: Path | None, rubric: Path, rules: Path, gates: Path
+    catalog: Path | None,
+    scenario: Path | None,
+    rubric: Path,
+    rules: Path,
+    gates: Path,
+    progress: bool | None = False,
 ) -> Assessment:
-    """One scenario's assessment; with none, the catalog's first own scenario or the default."""
+    """One scenario's assessment; with none, the catalog's first own scenario or the default.
+
+    ``progress``: lines on stderr while a solve runs longer than two seconds (None: when
+    stderr is a terminal). Never on stdout, so outputs stay the same on every run.
+    """
     given = [] if scenario is None else [scenario]
-    (result,) = assess_files(catalog, given, rubric=rubric, rules=rules, gates=gates)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    reporter = Progress(lambda line: print(line, file=sys.stderr, flush=True)) if progress else None
+    try:
+        (result,) = assess_files(
+            catalog, given, rubric=rubric, rules=rules, gates=gates, progress=reporter
+        )
+    finally:
+        if reporter is not None:
+            reporter.close()
     return result
 
 
@@ -268,12 +287,21 @@ def plan(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when the plan has violations.")
     ] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Show on stderr what a solve running over 2 s is doing (its best plan and "
+            "bound) and, at the end, where the time went. Default: when stderr is a terminal.",
+            show_default=False,
+        ),
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """The best selection under a scenario (or a hand-made plan checked), with reasons."""
 
     def body() -> int:
-        result = _assess(catalog, scenario, rubric, rules, gates)
+        result = _assess(catalog, scenario, rubric, rules, gates, progress)
         _emit(format_plan(result, fmt.value))
         return len(result.selection.violations)
 

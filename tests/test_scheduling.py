@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,13 @@ from hypothesis import strategies as st
 from analysis.errors import PsplibError
 from analysis.plan.jobs import Job, ScheduleProblem, choose_grid
 from analysis.plan.psplib import instance_key, parse_bounds, parse_sm, read_sm
-from analysis.plan.schedule_bounds import assign_lanes, explain_infeasible, lower_bound, serial_sgs
+from analysis.plan.schedule_bounds import (
+    assign_lanes,
+    explain_infeasible,
+    list_schedule,
+    lower_bound,
+    serial_sgs,
+)
 from analysis.plan.scheduling import solve_schedule
 
 PSPLIB = Path(__file__).parent / "data" / "psplib"
@@ -230,6 +237,22 @@ def test_every_schedule_keeps_every_rule(problem):
         check_schedule(problem, result)
     else:
         assert result.explanations
+
+
+@settings(deadline=None, max_examples=150)
+@given(problems(), st.randoms(use_true_random=False))
+def test_a_list_schedule_keeps_every_rule(problem, rng):
+    """The decomposition's list schedule (issue #15): whatever the order, what it places
+    holds every rule, and a job is placed only with its predecessors."""
+    problem = replace(problem, jobs=tuple(replace(j, optional=True) for j in problem.jobs))
+    order = [job.id for job in problem.jobs]
+    rng.shuffle(order)
+    result = list_schedule(problem, order[: len(order) // 2 + 1], order[len(order) // 2 + 1 :])
+    placed = set(result.chosen)
+    check_schedule(problem, result)
+    for job in problem.jobs:
+        if job.id in placed:
+            assert set(job.predecessors) <= placed
 
 
 @settings(deadline=None, max_examples=80)

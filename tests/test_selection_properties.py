@@ -720,6 +720,35 @@ def test_greedy_baseline_never_beats_the_optimum(case):
     assert selection.gain_over_greedy == pytest.approx(selection.objective - greedy)
 
 
+@settings(max_examples=100, **SETTINGS)
+@given(any_cases(), st.sampled_from([0.0001, 0.01, 2.0]))
+def test_the_plan_is_never_worse_than_its_greedy_baseline(case, work):
+    """Whatever the budget, even one too small to prove anything (issue #15).
+
+    The plan is at least as good as the greedy baseline printed beside it;
+    it is ``unknown`` (nothing chosen) only when that baseline itself breaks
+    the scenario (a coverage minimum it missed).
+    """
+    data, scenario = case
+    result = run((data, {**scenario, "solver": {"deterministic_time": work}}), explain_limit=2)
+    selection = result.selection
+    baseline = selection.baseline
+    event(f"status {selection.status}")
+    if selection.status == "infeasible" or baseline is None:
+        return
+    greedy = (
+        baseline.totals.tasks if result.scenario.objective == "count" else baseline.totals.value
+    )
+    if selection.status == "unknown":
+        assert result.scenario.coverage, selection.solver
+        return
+    assert selection.status in ("optimal", "feasible")
+    assert selection.objective >= greedy - 1e-9
+    if selection.status == "feasible":
+        assert selection.gap is not None or selection.bound is None
+    assert_every_task_accounted(result)
+
+
 def two_designs(include: list[str], **limits: Any) -> Selection:
     """T1 (1 h, value 0) and T2 (1 h, value 1), both LOW, under ``limits``."""
     catalog = parse_catalog(

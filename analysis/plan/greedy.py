@@ -16,6 +16,7 @@ from analysis.plan.units import to_seconds
 
 __all__ = [
     "greedy_selection",
+    "greedy_plan",
 ]
 
 
@@ -25,6 +26,16 @@ def greedy_selection(problem: SelectionProblem) -> list[Unit]:
     The scenario's includes (with their prerequisites) are taken first. With
     phases, each unit goes in the first phase with room that is not before a
     prerequisite's, so the baseline is a selection its schedule can hold.
+    """
+    return greedy_plan(problem)[0]
+
+
+def greedy_plan(problem: SelectionProblem) -> tuple[list[Unit], dict[str, int]]:
+    """:func:`greedy_selection`, in the order taken, and each unit's phase (with phases).
+
+    Taken in this order one after another, phase by phase, the units are a
+    one-lane schedule: the solvers start from it (a hint), and the plan
+    falls back on it when they find nothing as good.
     """
     by_id = {u.id: u for u in problem.units}
     waiting = {u.id: len(problem.needs.get(u.id, ())) for u in problem.units}
@@ -114,4 +125,4 @@ def greedy_selection(problem: SelectionProblem) -> list[Unit]:
         if problem.budget is not None and used + to_seconds(by_id[unit_id].hours) > problem.budget:
             continue
         take_all([unit_id])
-    return chosen
+    return chosen, phase_of

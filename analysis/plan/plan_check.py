@@ -10,9 +10,9 @@ task covered twice, and a task within the appetite that no item covers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analysis.assess.graph import GraphFacts
 from analysis.assess.scoring import Score, score_task
@@ -22,9 +22,13 @@ from analysis.model import Catalog, Effort, Finding, PlanItem, Scenario, Task, h
 from analysis.plan.results import LeftOut, Selection, Totals, Unit, objective_of
 from analysis.vocabulary import LEVELS, UNKNOWN, level_rank
 
+if TYPE_CHECKING:  # the selection model imports the solver; the check needs only its fields
+    from analysis.plan.selection_model import SelectionProblem
+
 __all__ = [
     "item_estimate",
     "check_plan",
+    "check_selection",
 ]
 
 
@@ -118,6 +122,104 @@ def check_plan(
         violations=tuple(checker.violations),
         as_done=checker.as_done,
     )
+
+
+def check_selection(
+    problem: SelectionProblem,
+    chosen: Collection[str],
+    phase_of: Mapping[str, int] | None = None,
+    start: Mapping[str, int] | None = None,
+) -> list[str]:
+    """What a selection of units breaks of ``problem``'s limits, in words; empty when it holds.
+
+    Every plan that does not come straight from the exact model (the greedy
+    baseline when it is returned, the decomposition's) is checked here before
+    it is returned: prerequisites chosen, includes in, the cap, coverage
+    minimums; on one lane the budget (a sum of hours) and, with phases, each
+    unit's phase (``phase_of``: none before a prerequisite's, no box
+    over-full); on several lanes the schedule (``start``, grid steps, and
+    ``phase_of``): order, lanes, resources, phases one after another within
+    their boxes, and the horizon.
+    """
+    by_id = {u.id: u for u in problem.units}
+    chosen = set(chosen)
+    out = [f"{u} is not a unit of work that may be chosen" for u in sorted(chosen - set(by_id))]
+    chosen &= set(by_id)
+    for unit in sorted(chosen):
+        missing = [p for p in problem.needs.get(unit, ()) if p not in chosen]
+        if missing:
+            out.append(f"{unit} is chosen without its prerequisite(s) {', '.join(missing)}")
+    out += [f"the included {u} is not chosen" for u in sorted(problem.include - chosen)]
+    if problem.cap is not None and len(chosen) > problem.cap:
+        out.append(f"{len(chosen)} units of work, over the cap of {problem.cap}")
+    for area, minimum, members in problem.coverage:
+        if len(chosen & members) < minimum:
+            out.append(f"coverage of {area}: {len(chosen & members)} of at least {minimum}")
+    durations = problem.durations
+    if problem.lanes == 1:
+        seconds = sum(round(by_id[u].hours * 3600) for u in chosen)
+        if problem.budget is not None and seconds > problem.budget:
+            out.append(f"{seconds} s of work, over the budget of {problem.budget} s")
+        if problem.boxes:
+            phase_of = phase_of or {}
+            load = [0] * len(problem.boxes)
+            for unit in sorted(chosen):
+                phase = phase_of.get(unit)
+                if phase is None or not 0 <= phase < len(load):
+                    out.append(f"{unit} is in no phase")
+                    continue
+                load[phase] += durations[unit]
+                for p in problem.needs.get(unit, ()):
+                    if p in chosen and phase_of.get(p, 0) > phase:
+                        out.append(f"{unit} is in a phase before its prerequisite {p}'s")
+            for k, (work, box) in enumerate(zip(load, problem.boxes, strict=True)):
+                if work > box:
+                    out.append(f"phase {k + 1} holds {work} steps of work, its box {box}")
+        return out
+    start = start or {}
+    unplaced = sorted(u for u in chosen if u not in start)
+    out += [f"{u} has no start" for u in unplaced]
+    placed = sorted((u for u in chosen if u in start), key=lambda u: (start[u], u))
+    end = {u: start[u] + durations[u] for u in placed}
+    for unit in placed:
+        if start[unit] < 0:
+            out.append(f"{unit} starts before 0")
+        for p in problem.needs.get(unit, ()):
+            if p in end and end[p] > start[unit]:
+                out.append(f"{unit} starts before its prerequisite {p} ends")
+        if problem.horizon is not None and end[unit] > problem.horizon:
+            out.append(f"{unit} ends after the horizon {problem.horizon}")
+    limits = {"\0lanes": problem.lanes, **problem.capacities}
+    for moment in sorted({start[u] for u in placed}):
+        running = [u for u in placed if start[u] <= moment < end[u]]
+        use = {"\0lanes": len(running)}
+        for u in running:
+            for resource, amount in problem.demands.get(u, {}).items():
+                use[resource] = use.get(resource, 0) + amount
+        for resource, amount in use.items():
+            if resource in limits and amount > limits[resource]:
+                what = "lanes" if resource == "\0lanes" else resource
+                out.append(f"at step {moment}, {amount} on {what} (at most {limits[resource]})")
+    if problem.boxes:
+        phase_of = phase_of or {}
+        windows: dict[int, tuple[int, int]] = {}
+        for unit in placed:
+            found = phase_of.get(unit)
+            if found is None or not 0 <= found < len(problem.boxes):
+                out.append(f"{unit} is in no phase")
+                continue
+            k = found
+            low, high = windows.get(k, (start[unit], end[unit]))
+            windows[k] = (min(low, start[unit]), max(high, end[unit]))
+        previous = 0
+        for k in sorted(windows):
+            low, high = windows[k]
+            if low < previous:
+                out.append(f"phase {k + 1} starts before the phase before it ends")
+            if high - low > problem.boxes[k]:
+                out.append(f"phase {k + 1} runs {high - low} steps, its box {problem.boxes[k]}")
+            previous = max(previous, high)
+    return out
 
 
 class _PlanChecker:

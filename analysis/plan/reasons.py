@@ -5,19 +5,35 @@ time boxes (whichever binds, with what it needs and what is left), or lower
 value (with what forcing it in would cost: the value or tasks lost and the
 tasks pushed out), or a tie-break. When no selection exists at all, every
 task that could have been chosen gets the first reason why.
+
+Pricing a left-out unit is one more solve, so it draws on the command's
+budget (:mod:`analysis.plan.budget`): the reasons that need no solve come
+first (and forcing in a unit whose prerequisites alone break the cap, the
+budget or the boxes is known to be infeasible without one); each re-solve
+gets an equal share of what is left for those still to price (at least
+:data:`~analysis.plan.budget.MIN_EXPLANATION` of the budget, at most what the
+main solve used) and starts from a plan with the unit in (the plan repaired
+on one lane, a list schedule on several); when its share is too small for a
+re-solve to get far, that plan is the answer, and the loss it shows is an
+upper bound ("at most"). Once the budget is spent, the remaining units say so
+("not explained: budget spent").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from analysis.model import Finding, Scenario, hours_text
+from analysis.plan.budget import MIN_EXPLANATION, Allowance, Budget
 from analysis.plan.jobs import Job, to_grid
 from analysis.plan.results import LeftOut
 from analysis.plan.schedule_bounds import longest_chain
 from analysis.plan.selection_model import SelectionProblem, Solved
 from analysis.plan.units import SECONDS, to_seconds
+
+#: A reason lists at most this many prerequisites by name (then how many more).
+_LISTED = 10
 
 __all__ = [
     "leave_all_out",
@@ -178,37 +194,80 @@ def explain_left_out(
     unit_of: Mapping[str, str],
     left: dict[str, LeftOut],
     explain_limit: int,
-    solve: Callable[[str | None], Solved],
+    force: Callable[[str, Allowance, str], Solved] | None,
+    budget: Budget,
+    why_not: str = "",
 ) -> None:
-    """A reason for every candidate the optimum leaves out."""
+    """A reason for every candidate the plan leaves out.
+
+    ``force(unit, allowance, label)`` re-solves with the unit forced in (for
+    the first ``explain_limit`` units, while the budget lasts); without it
+    (``why_not`` says why: a decomposition, the greedy plan) the cost of
+    forcing is not computed.
+    """
     by_id = {u.id: u for u in problem.units}
     chosen = set(solved.chosen)
     best = sum(problem.weight(by_id[u]) for u in chosen)
     scale = problem.scale
     explained = 0
+    least = MIN_EXPLANATION * budget.total
+    most = max(solved.deterministic, least)
+    to_explain = min(explain_limit, len(problem.units) - len(chosen))
+    forced_in = [u for unit in sorted(problem.include) for u in problem.closure(unit)]
+    spent = 0
+    totals = _Totals(problem, chosen)
     for unit in problem.units:
         if unit.id in chosen:
             continue
-        bundle = problem.closure(unit.id, chosen)
-        need_hours = sum(by_id[u].hours for u in bundle)
-        others = [t for u in bundle if u != unit.id for t in by_id[u].tasks]
-        with_prereqs = f" with its prerequisites ({', '.join(others)})" if others else ""
-        details: dict[str, Any] = {"needs_hours": need_hours, "needs_units": len(bundle)}
-        if problem.cap is not None and len(chosen) + len(bundle) > problem.cap:
+        need = totals.of(unit.id)
+        need_hours = need.hours
+        with_prereqs = ""
+        if need.tasks > len(unit.tasks) + _LISTED + 2:  # named in short: a chain may be long
+            nearest = [t for u in totals.open_needs[unit.id] for t in by_id[u].tasks]
+            with_prereqs = (
+                f" with its prerequisites ({need.tasks - len(unit.tasks)} tasks; "
+                f"the nearest: {_names(nearest)})"
+            )
+        else:  # small: in full, in the order they run
+            bundle = problem.closure(unit.id, chosen)
+            need_hours = sum(by_id[u].hours for u in bundle)
+            others = [t for u in bundle if u != unit.id for t in by_id[u].tasks]
+            with_prereqs = f" with its prerequisites ({_names(others)})" if others else ""
+        details: dict[str, Any] = {"needs_hours": need_hours, "needs_units": need.units}
+        if problem.cap is not None and len(chosen) + need.units > problem.cap:
             kind = "cap"
             text = (
-                f"did not fit the task cap: needs {len(bundle)} unit(s){with_prereqs}, "
+                f"did not fit the task cap: needs {need.units} unit(s){with_prereqs}, "
                 f"{problem.cap - len(chosen)} of {problem.cap} left"
             )
-        elif time := _time_reason(problem, scenario, chosen, bundle, need_hours, with_prereqs):
+        elif time := _time_reason(problem, scenario, totals, need, need_hours, with_prereqs):
             kind, text, more = time
             details.update(more)
         else:
             kind = "lower-value"
             text = "lower value than what was chosen"
+        forced = None
         if explained < explain_limit:
             explained += 1
-            forced = solve(unit.id)
+            if _forcing_impossible(problem, unit.id, forced_in):
+                forced = Solved("infeasible", frozenset(), None, 0.0, 0.0)
+            elif force is not None and budget.left("explanations") >= least:
+                spent += 1
+                # What is left, shared by those still to price; between the least worth
+                # starting and what the main solve took.
+                share = budget.left("explanations") / max(1, to_explain - spent + 1)
+                forced = force(
+                    unit.id,
+                    budget.allowance("explanations", min(most, max(least, share))),
+                    f"explaining left-out work ({spent} of at most {to_explain})",
+                )
+            elif force is not None:
+                text += "; not explained: budget spent (cost of forcing it in not computed)"
+                details["explained"] = "budget spent"
+            else:
+                text += f"; cost of forcing it in not computed: {why_not}"
+                details["explained"] = why_not
+        if forced is not None:
             if forced.status in ("optimal", "feasible"):
                 loss = (best - sum(problem.weight(by_id[u]) for u in forced.chosen)) / scale
                 pushed = [
@@ -216,16 +275,24 @@ def explain_left_out(
                     for u in sorted(chosen - forced.chosen, key=lambda u: by_id[u].position)
                     for t in by_id[u].tasks
                 ]
-                if loss <= 0 and kind == "lower-value":
+                if loss == 0 and kind == "lower-value":
                     kind = "tie-break"
                     text = (
                         "as good as what was chosen; left out by the tie-breaks (fewer hours first)"
                     )
-                costs = [f"lose {_amount(loss, problem.objective)}"] if loss > 0 else []
+                unsure = forced.status == "feasible"
+                at_most = "at most " if unsure else ""
+                costs = [f"lose {at_most}{_amount(loss, problem.objective)}"] if loss > 0 else []
+                if loss < 0:
+                    costs = [
+                        f"gain {_amount(-loss, problem.objective)} (the plan is not proven optimal)"
+                    ]
                 if pushed:
-                    costs.append(f"push out {', '.join(pushed)}")
+                    costs.append(f"push out {_names(pushed)}")
                 if costs:
                     text += "; forcing it in would " + " and ".join(costs)
+                if unsure:
+                    text += " (not proven within its share of the budget)"
                 details.update({"forced_loss": loss, "pushed_out": pushed})
             elif forced.status == "infeasible":
                 if kind == "lower-value" and (problem.boxes or problem.lanes > 1):
@@ -234,7 +301,10 @@ def explain_left_out(
                     kind, text = _no_room(problem, scenario, chosen, need_hours, with_prereqs)
                 text += "; forcing it in makes the scenario infeasible"
                 details["forced_loss"] = None
-        else:
+            else:
+                text += "; not explained: no plan with it was found within its share of the budget"
+                details["explained"] = "budget spent"
+        elif "explained" not in details:
             ratio = problem.weight(unit) / scale / max(unit.hours, 1e-9)
             text += (
                 f"; {ratio:.3g} per hour (cost of forcing it in not computed past {explain_limit})"
@@ -244,6 +314,27 @@ def explain_left_out(
     for task, unit_id in unit_of.items():
         if unit_id not in chosen and task not in left:
             left[task] = left[unit_id]
+
+
+def _names(tasks: list[str]) -> str:
+    """Task ids for a reason: all of them, or the first ten and how many more."""
+    if len(tasks) > _LISTED + 2:
+        return ", ".join(tasks[:_LISTED]) + f" and {len(tasks) - _LISTED} more"
+    return ", ".join(tasks)
+
+
+def _forcing_impossible(problem: SelectionProblem, unit: str, forced_in: list[str]) -> bool:
+    """Whether the unit, its prerequisites and the includes break the cap, budget or boxes alone."""
+    need = set(problem.closure(unit)) | set(forced_in)
+    if problem.cap is not None and len(need) > problem.cap:
+        return True
+    if problem.lanes > 1:
+        return False
+    by_id = {u.id: u for u in problem.units}
+    seconds = sum(to_seconds(by_id[u].hours) for u in need)
+    if problem.budget is not None and seconds > problem.budget:
+        return True
+    return bool(problem.boxes) and sum(problem.durations[u] for u in need) > sum(problem.boxes)
 
 
 def _time_limit(
@@ -274,11 +365,88 @@ def _time_limit(
     return "budget", f"the {hours_text(budget)} of wall-clock time", budget_steps, budget
 
 
+class _Need(NamedTuple):
+    """What a left-out unit needs with its open prerequisites: units, tasks, hours, grid
+    steps, and grid steps times use of each resource (in ``capacities`` order)."""
+
+    units: int
+    tasks: int
+    hours: float
+    steps: int
+    loads: tuple[int, ...]
+
+
+class _Totals:
+    """What each left-out unit needs with its open prerequisites, and what the plan uses.
+
+    Along a chain (a unit with one open prerequisite) a unit's needs are its
+    own plus its prerequisite's, so a chain of thousands costs a pass, not a
+    walk per unit; a unit with several open prerequisites walks its closure.
+    """
+
+    def __init__(self, problem: SelectionProblem, chosen: set[str]) -> None:
+        self.problem, self.chosen = problem, chosen
+        self.by_id = {u.id: u for u in problem.units}
+        self.resources = list(problem.capacities)
+        self.open_needs = {
+            u.id: [q for q in problem.needs.get(u.id, ()) if q not in chosen]
+            for u in problem.units
+            if u.id not in chosen
+        }
+        self.memo: dict[str, _Need] = {}
+        durations, demands = problem.durations, problem.demands
+        self.used_seconds = sum(to_seconds(self.by_id[u].hours) for u in chosen)
+        self.used_steps = sum(durations.get(u, 0) for u in chosen)
+        self.used_loads = {
+            r: sum(durations.get(u, 0) * demands.get(u, {}).get(r, 0) for u in chosen)
+            for r in self.resources
+        }
+
+    def own(self, unit: str) -> _Need:
+        steps = self.problem.durations.get(unit, 0)
+        use = self.problem.demands.get(unit, {})
+        return _Need(
+            1,
+            len(self.by_id[unit].tasks),
+            self.by_id[unit].hours,
+            steps,
+            tuple(steps * use.get(r, 0) for r in self.resources),
+        )
+
+    def of(self, unit: str) -> _Need:
+        path = []
+        end = unit
+        while end not in self.memo and len(self.open_needs[end]) == 1:
+            path.append(end)
+            end = self.open_needs[end][0]
+        if end not in self.memo:
+            closure = self.problem.closure(end, self.chosen)
+            self.memo[end] = _total(self.own(u) for u in closure)
+        for u in reversed(path):
+            self.memo[u] = _total((self.own(u), self.memo[self.open_needs[u][0]]))
+        return self.memo[unit]
+
+
+def _total(needs: Iterable[_Need]) -> _Need:
+    units = tasks = steps = 0
+    hours = 0.0
+    loads: list[int] = []
+    for need in needs:
+        units, tasks, hours, steps = (
+            units + need.units,
+            tasks + need.tasks,
+            hours + need.hours,
+            steps + need.steps,
+        )
+        loads = [a + b for a, b in zip(loads or [0] * len(need.loads), need.loads, strict=True)]
+    return _Need(units, tasks, hours, steps, tuple(loads))
+
+
 def _time_reason(
     problem: SelectionProblem,
     scenario: Scenario,
-    chosen: set[str],
-    bundle: list[str],
+    totals: _Totals,
+    need: _Need,
     need_hours: float,
     with_prereqs: str,
 ) -> tuple[str, str, dict[str, Any]] | None:
@@ -288,10 +456,9 @@ def _time_reason(
     time boxes, whichever is tighter. Several lanes: the budget is wall-clock
     time, and the work is measured against the lanes and each resource it uses.
     """
-    by_id = {u.id: u for u in problem.units}
     kind, words, limit, limit_hours = _time_limit(problem, scenario)
     if problem.lanes == 1:
-        used = sum(to_seconds(by_id[u].hours) for u in chosen)
+        used = totals.used_seconds
         # The tighter limit first: a bundle over both is over the one that binds.
         for limit_kind in ("phases", "budget") if kind == "phases" else ("budget", "phases"):
             if limit_kind == "budget" and problem.budget is not None:
@@ -314,15 +481,14 @@ def _time_reason(
     if limit is None:
         return None
     binding = []
-    used = sum(problem.durations[u] for u in chosen)
-    need = sum(problem.durations[u] for u in bundle)
-    if -(-(used + need) // problem.lanes) > limit:
+    used = totals.used_steps
+    if -(-(used + need.steps) // problem.lanes) > limit:
         binding.append(
             f"the {problem.lanes} lanes already hold {hours_text(problem.grid_hours(used))} of work"
         )
-    for resource, capacity in problem.capacities.items():
-        load = sum(problem.durations[u] * problem.demands[u].get(resource, 0) for u in chosen)
-        more = sum(problem.durations[u] * problem.demands[u].get(resource, 0) for u in bundle)
+    for i, (resource, capacity) in enumerate(problem.capacities.items()):
+        load = totals.used_loads[resource]
+        more = need.loads[i]
         if more and -(-(load + more) // capacity) > limit:
             binding.append(
                 f"{resource} (capacity {capacity}) is busy "

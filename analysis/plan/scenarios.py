@@ -17,14 +17,14 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from analysis.assess.audit import audit_catalog
+from analysis.assess.audit import Audit, audit_catalog
 from analysis.assess.gates import check_gates, gate_findings
-from analysis.assess.graph import analyse_graph, build_graph
+from analysis.assess.graph import GraphFacts, analyse_graph, build_graph
 from analysis.assess.outcomes import OutcomeCoverage, outcome_coverage
 from analysis.assess.scoring import score_catalog
 from analysis.errors import InputError, ScenarioError
@@ -34,6 +34,7 @@ from analysis.inputs.graph_rules import GraphRules
 from analysis.inputs.rubric import Rubric
 from analysis.inputs.scenario import check_scenario, default_scenarios, read_scenario
 from analysis.model import Catalog, Finding, Scenario
+from analysis.plan.budget import Budget, Progress
 from analysis.plan.plan_check import check_plan
 from analysis.plan.results import MEASURES, Assessment, Comparison, measures
 from analysis.plan.risk import schedule_risk
@@ -43,6 +44,7 @@ from analysis.vocabulary import level_rank
 
 __all__ = [
     "assess",
+    "graph_facts",
     "compare",
     "vary",
     "check_files",
@@ -58,11 +60,23 @@ def assess(
     explain_limit: int = 200,
     simulate: bool = True,
     gates: tuple[Gate, ...] = (),
+    progress: Progress | None = None,
+    *,
+    audit: Audit | None = None,
+    facts: GraphFacts | None = None,
+    schedules: MutableMapping[tuple, Any] | None = None,
 ) -> Assessment:
     """Run ``scenario`` on ``catalog``: audit, graph, selection (or plan check), schedule, risk.
 
     The schedule is made when the scenario has phases, several lanes or shared
-    resources; its Monte Carlo risk unless ``simulate`` is false.
+    resources; its Monte Carlo risk unless ``simulate`` is false. Every solve
+    draws on one budget, ``scenario.solver.deterministic_time``
+    (:mod:`analysis.plan.budget`); ``progress`` prints what long solves are
+    doing (on stderr, in the command line) and, after a long command, where
+    its time went. ``audit`` and ``facts`` may be given when already computed
+    (a sweep reuses them across what-ifs): ``audit_catalog(catalog, rubric)``
+    and :func:`graph_facts` of the same inputs; ``schedules`` keeps schedules
+    across calls (see :func:`~analysis.plan.timeline.schedule_selection`).
 
     Raises
     ------
@@ -70,26 +84,21 @@ def assess(
         When the scenario names tasks or rules the catalog or rules lack.
     """
     check_scenario(scenario, catalog, rubric.vocabulary)
-    audit = audit_catalog(catalog, rubric)
-    try:
-        rules = graph_rules.without(scenario.rules_off)
-    except InputError as exc:
-        raise ScenarioError(exc.problem, source=scenario.source, field="rules_off") from exc
-    limit = level_rank(scenario.appetite)
-    excluded = [
-        t.id
-        for t in catalog
-        if level_rank(audit.scores[t.id].level) > limit or t.id in scenario.exclude
-    ]
-    facts = analyse_graph(catalog, audit.scores, rules, excluded)
+    if audit is None:
+        audit = audit_catalog(catalog, rubric)
+    if facts is None:
+        facts = graph_facts(catalog, audit, graph_rules, scenario)
     try:
         gates = with_modes(gates, scenario.gate_modes, scenario.source)
     except InputError as exc:
         raise ScenarioError(exc.problem, source=scenario.source, field=exc.field) from exc
+    budget = Budget(scenario.solver, progress)
     if scenario.is_plan:
         selection = check_plan(catalog, audit.scores, facts, scenario, rubric)
     else:
-        selection = select_tasks(catalog, audit.scores, facts, scenario, explain_limit, gates)
+        selection = select_tasks(
+            catalog, audit.scores, facts, scenario, explain_limit, gates, budget
+        )
     levels = {task: score.level for task, score in audit.scores.items()}
     breaks = check_gates(
         catalog,
@@ -107,13 +116,49 @@ def assess(
     selection = replace(selection, violations=(*selection.violations, *extra))
     timeline = risk = None
     if scenario.schedules and selection.status != "infeasible":
-        timeline = schedule_selection(catalog, audit.scores, facts, scenario, selection)
+        timeline = schedule_selection(
+            catalog, audit.scores, facts, scenario, selection, budget, schedules
+        )
         if timeline.ok and simulate:
             capacities = {r.name: r.capacity for r in scenario.resources}
             risk = schedule_risk(timeline, scenario.risk, capacities)
+    if progress is not None:
+        progress.say(_summary(budget, selection.status))
     return Assessment(
         catalog, scenario, audit, facts, selection, timeline, risk, gates, outcomes, graph_rules
     )
+
+
+def _summary(budget: Budget, status: str) -> str:
+    """Where a command's solving time went (for stderr: times differ from run to run)."""
+    seconds, used = budget.seconds, budget.used
+    parts = [
+        f"main solve {seconds['main'] + seconds['ties']:.1f} s",
+        f"explanations {seconds['explanations']:.1f} s",
+        f"schedule {seconds['schedule']:.1f} s",
+    ]
+    work = sum(used.values())
+    return f"done: {status}; " + ", ".join(parts) + f"; {work:.3g} of {budget.total:g} work units"
+
+
+def graph_facts(
+    catalog: Catalog, audit: Audit, graph_rules: GraphRules, scenario: Scenario
+) -> GraphFacts:
+    """The graph under the scenario's rules, with what its appetite and excludes leave out.
+
+    Depends on the scenario only through ``appetite``, ``exclude`` and ``rules_off``.
+    """
+    try:
+        rules = graph_rules.without(scenario.rules_off)
+    except InputError as exc:
+        raise ScenarioError(exc.problem, source=scenario.source, field="rules_off") from exc
+    limit = level_rank(scenario.appetite)
+    excluded = [
+        t.id
+        for t in catalog
+        if level_rank(audit.scores[t.id].level) > limit or t.id in scenario.exclude
+    ]
+    return analyse_graph(catalog, audit.scores, rules, excluded)
 
 
 def _coverage_violations(
@@ -232,6 +277,7 @@ def assess_files(
     gates: str | os.PathLike | None = None,
     simulate: bool = True,
     effort_factor: float = 1.0,
+    progress: Progress | None = None,
 ) -> list[Assessment]:
     """Read the inputs (the bundled ones by default) and assess every scenario.
 
@@ -260,6 +306,7 @@ def assess_files(
                     inputs.graph_rules,
                     gates=inputs.gates,
                     simulate=simulate,
+                    progress=progress,
                 )
             )
     return results

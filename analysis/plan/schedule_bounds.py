@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 import networkx as nx
@@ -35,6 +35,7 @@ __all__ = [
     "explain_infeasible",
     "longest_chain",
     "serial_sgs",
+    "list_schedule",
 ]
 
 
@@ -281,3 +282,145 @@ def serial_sgs(problem: ScheduleProblem) -> ScheduleResult:
         solve_seconds=time.perf_counter() - started,
         settings={"engine": "serial SGS, latest finish time first"},
     )
+
+
+def list_schedule(
+    problem: ScheduleProblem,
+    first: Sequence[str],
+    then: Sequence[str] = (),
+    phase_of: Mapping[str, int] | None = None,
+) -> ScheduleResult:
+    """The decomposition's schedule: ``first`` placed in order, then ``then`` where room is left.
+
+    Phase by phase (one window up to the horizon without phases), each job of
+    ``first`` whose prerequisites are placed starts as early as they, a lane
+    and its resources allow (every lane and resource unit is a track that runs
+    one job at a time); one that would end past its phase's box or the
+    horizon moves to the next phase, and past the last it is left out, with
+    every job that needs it. A phase starts when the one before it ends. Each
+    phase is then filled with jobs of ``then`` (in that order) whose
+    prerequisites are placed, in lane time already idle, or up to the box when
+    no later phase has work. ``phase_of`` is the first phase to try for a job
+    of ``first``; ``problem.cap`` caps how many optional jobs are placed.
+    The result's ``chosen`` lists the placed jobs in the order they were placed.
+    """
+    started = time.perf_counter()
+    by_id = {job.id: job for job in problem.jobs}
+    order = {job_id: i for i, job_id in enumerate(first)}
+    pending = _topological(by_id, [j for j in first if j in by_id], order)
+    earliest = {j: (phase_of or {}).get(j, 0) for j in pending}
+    filling = [j for j in then if j in by_id and j not in order]
+    boxes = problem.phases or ((problem.horizon if problem.horizon is not None else 2**62),)
+    horizon = problem.horizon if problem.horizon is not None else 2**62
+    placing = _Placing(problem, by_id)
+    for k, box in enumerate(boxes):
+        placing.open_phase(k)
+        limit = min(placing.begin + box, horizon)
+        waiting = []
+        for job_id in pending:
+            ready = all(p in placing.end for p in by_id[job_id].predecessors)
+            if earliest[job_id] > k or not ready or not placing.place(job_id, limit):
+                waiting.append(job_id)
+        pending = waiting
+        room = placing.finish if pending else limit
+        filling = [
+            job_id
+            for job_id in filling
+            if not (
+                all(p in placing.end for p in by_id[job_id].predecessors)
+                and placing.place(job_id, room)
+            )
+        ]
+    chosen = list(placing.placed)
+    end = placing.end
+    return ScheduleResult(
+        status="feasible",
+        makespan=max(end.values(), default=0),
+        start=placing.start,
+        end=end,
+        phase=placing.phase if problem.phases else {},
+        lane=assign_lanes(placing.start, end, chosen) if problem.lanes else {},
+        chosen=tuple(chosen),
+        value=sum(by_id[j].value for j in chosen if by_id[j].optional),
+        solve_seconds=time.perf_counter() - started,
+        settings={"engine": "list schedule by phases (decomposition)"},
+    )
+
+
+class _Placing:
+    """The state of :func:`list_schedule`: what is placed, and when each track is free.
+
+    Every lane, and every unit of each resource, is a track that runs one job
+    at a time; a phase starts when the one before it ends, with every track free.
+    """
+
+    def __init__(self, problem: ScheduleProblem, by_id: Mapping[str, Job]) -> None:
+        self.problem, self.by_id = problem, by_id
+        self.lanes = problem.lanes or len(problem.jobs) or 1
+        self.start: dict[str, int] = {}
+        self.end: dict[str, int] = {}
+        self.phase: dict[str, int] = {}
+        self.placed: list[str] = []
+        self.optional = 0
+        self.finish = 0  # the latest end so far: where the next phase starts
+        self.k = 0
+        self.begin = 0
+        self.lane_free: list[int] = []
+        self.tracks: dict[str, list[int]] = {}
+
+    def open_phase(self, k: int) -> None:
+        self.k, self.begin = k, self.finish
+        self.lane_free = [self.begin] * self.lanes
+        self.tracks = {r: [self.begin] * c for r, c in self.problem.capacities.items()}
+
+    def place(self, job_id: str, until: int) -> bool:
+        """Start ``job_id`` as early as it can go; False (and nothing placed) past ``until``."""
+        job, problem = self.by_id[job_id], self.problem
+        if problem.cap is not None and job.optional and self.optional >= problem.cap:
+            return False
+        at = max([self.end[p] for p in job.predecessors] + [self.begin])
+        busy = job.duration > 0
+        if busy:
+            at = max(at, min(self.lane_free))
+        uses = [(r, amount) for r, amount in job.demands.items() if amount and busy]
+        for resource, amount in uses:
+            at = max(at, sorted(self.tracks[resource])[amount - 1])
+        if at + job.duration > until:
+            return False
+        if busy:  # the lane free longest before the start: the tightest fit
+            free = [i for i, t in enumerate(self.lane_free) if t <= at]
+            lane = max(free, key=self.lane_free.__getitem__)
+            self.lane_free[lane] = at + job.duration
+        for resource, amount in uses:
+            tracks = self.tracks[resource]
+            free = sorted((i for i, t in enumerate(tracks) if t <= at), key=lambda i: -tracks[i])
+            for i in free[:amount]:
+                tracks[i] = at + job.duration
+        self.start[job_id], self.end[job_id], self.phase[job_id] = at, at + job.duration, self.k
+        self.placed.append(job_id)
+        self.optional += job.optional
+        self.finish = max(self.finish, at + job.duration)
+        return True
+
+
+def _topological(by_id: Mapping[str, Job], jobs: list[str], order: Mapping[str, int]) -> list[str]:
+    """``jobs`` with prerequisites first, otherwise in ``order`` (a prerequisite not among
+    them is someone else's concern)."""
+    among = set(jobs)
+    waiting = {j: sum(1 for p in by_id[j].predecessors if p in among) for j in jobs}
+    after: dict[str, list[str]] = {}
+    for j in jobs:
+        for p in by_id[j].predecessors:
+            if p in among:
+                after.setdefault(p, []).append(j)
+    ready = [(order[j], j) for j in jobs if waiting[j] == 0]
+    heapq.heapify(ready)
+    out = []
+    while ready:
+        _, job_id = heapq.heappop(ready)
+        out.append(job_id)
+        for j in after.get(job_id, ()):
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                heapq.heappush(ready, (order[j], j))
+    return out

@@ -35,11 +35,13 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
 from analysis.model import SolverSettings
+from analysis.plan.budget import Allowance
 from analysis.plan.jobs import Job, ScheduleProblem, ScheduleResult
 from analysis.plan.schedule_bounds import (
     assign_lanes,
@@ -51,7 +53,71 @@ from analysis.plan.schedule_bounds import (
 
 __all__ = [
     "solve_schedule",
+    "solve_within",
 ]
+
+#: At most this many duration thresholds get a lane-packing cut (see :func:`_packing_cuts`).
+_MAX_CUTS = 24
+
+
+class _Watch(cp_model.CpSolverSolutionCallback):
+    """Hands each new solution's objective and bound to the progress lines."""
+
+    def __init__(self, allowance: Allowance, describe: Callable[[float], str]) -> None:
+        super().__init__()
+        self.progress = allowance.budget.progress
+        self.describe = describe
+
+    def on_solution_callback(self) -> None:
+        if self.progress is not None:
+            self.progress.update(
+                self.describe(self.objective_value), self.describe(self.best_objective_bound)
+            )
+
+
+def solve_within(
+    solver: cp_model.CpSolver,
+    model: cp_model.CpModel,
+    allowance: Allowance | None,
+    label: str = "solve",
+    describe: Callable[[float], str] = "{:g}".format,
+) -> cp_model.CpSolverStatus:
+    """Solve ``model``, spending from ``allowance`` (its limits already set on ``solver``).
+
+    The wall-clock limit is cut to what the command's safety net has left;
+    the work used is spent from the allowance; a solve that stops on a limit
+    before proving its answer is noted with why (deterministic limit or the
+    wall-clock safety net). With a progress printer, the solver's callbacks
+    feed it the best objective and bound, through ``describe``.
+    """
+    if allowance is None:
+        return solver.solve(model)
+    budget = allowance.budget
+    wall = budget.wall_left()
+    solver.parameters.max_time_in_seconds = min(solver.parameters.max_time_in_seconds, wall)
+    watch = None
+    progress = budget.progress
+    if progress is not None:
+        watch = _Watch(allowance, describe)
+        solver.best_bound_callback = lambda bound: progress.update(bound=describe(bound))
+        progress.begin(label)
+    try:
+        status = solver.solve(model, watch)
+    finally:
+        if budget.progress is not None:
+            budget.progress.end()
+    allowance.spend(solver.deterministic_time, solver.wall_time)
+    if status not in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
+        if solver.wall_time >= solver.parameters.max_time_in_seconds * 0.98:
+            budget.wall_clock_hit = True
+            why = f"the wall-clock safety net ({budget.settings.time_limit:g} s) was reached"
+        else:
+            why = (
+                f"its share of the deterministic budget was spent (its limit "
+                f"{solver.parameters.max_deterministic_time:.3g} work units, of {budget.total:g})"
+            )
+        budget.stopped(allowance.part, f"{label}: {why}")
+    return status
 
 
 def _solver(settings: SolverSettings, linearization: int) -> cp_model.CpSolver:
@@ -66,7 +132,18 @@ def _solver(settings: SolverSettings, linearization: int) -> cp_model.CpSolver:
 
 
 def solve_schedule(
-    problem: ScheduleProblem, settings: SolverSettings | None = None, stages: str = "all"
+    problem: ScheduleProblem,
+    settings: SolverSettings | None = None,
+    stages: str = "all",
+    *,
+    budget: Allowance | None = None,
+    given: Mapping[str, tuple[int, int | None]] | None = None,
+    value_bound: int | None = None,
+    label: str = "schedule",
+    describe_value: Callable[[float], str] = "value {:g}".format,
+    tie_weights: Mapping[str, int] | None = None,
+    tie_budget: Allowance | None = None,
+    relax: bool = True,
 ) -> ScheduleResult:
     """Solve ``problem`` with CP-SAT, in stages: value, finish, phase preference.
 
@@ -80,6 +157,16 @@ def solve_schedule(
     With every job mandatory and no phases (PSPLIB), the serial SGS gives the
     horizon and a first solution, and each job's start is bounded by the
     critical path before it and after it.
+
+    With a ``budget`` (a command's allowance), every stage draws on it instead
+    of getting ``settings.deterministic_time`` each. ``given`` is a schedule
+    to start from (job -> start and phase; a job not in it is hinted out);
+    ``value_bound`` a proven upper bound on the value (such as the relaxed
+    selection's), which lets the solver stop as soon as it reaches it. With
+    ``tie_weights``, a proven best value is kept while the chosen jobs'
+    weights are minimised (from ``tie_budget``): the selection's tie-breaks.
+    ``relax=False`` skips the solve without phases that otherwise gives a
+    bound and a start (when ``given`` already is a start).
     """
     settings = settings or SolverSettings()
     started = time.perf_counter()
@@ -117,7 +204,8 @@ def solve_schedule(
     floor = lower_bound(problem)
     relaxed = None
     if (
-        stages != "value"
+        relax
+        and stages != "value"
         and problem.phases
         and not any(job.optional for job in jobs)
         and all(job.phase is None for job in jobs)
@@ -125,7 +213,13 @@ def solve_schedule(
         # Without the boxes the finish is a plain scheduling problem the solver proves
         # fast; its bound holds with them too, and when that finish fits in the longest
         # box it is reached with every job in that box: the hint below.
-        relaxed = solve_schedule(replace(problem, phases=()), settings)
+        # At most half of what is left: the phases' model needs the rest.
+        relaxed = solve_schedule(
+            replace(problem, phases=()),
+            settings,
+            budget=None if budget is None else budget.share(0.5),
+            label=label,
+        )
         if relaxed.status == "infeasible":
             return relaxed
         if relaxed.bound is not None:
@@ -217,6 +311,8 @@ def solve_schedule(
         for k in range(len(problem.phases))
     ]
     valued = [j for j in active if j.optional]
+    if valued:
+        _packing_cuts(model, problem, active, present, min(horizon, sum(problem.phases) or horizon))
     if hint is not None:
         for job in active:
             model.add_hint(starts[job.id], hint.start[job.id])
@@ -231,22 +327,32 @@ def solve_schedule(
                     model.add_hint(literal, int(k == longest))
             for k, var in enumerate(bounds):
                 model.add_hint(var, 0 if k <= longest else relaxed.makespan)
+    if hint is None and longest is None and given is not None:
+        given = _symmetric_hint(problem, starts, given)
+        _add_given_hint(model, given, active, starts, present, phase_of, bounds)
     linearization = 2 if valued else 0
     spent = float(relaxed.settings.get("deterministic_time_used", 0.0)) if relaxed else 0.0
     value_bound = None
     finish_bound = None
     proven = True
     solution = None
+    tie_breaks = "not applied"
 
-    def run(objective, maximise: bool, share: float = 1.0):
+    def run(
+        objective, maximise: bool, share: float = 1.0, describe=None, stage: str = "", draw=None
+    ):
         nonlocal spent, solution
         if maximise:
             model.maximize(objective)
         else:
             model.minimize(objective)
         solver = _solver(settings, linearization)
-        solver.parameters.max_deterministic_time = settings.deterministic_time * share
-        status = solver.solve(model)
+        draw = draw or budget
+        limit = settings.deterministic_time * share
+        if draw is not None:
+            limit = max(1e-3, min(draw.left(), draw.budget.total * share))
+        solver.parameters.max_deterministic_time = limit
+        status = solve_within(solver, model, draw, f"{label}{stage}", describe or "{:g}".format)
         spent += solver.deterministic_time
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             solution = solver
@@ -261,13 +367,21 @@ def solve_schedule(
     # Stage 1: the most value from optional jobs.
     if valued:
         value = sum(j.value * present[j.id] for j in valued)
-        solver, status = run(value, maximise=True)
+        if value_bound is not None:
+            model.add(value <= value_bound)
+        solver, status = run(value, maximise=True, stage="", describe=describe_value)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return _failed(status, problem, started, settings, linearization)
         best = sum(j.value for j in valued if _value(solver, present[j.id]))
         proven = status == cp_model.OPTIMAL
         value_bound = solver.best_objective_bound
         model.add(value >= best)
+        if tie_weights is not None and proven:
+            ties = sum(tie_weights[j.id] * present[j.id] for j in valued)
+            _, second = run(ties, maximise=False, stage=" (tie-breaks)", draw=tie_budget)
+            tie_breaks = (
+                "applied" if second == cp_model.OPTIMAL else "applied as far as the limit allowed"
+            )
     finish_proven = None
     preference = "none asked"
     if stages != "value" and longest is not None:
@@ -278,7 +392,7 @@ def solve_schedule(
         model.add(makespan <= best_finish)
     elif stages != "value":
         # Stage 2: the earliest finish.
-        solver, status = run(makespan, maximise=False)
+        solver, status = run(makespan, maximise=False, stage=" (finish)", describe=_steps)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if solution is None:
                 return _failed(status, problem, started, settings, linearization)
@@ -291,7 +405,9 @@ def solve_schedule(
     if stages != "value" and early:
         # Stage 3: design and documentation in earlier phases.
         # A preference, not a limit: a tenth of the work budget is enough.
-        solver, status = run(sum(early), maximise=False, share=0.1)
+        solver, status = run(
+            sum(early), maximise=False, share=0.1, stage=" (phase preference)", describe=_steps
+        )
         if status == cp_model.OPTIMAL:
             preference = "applied"
         elif solution is not None:
@@ -336,8 +452,68 @@ def solve_schedule(
             **_settings(settings, linearization),
             "deterministic_time_used": round(spent, 6),
             "phase_preference": preference,
+            **({"tie_breaks": tie_breaks} if tie_weights is not None else {}),
         },
     )
+
+
+def _steps(value: float) -> str:
+    return f"{value:g} grid steps"
+
+
+def _packing_cuts(model, problem: ScheduleProblem, active, present, limit: int) -> None:
+    """Lane by lane, at most ``⌊limit/d⌋`` chosen jobs of duration ``d`` or more fit.
+
+    Work alone says two lanes of 33 steps hold 13 jobs of 5 steps (65 <= 66);
+    but each lane runs its jobs one after another, so it holds at most
+    ``⌊33/5⌋ = 6`` of them: 12 in all. Jobs never overlap more than the lanes
+    (or a resource's capacity over its users' least demand), so they can be
+    laid out on that many tracks. Implied by the cumulative constraints, but
+    stated as counts they give the solver the bound it otherwise cannot prove
+    (the seed's sweep: two what-ifs stopped after 20 work units with a 7 %
+    gap; with these they are proven at once).
+    """
+    optional = sorted({j.duration for j in active if j.optional and j.duration > 0})
+    if not optional or limit <= 0:
+        return
+    if len(optional) > _MAX_CUTS:  # evenly spread thresholds: the cuts stay few
+        optional = [optional[i * len(optional) // _MAX_CUTS] for i in range(_MAX_CUTS)]
+    groups: list[tuple[list[Job], int]] = []
+    if problem.lanes:
+        groups.append(([j for j in active if j.duration > 0], problem.lanes))
+    for resource, capacity in problem.capacities.items():
+        users = [j for j in active if j.demands.get(resource, 0) > 0 and j.duration > 0]
+        if users:
+            tracks = capacity // min(j.demands[resource] for j in users)
+            groups.append((users, tracks))
+    for members, tracks in groups:
+        for d in optional:
+            long = [present[j.id] for j in members if j.duration >= d]
+            most = tracks * (limit // d)
+            if len(long) > most:
+                model.add(sum(long) <= most)
+
+
+def _add_given_hint(model, given, active, starts, present, phase_of, bounds) -> None:
+    """A schedule to start from: which jobs are in, when they start, in which phase."""
+    ends: dict[int, int] = {}
+    for job in active:
+        literal = present[job.id]
+        if not isinstance(literal, int):
+            model.add_hint(literal, int(job.id in given))
+        if job.id not in given:
+            continue
+        start, phase = given[job.id]
+        model.add_hint(starts[job.id], start)
+        if job.id in phase_of and phase is not None:
+            for k, var in enumerate(phase_of[job.id]):
+                model.add_hint(var, int(k == phase))
+            ends[phase] = max(ends.get(phase, 0), start + job.duration)
+    if bounds and ends:
+        boundary = 0
+        for k, var in enumerate(bounds):
+            model.add_hint(var, boundary)
+            boundary = max(boundary, ends.get(k, boundary))
 
 
 def _break_symmetry(model, problem: ScheduleProblem, starts, present) -> None:
@@ -346,6 +522,36 @@ def _break_symmetry(model, problem: ScheduleProblem, starts, present) -> None:
     Swapping two such jobs changes nothing, so the first listed is chosen
     first and starts first: the search need not try both orders.
     """
+    for group in _symmetry_groups(problem, starts):
+        for first, second in itertools.pairwise(group):
+            a, b = present[first.id], present[second.id]
+            if not isinstance(a, int) and not isinstance(b, int):
+                model.add_implication(b, a)
+                model.add(starts[first.id] <= starts[second.id]).only_enforce_if(b)
+            else:
+                model.add(starts[first.id] <= starts[second.id])
+
+
+def _symmetric_hint(
+    problem: ScheduleProblem, starts, given: Mapping[str, tuple[int, int | None]]
+) -> dict[str, tuple[int, int | None]]:
+    """``given`` with interchangeable jobs swapped into the order :func:`_break_symmetry` asks.
+
+    Within each group the first listed jobs take the places, earliest first,
+    so that a hint from a heuristic is a solution of the model as it is.
+    """
+    out = dict(given)
+    for group in _symmetry_groups(problem, starts):
+        places = sorted(given[j.id] for j in group if j.id in given)
+        for job in group:
+            out.pop(job.id, None)
+        for job, place in zip(group, places, strict=False):
+            out[job.id] = place
+    return out
+
+
+def _symmetry_groups(problem: ScheduleProblem, starts) -> list[list[Job]]:
+    """Groups of interchangeable jobs among those in the model, in the order listed."""
     successors: dict[str, set[str]] = {job.id: set() for job in problem.jobs}
     for job in problem.jobs:
         for pred in job.predecessors:
@@ -367,14 +573,7 @@ def _break_symmetry(model, problem: ScheduleProblem, starts, present) -> None:
             tuple(label for label, members, _ in problem.minimums if job.id in members),
         )
         groups.setdefault(key, []).append(job)
-    for group in groups.values():
-        for first, second in itertools.pairwise(group):
-            a, b = present[first.id], present[second.id]
-            if not isinstance(a, int) and not isinstance(b, int):
-                model.add_implication(b, a)
-                model.add(starts[first.id] <= starts[second.id]).only_enforce_if(b)
-            else:
-                model.add(starts[first.id] <= starts[second.id])
+    return [group for group in groups.values() if len(group) > 1]
 
 
 def _redundant_energy(model, problem: ScheduleProblem, active, present, makespan) -> None:

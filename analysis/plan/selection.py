@@ -8,25 +8,33 @@ every prerequisite chosen or already done), the budget, the task cap, and the
 scenario's includes and excludes. Ties are broken, in order, by fewer hours
 and then by the smallest sum of catalog positions (earlier tasks first).
 
-Answers are reproducible: the solver's seed and worker count are fixed, it
-stops on a deterministic work limit (a wall-clock limit is only a safety net),
-and the settings are recorded in the result. A greedy baseline
-(:mod:`analysis.plan.greedy`) is computed alongside so every plan shows what
-optimisation gained. Every task left out gets a reason a person can act on
+Answers are reproducible: the solver's seed and worker count are fixed, every
+solve of the command draws on one deterministic work budget
+(:mod:`analysis.plan.budget`; a wall-clock limit is only a safety net), and
+the settings are recorded in the result, with how the plan was found and why
+a solve stopped short. A greedy baseline (:mod:`analysis.plan.greedy`) is
+computed alongside so every plan shows what optimisation gained; the solver
+starts from it, and when the solver ends with nothing as good (or nothing at
+all) the greedy plan, checked, is the answer (``feasible``, with the gap to
+the solver's bound). Every task left out gets a reason a person can act on
 (:mod:`analysis.plan.reasons`); a hand-made plan is checked instead
 (:mod:`analysis.plan.plan_check`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from analysis.assess.graph import GraphFacts
 from analysis.assess.scoring import Score
 from analysis.inputs.gate_rules import Gate
 from analysis.model import Catalog, Finding, Scenario
-from analysis.plan.greedy import greedy_selection
+from analysis.plan.budget import Allowance, Budget
+from analysis.plan.greedy import greedy_plan
 from analysis.plan.jobs import to_grid
+from analysis.plan.lanes import LanesModel
+from analysis.plan.plan_check import check_selection
 from analysis.plan.reasons import (
     explain_left_out,
     include_violations,
@@ -34,7 +42,7 @@ from analysis.plan.reasons import (
     leave_all_out,
 )
 from analysis.plan.results import TIE_BREAKS, TIE_BREAKS_PARALLEL, Baseline, Selection, objective_of
-from analysis.plan.selection_model import SelectionProblem, Solved, solve_on_lanes, solve_one_lane
+from analysis.plan.selection_model import OneLaneModel, SelectionProblem, Solved
 from analysis.plan.units import (
     advancing_units,
     availability,
@@ -59,11 +67,13 @@ def select_tasks(
     scenario: Scenario,
     explain_limit: int = 200,
     gates: Iterable[Gate] = (),
+    budget: Budget | None = None,
 ) -> Selection:
     """The optimal selection under ``scenario``, with a reason for every task left out.
 
     ``explain_limit`` caps how many left-out tasks get the exact cost of
     forcing them in (one more solve each); the rest get the cheaper reason.
+    ``budget`` is the command's (a new one from ``scenario.solver`` if not given).
     """
     candidates, left = availability(catalog, scores, facts, scenario, gates)
     units, unit_of = build_units(catalog, scores, facts, candidates, scenario.merge_duplicates)
@@ -112,7 +122,7 @@ def select_tasks(
         "linearization_level": 2,
         "objective": scenario.objective,
     }
-    baseline_units = greedy_selection(problem)
+    baseline_units, greedy_phases = greedy_plan(problem)
     baseline = Baseline(
         selected=tuple(t for u in baseline_units for t in u.tasks),
         totals=totals_of(catalog, scores, baseline_units),
@@ -130,33 +140,42 @@ def select_tasks(
             solver=settings,
             violations=tuple(violations),
         )
+    budget = budget or Budget(scenario.solver)
+    greedy_ids = [u.id for u in baseline_units]
+    force: Callable[[str, Allowance, str], Solved] | None
+    why_not = ""
     if scenario.lanes > 1:
-
-        def solve(force: str | None = None) -> Solved:
-            return solve_on_lanes(problem, scenario, catalog, force)
-
+        lanes = LanesModel(problem, scenario, catalog)
+        solved = lanes.solve(budget, (greedy_ids, greedy_phases))
+        force = lanes.force if lanes.joint else None
+        why_not = "the plan comes from the decomposition"
         settings["budget"] = f"wall-clock time on {scenario.lanes} lanes"
     else:
-
-        def solve(force: str | None = None) -> Solved:
-            return solve_one_lane(problem, scenario.solver, force)
-
+        one_lane = OneLaneModel(problem, scenario.solver)
+        solved = one_lane.solve(budget, greedy_ids, greedy_phases)
+        force = one_lane.force
         settings["budget"] = "sum of effort hours" + (
             ", packed into the phases' time boxes" if scenario.phases else ""
         )
-    solved = solve()
-    settings["deterministic_time_used"] = round(solved.deterministic, 6)
+    solved, force, why_not = _not_worse_than_greedy(
+        problem, solved, greedy_ids, greedy_phases, budget, force, why_not
+    )
+    settings["method"] = solved.method
     settings["tie_breaks"] = solved.ties
     if solved.status in ("infeasible", "unknown"):
+        settings["deterministic_time_used"] = round(budget.spent(), 6)
+        _stops(settings, budget)
         if solved.status == "infeasible":
             violations = infeasible_explanation(problem, scenario, solved.explanations)
         else:
             violations = [
                 Finding(
                     "unsolved",
-                    "the solver stopped at its deterministic limit "
-                    f"({scenario.solver.deterministic_time:g}) before finding any selection; "
-                    "a higher solver.deterministic_time may find one",
+                    "the solver stopped "
+                    f"({settings.get('stopped', 'at its limit')}) before finding any selection, "
+                    "and the greedy plan does not meet the scenario; a higher "
+                    f"solver.deterministic_time (now {scenario.solver.deterministic_time:g}) "
+                    "may find one",
                     (),
                     {"deterministic_time": scenario.solver.deterministic_time},
                 )
@@ -187,7 +206,11 @@ def select_tasks(
         best_possible = max(solved.bound, reached)
         bound = best_possible / problem.scale
         gap = 0.0 if best_possible <= 0 else (best_possible - reached) / best_possible
-    explain_left_out(problem, scenario, solved, unit_of, left, explain_limit, solve)
+    explain_left_out(
+        problem, scenario, solved, unit_of, left, explain_limit, force, budget, why_not
+    )
+    settings["deterministic_time_used"] = round(budget.spent(), 6)
+    _stops(settings, budget)
     return Selection(
         scenario=scenario.name,
         status=solved.status,
@@ -201,5 +224,54 @@ def select_tasks(
         solve_seconds=solved.seconds,
         solver=settings,
         baseline=baseline,
-        tie_breaks=TIE_BREAKS_PARALLEL if scenario.lanes > 1 else TIE_BREAKS,
+        tie_breaks=TIE_BREAKS
+        if scenario.lanes == 1 or solved.ties.startswith("applied")
+        else TIE_BREAKS_PARALLEL,
     )
+
+
+def _not_worse_than_greedy(
+    problem: SelectionProblem,
+    solved: Solved,
+    greedy: list[str],
+    phases: Mapping[str, int],
+    budget: Budget,
+    force: Callable[[str, Allowance, str], Solved] | None,
+    why_not: str,
+) -> tuple[Solved, Callable[[str, Allowance, str], Solved] | None, str]:
+    """The greedy plan instead of a solver's answer that is worse (or none), once checked.
+
+    On several lanes the greedy plan is already one of the candidates the
+    plan is chosen from; on one lane it is the solver's hint, and this is the
+    guarantee. The bound stays the solver's, so the gap is the greedy plan's.
+    """
+    if solved.status not in ("unknown", "feasible") or problem.lanes > 1:
+        return solved, force, why_not
+    weight = sum(problem.weight(u) for u in problem.units if u.id in set(greedy))
+    reached = sum(problem.weight(u) for u in problem.units if u.id in solved.chosen)
+    if solved.status == "feasible" and reached >= weight:
+        return solved, force, why_not
+    if check_selection(problem, greedy, phases):
+        return solved, force, why_not
+    found = "no plan" if solved.status == "unknown" else f"a plan worth {reached / problem.scale:g}"
+    budget.stopped(
+        "main", f"the solver found {found} before its limit, no better than the greedy plan"
+    )
+    bound = None if solved.bound is None else max(solved.bound, weight)
+    greedy_plan = Solved(
+        "feasible",
+        frozenset(greedy),
+        bound,
+        solved.seconds,
+        solved.deterministic,
+        "not applied (the greedy plan)",
+        phase_of=dict(phases),
+        method=f"{solved.method}; the greedy plan (the solver found nothing better)",
+    )
+    return greedy_plan, None, "the plan is the greedy baseline"
+
+
+def _stops(settings: dict[str, Any], budget: Budget) -> None:
+    """Why the command's solves stopped short, if any did (in the result's settings)."""
+    if budget.stops:
+        settings["stopped"] = "; ".join(budget.stops[part] for part in sorted(budget.stops))

@@ -10,16 +10,19 @@ plan items.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import replace
 
 from analysis.assess.graph import GraphFacts
 from analysis.assess.scoring import Score
 from analysis.inputs.catalog_records import EFFORT_KEYS
 from analysis.model import Catalog, Effort, Scenario
+from analysis.plan.budget import Budget
 from analysis.plan.jobs import Job, ScheduleProblem, ScheduleResult, to_grid, units_in_hours
+from analysis.plan.lanes import JOINT_MAX_UNITS
 from analysis.plan.plan_check import item_estimate
 from analysis.plan.results import Selection, Slot, Timeline
+from analysis.plan.schedule_bounds import list_schedule
 from analysis.plan.scheduling import solve_schedule
 from analysis.plan.units import scenario_grid, unit_jobs
 from analysis.vocabulary import DEFAULT_VOCABULARY, UNKNOWN
@@ -94,13 +97,21 @@ def schedule_selection(
     facts: GraphFacts,
     scenario: Scenario,
     selection: Selection,
+    budget: Budget | None = None,
+    cache: MutableMapping[tuple, ScheduleResult] | None = None,
 ) -> Timeline:
     """Schedule what ``selection`` chose under the scenario's phases, lanes and resources.
 
     An optimal selection's units go in whichever phase suits; a hand-made plan's
     items stay in the phases the plan gives them. With one lane the budget was
     already spent by the selection (a sum of hours); the schedule checks that
-    the phases and resources can hold it.
+    the phases and resources can hold it. The solves draw on the command's
+    ``budget`` (its schedule part); on several lanes, when the solver finds no
+    schedule within it, the list schedule that the selection was checked with
+    is the timeline (``feasible``). ``cache`` keeps schedules by everything
+    that decides them (the jobs, lanes, phases, resources, horizon and solver
+    settings): a sweep's what-ifs that choose the same work under the same
+    limits share one (the same schedule a new solve would give).
     """
     if scenario.is_plan:
         grid = scenario_grid(scenario, [u.hours for u in selection.units])
@@ -144,7 +155,30 @@ def schedule_selection(
         horizon=horizon,
         phase_names=tuple(p.name for p in scenario.phases),
     )
-    result = solve_schedule(problem, scenario.solver)
+    key = (_problem_key(problem), scenario.solver, scenario.is_plan, budget is None)
+    found = None if cache is None else cache.get(key)
+    if found is not None:
+        result = found
+    else:
+        listed = not scenario.is_plan and scenario.lanes > 1
+        sketch = _sketch(problem, selection) if listed and len(jobs) > JOINT_MAX_UNITS else None
+        given = None
+        allowance = None if budget is None else budget.allowance("schedule")
+        if sketch is not None:
+            # Large: the list schedule is the start, and the solver refines it with a quarter
+            # of the schedule's part (on hundreds of jobs a work unit of this model is 10 to
+            # 15 s of wall clock, and each one gains little on the list schedule's finish).
+            given = {j: (sketch.start[j], sketch.phase.get(j)) for j in sketch.chosen}
+            if allowance is not None:
+                allowance = allowance.share(0.25)
+        result = solve_schedule(
+            problem, scenario.solver, budget=allowance, given=given, relax=given is None
+        )
+        if result.status == "unknown" and listed:
+            sketch = sketch or _sketch(problem, selection)
+            result = sketch or result
+        if cache is not None and budget is not None and not budget.wall_clock_hit:
+            cache[key] = result
     notes = tuple(
         f"{r.name}: capacity {r.capacity}"
         + (f" ({r.note})" if r.note else "")
@@ -152,6 +186,45 @@ def schedule_selection(
         for r in scenario.resources
     )
     return _timeline(result, problem, scenario, grid, tasks_of, labels, estimates, notes)
+
+
+def _sketch(problem: ScheduleProblem, selection: Selection) -> ScheduleResult | None:
+    """A list schedule of every chosen unit (best value per hour first, then in catalog
+    order), as the decomposition checked the selection with; None if neither holds them all."""
+    rate = {u.id: (-u.value / max(u.hours, 1e-9), u.position) for u in selection.units}
+    orders = [sorted(rate, key=rate.__getitem__), [job.id for job in problem.jobs]]
+    for order in orders:
+        sketch = list_schedule(problem, order)
+        if len(sketch.chosen) == len(problem.jobs):
+            return sketch
+    return None
+
+
+def _problem_key(problem: ScheduleProblem) -> tuple:
+    """Everything of a schedule problem that decides its solution, as a hashable key."""
+    return (
+        tuple(
+            (
+                j.id,
+                j.duration,
+                j.predecessors,
+                tuple(sorted(j.demands.items())),
+                j.phase,
+                j.early,
+                j.optional,
+                j.value,
+                j.forced,
+            )
+            for j in problem.jobs
+        ),
+        tuple(sorted(problem.capacities.items())),
+        problem.lanes,
+        problem.phases,
+        problem.horizon,
+        problem.cap,
+        problem.phase_names,
+        problem.minimums,
+    )
 
 
 def _timeline(

@@ -186,6 +186,10 @@ def _plan_headline(assessment: Assessment) -> list[str]:
             f"  objective {selection.objective:g}, bound {figure_text(selection.bound)}{gap}; "
             f"solved in {selection.solve_seconds:.2f} s"
         )
+    if selection.solver.get("method") not in (None, "exact model"):
+        lines.append(f"  method: {selection.solver['method']}")
+    if selection.solver.get("stopped"):
+        lines.append(f"  stopped: {selection.solver['stopped']}")
     if selection.baseline is not None:
         base = selection.baseline.totals
         gain = selection.gain_over_greedy
