@@ -19,6 +19,7 @@ import os
 import sys
 import time
 import traceback
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -33,6 +34,8 @@ from analysis.inputs.catalog_records import scale_efforts
 from analysis.inputs.records import Where
 from analysis.inputs.scenario import read_scenario
 from analysis.inputs.sweep import Sweep, check_size, combination_key, combinations
+from analysis.model import RiskSettings, Scenario
+from analysis.plan.results import ScheduleRisk, Timeline
 from analysis.plan.risk import schedule_risk
 from analysis.plan.sweep_results import (
     ABOUT,
@@ -76,12 +79,97 @@ def _base(path: str, stamp: tuple = ()):
     return read_scenario(Path(path))
 
 
+# What does not change between combinations is computed once per process and reused: the
+# catalog with its efforts scaled, its audit (by effort factor), and the dependency graph
+# (by effort factor, appetite, excludes and rules switched off). Each is a function of its
+# key alone, so a row is the same whichever combinations ran before it in the process.
+
+
+@functools.lru_cache(maxsize=16)
+def _scaled(files: tuple, stamp: tuple, factor: float):
+    catalog = _inputs(*files, stamp=stamp).catalog
+    return scale_efforts(catalog, factor) if factor != 1.0 else catalog
+
+
+@functools.lru_cache(maxsize=16)
+def _audited(files: tuple, stamp: tuple, factor: float):
+    from analysis.assess.audit import audit_catalog
+
+    return audit_catalog(_scaled(files, stamp, factor), _inputs(*files, stamp=stamp).rubric)
+
+
+@functools.lru_cache(maxsize=64)
+def _graph(files: tuple, stamp: tuple, factor: float, key: tuple):
+    from analysis.plan.scenarios import graph_facts
+
+    appetite, exclude, rules_off, source = key
+    scenario = Scenario(
+        name="graph", appetite=appetite, exclude=exclude, rules_off=rules_off, source=source
+    )
+    inputs = _inputs(*files, stamp=stamp)
+    return graph_facts(
+        _scaled(files, stamp, factor), _audited(files, stamp, factor), inputs.graph_rules, scenario
+    )
+
+
+class _Recent(OrderedDict):
+    """A dict that keeps its ``size`` most recently used entries (a process's reuse cache)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def get(self, key, default=None):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return default
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+#: Schedules and their Monte Carlo risk, kept by what decides them (see ``run_combination``).
+_SCHEDULES: _Recent = _Recent(512)
+_RISKS: _Recent = _Recent(512)
+
+
+def _risk(timeline: Timeline, settings: RiskSettings, capacities: dict[str, int]) -> ScheduleRisk:
+    """:func:`schedule_risk`, kept by everything it reads (a seeded simulation)."""
+    key = (
+        timeline.slots,
+        timeline.makespan_hours,
+        timeline.grid_minutes,
+        timeline.lanes,
+        timeline.phases,
+        timeline.phase_windows,
+        timeline.budget_hours,
+        tuple(sorted(timeline.predecessors.items())),
+        settings,
+        tuple(sorted(capacities.items())),
+    )
+    found = _RISKS.get(key)
+    if found is None:
+        found = _RISKS[key] = schedule_risk(timeline, settings, capacities)
+    return found
+
+
 def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
     """One row of a sweep's table; an error becomes a row too (status ``error``).
 
     ``job`` holds ``catalog``, ``base`` (scenario path), ``parameters``,
     ``combination`` (its index) and optionally ``rubric``, ``rules``, ``gates``.
     Plain data in, plain data out, so that any executor can run it.
+
+    What does not change between combinations is reused within a process: the
+    inputs, the catalog with its efforts scaled, its audit, the dependency
+    graph, and schedules and their risk by everything that decides them. Each
+    is a function of its key alone, and the solver's hints come from the
+    greedy plan of the combination itself, never from one run before it, so
+    a row is the same whichever worker runs it and whatever ran there first.
     """
     from analysis.plan.scenarios import assess, vary
 
@@ -94,7 +182,8 @@ def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
     }
     try:
         files = (job["catalog"], job.get("rubric"), job.get("rules"), job.get("gates"))
-        inputs = _inputs(*files, stamp=_stamp(*files))
+        stamp = _stamp(*files)
+        inputs = _inputs(*files, stamp=stamp)
         scenario = _base(job["base"], _stamp(job["base"]))
         changes = {
             k: parameters[k]
@@ -111,8 +200,8 @@ def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
                 replace(r, capacity=capacities.get(r.name, r.capacity)) for r in scenario.resources
             )
         scenario = vary(scenario, **changes)
-        factor = parameters.get("effort_factor", 1.0)
-        tasks = scale_efforts(inputs.catalog, factor) if factor != 1.0 else inputs.catalog
+        factor = float(parameters.get("effort_factor", 1.0))
+        tasks = _scaled(files, stamp, factor)
         result = assess(
             tasks,
             scenario,
@@ -121,6 +210,9 @@ def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
             gates=inputs.gates,
             simulate=False,
             explain_limit=0,
+            audit=_audited(files, stamp, factor),
+            facts=_graph(files, stamp, factor, _graph_key(scenario)),
+            schedules=_SCHEDULES,
         )
         selection, timeline = result.selection, result.timeline
         totals = selection.totals
@@ -141,7 +233,7 @@ def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
             assert timeline.makespan_hours is not None  # a schedule that fits has a finish
             row["finish_hours"] = round(timeline.makespan_hours, 6)
             runs = [
-                schedule_risk(
+                _risk(
                     timeline,
                     replace(scenario.risk, seed=seed),
                     {r.name: r.capacity for r in scenario.resources},
@@ -161,6 +253,11 @@ def run_combination(job: Mapping[str, Any]) -> dict[str, Any]:
             traceback.print_exc()
     row["seconds"] = round(time.perf_counter() - started, 3)  # the checkpoint's, not the table's
     return row
+
+
+def _graph_key(scenario: Scenario) -> tuple:
+    """The scenario as far as the graph depends on it (appetite, excludes, rules off)."""
+    return (scenario.appetite, scenario.exclude, scenario.rules_off, scenario.source)
 
 
 def _jobs(catalog: str, sweep: Sweep, extra: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -305,7 +402,7 @@ def run_sweep(
         "failed": int((table["status"] == "error").sum()),
     }
     write_text_atomic(folder / ABOUT, json.dumps(about, ensure_ascii=False, indent=2) + "\n")
-    temporary = parquet_path.with_name(".results.parquet.tmp")
+    temporary = parquet_path.with_name(f".results.parquet.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     table.to_parquet(temporary, index=False)
     os.replace(temporary, parquet_path)
     write_text_atomic(folder / REFERENCES, references.to_csv(index=False, lineterminator="\n"))
