@@ -32,6 +32,8 @@ __all__ = [
     "ScheduleResult",
     "grid_units",
     "units_in_hours",
+    "symmetry_groups",
+    "symmetric_hint",
 ]
 
 
@@ -152,3 +154,47 @@ def units_in_hours(text: str, step_minutes: float) -> str:
     'phase P1 overflows: needs 1.25 h, its box is 1 h'
     """
     return re.sub(r"(\d+) units", lambda m: hours_text(int(m.group(1)) * step_minutes / 60), text)
+
+
+def symmetric_hint(
+    problem: ScheduleProblem, starts, given: Mapping[str, tuple[int, int | None]]
+) -> dict[str, tuple[int, int | None]]:
+    """``given`` with interchangeable jobs swapped into the order the scheduler's model asks.
+
+    Within each group the first listed jobs take the places, earliest first,
+    so that a hint from a heuristic is a solution of the model as it is.
+    """
+    out = dict(given)
+    for group in symmetry_groups(problem, starts):
+        places = sorted(given[j.id] for j in group if j.id in given)
+        for job in group:
+            out.pop(job.id, None)
+        for job, place in zip(group, places, strict=False):
+            out[job.id] = place
+    return out
+
+
+def symmetry_groups(problem: ScheduleProblem, starts) -> list[list[Job]]:
+    """Groups of interchangeable jobs among those in the model, in the order listed."""
+    successors: dict[str, set[str]] = {job.id: set() for job in problem.jobs}
+    for job in problem.jobs:
+        for pred in job.predecessors:
+            successors[pred].add(job.id)
+    groups: dict[tuple, list[Job]] = {}
+    for job in problem.jobs:
+        if job.id not in starts:
+            continue
+        key = (
+            job.duration,
+            tuple(sorted(job.demands.items())),
+            frozenset(job.predecessors),
+            frozenset(successors[job.id]),
+            job.phase,
+            job.early,
+            job.optional,
+            job.value,
+            job.forced,
+            tuple(label for label, members, _ in problem.minimums if job.id in members),
+        )
+        groups.setdefault(key, []).append(job)
+    return [group for group in groups.values() if len(group) > 1]

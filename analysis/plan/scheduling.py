@@ -42,7 +42,13 @@ from ortools.sat.python import cp_model
 
 from analysis.model import SolverSettings
 from analysis.plan.budget import Allowance
-from analysis.plan.jobs import Job, ScheduleProblem, ScheduleResult
+from analysis.plan.jobs import (
+    Job,
+    ScheduleProblem,
+    ScheduleResult,
+    symmetric_hint,
+    symmetry_groups,
+)
 from analysis.plan.schedule_bounds import (
     assign_lanes,
     explain_infeasible,
@@ -328,7 +334,7 @@ def solve_schedule(
             for k, var in enumerate(bounds):
                 model.add_hint(var, 0 if k <= longest else relaxed.makespan)
     if hint is None and longest is None and given is not None:
-        given = _symmetric_hint(problem, starts, given)
+        given = symmetric_hint(problem, starts, given)
         _add_given_hint(model, given, active, starts, present, phase_of, bounds)
     linearization = 2 if valued else 0
     spent = float(relaxed.settings.get("deterministic_time_used", 0.0)) if relaxed else 0.0
@@ -522,7 +528,7 @@ def _break_symmetry(model, problem: ScheduleProblem, starts, present) -> None:
     Swapping two such jobs changes nothing, so the first listed is chosen
     first and starts first: the search need not try both orders.
     """
-    for group in _symmetry_groups(problem, starts):
+    for group in symmetry_groups(problem, starts):
         for first, second in itertools.pairwise(group):
             a, b = present[first.id], present[second.id]
             if not isinstance(a, int) and not isinstance(b, int):
@@ -530,50 +536,6 @@ def _break_symmetry(model, problem: ScheduleProblem, starts, present) -> None:
                 model.add(starts[first.id] <= starts[second.id]).only_enforce_if(b)
             else:
                 model.add(starts[first.id] <= starts[second.id])
-
-
-def _symmetric_hint(
-    problem: ScheduleProblem, starts, given: Mapping[str, tuple[int, int | None]]
-) -> dict[str, tuple[int, int | None]]:
-    """``given`` with interchangeable jobs swapped into the order :func:`_break_symmetry` asks.
-
-    Within each group the first listed jobs take the places, earliest first,
-    so that a hint from a heuristic is a solution of the model as it is.
-    """
-    out = dict(given)
-    for group in _symmetry_groups(problem, starts):
-        places = sorted(given[j.id] for j in group if j.id in given)
-        for job in group:
-            out.pop(job.id, None)
-        for job, place in zip(group, places, strict=False):
-            out[job.id] = place
-    return out
-
-
-def _symmetry_groups(problem: ScheduleProblem, starts) -> list[list[Job]]:
-    """Groups of interchangeable jobs among those in the model, in the order listed."""
-    successors: dict[str, set[str]] = {job.id: set() for job in problem.jobs}
-    for job in problem.jobs:
-        for pred in job.predecessors:
-            successors[pred].add(job.id)
-    groups: dict[tuple, list[Job]] = {}
-    for job in problem.jobs:
-        if job.id not in starts:
-            continue
-        key = (
-            job.duration,
-            tuple(sorted(job.demands.items())),
-            frozenset(job.predecessors),
-            frozenset(successors[job.id]),
-            job.phase,
-            job.early,
-            job.optional,
-            job.value,
-            job.forced,
-            tuple(label for label, members, _ in problem.minimums if job.id in members),
-        )
-        groups.setdefault(key, []).append(job)
-    return [group for group in groups.values() if len(group) > 1]
 
 
 def _redundant_energy(model, problem: ScheduleProblem, active, present, makespan) -> None:
