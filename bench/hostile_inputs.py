@@ -22,21 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.hostile.cases import CASES  # noqa: E402
-
-SUFFIX = {"markdown": ".md", "catalog": ".yaml", "catalog-csv": ".csv", "scenario": ".yaml"}
+from tests.hostile.cases import CASES, run_probe, write_case  # noqa: E402
 
 
 def _run(parser: str, path: Path, timeout: float) -> tuple[str, float | None]:
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "tests.hostile.cases", parser, str(path)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=ROOT,
-            check=False,
-        )
+        done = run_probe(parser, path, timeout)
     except subprocess.TimeoutExpired:
         return "timeout", None
     if done.returncode != 0:
@@ -62,8 +53,7 @@ def main() -> None:
                 continue
             times, outcome = [], ""
             for size in (small, large):
-                path = Path(folder, f"{name}-{size}{SUFFIX[kind]}")
-                path.write_text(make(size), encoding="utf-8")
+                path = write_case(Path(folder), name, kind, make, size)
                 outcome, seconds = _run(kind, path, args.timeout)
                 times.append(seconds)
                 path.unlink()

@@ -11,6 +11,7 @@ the callers can bound it with a timeout and compare sizes.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -18,6 +19,9 @@ from pathlib import Path
 
 __all__ = [
     "CASES",
+    "SUFFIX",
+    "write_case",
+    "run_probe",
     "probe",
 ]
 
@@ -73,6 +77,29 @@ CASES: tuple[tuple[str, str, Callable[[int], str]], ...] = (
     ("csv-commas", "catalog-csv", lambda n: "id,issue,title\n" + "," * n + "\n"),
     ("scenario-spaces", "scenario", lambda n: "appetite: MEDIUM\nname: " + " " * n + "x\n"),
 )
+
+
+#: The file suffix each parser reads.
+SUFFIX = {"markdown": ".md", "catalog": ".yaml", "catalog-csv": ".csv", "scenario": ".yaml"}
+
+
+def write_case(folder: Path, name: str, parser: str, make: Callable[[int], str], size: int) -> Path:
+    """The case's text at ``size`` characters, in a file the parser reads."""
+    path = folder / f"{name}-{size}{SUFFIX[parser]}"
+    path.write_text(make(size), encoding="utf-8")
+    return path
+
+
+def run_probe(parser: str, path: Path, timeout: float) -> subprocess.CompletedProcess:
+    """The probe on ``path`` in a fresh process (``TimeoutExpired`` past ``timeout``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tests.hostile.cases", parser, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
 
 
 def _parse(parser: str, path: Path) -> None:

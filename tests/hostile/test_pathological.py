@@ -9,31 +9,18 @@ turned quadratic fails here instead of hanging CI. The growth itself (10⁵ to
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.hostile.cases import CASES
+from tests.hostile.cases import CASES, run_probe, write_case
 
-SUFFIX = {"markdown": ".md", "catalog": ".yaml", "catalog-csv": ".csv", "scenario": ".yaml"}
 SIZE = 100_000
 TIMEOUT = 120  # seconds: a linear parse of 10⁵ characters takes about one
 
 
 @pytest.mark.parametrize(("name", "parser", "make"), CASES, ids=[case[0] for case in CASES])
 def test_parses_or_refuses_in_one_line(tmp_path, name, parser, make):
-    path = tmp_path / f"{name}{SUFFIX[parser]}"
-    path.write_text(make(SIZE), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.hostile.cases", parser, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        cwd=ROOT,
-        check=False,
-    )
+    done = run_probe(parser, write_case(tmp_path, name, parser, make, SIZE), TIMEOUT)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
     assert result["outcome"] in ("ok", "refused")
