@@ -99,7 +99,7 @@ class TestTwoLanes:
         assert {s.lane for s in two.timeline.slots} == {0, 1}
         comparison = compare(one, two)
         assert comparison.better["value"] == "b" and comparison.better["finish"] == "tie"
-        assert two.selection.tie_breaks[1].startswith("then the first optimum the solver proves")
+        assert two.selection.tie_breaks[1].startswith("then fewest hours")  # proven, then ties
 
 
 class TestRisk:
