@@ -33,6 +33,7 @@ from analysis.model import NOT_IN_ID
 __all__ = [
     "NUMBER_MAX",
     "WHOLE_MAX",
+    "NESTING_MAX",
     "Located",
     "load_yaml_text",
     "Where",
@@ -119,17 +120,67 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+#: The deepest nesting of lists and mappings a YAML input may have. The suite's
+#: own files nest 4 deep; libyaml's composer recurses once per level on the C
+#: stack, so a few hundred thousand ``[`` crash some PyYAML releases outright.
+NESTING_MAX = 100
+
+
+def _may_nest_deeper(text: str, depth: int) -> bool:
+    """Whether ``text`` may nest lists and mappings deeper than ``depth`` (a cheap, sound test).
+
+    A flow level needs a ``[`` or ``{``; a block level needs a deeper indent or
+    one more ``-``, ``?`` or ``:`` indicator at the head of a line, so the block
+    depth is at most the longest line head, plus two.
+    """
+    room = depth - 2 - text.count("[") - text.count("{")
+    if room < 0:
+        return True
+    head = re.compile(rf"\n[ \t?:-]{{{room + 1},}}")  # a literal first: a fast scan
+    return head.match("\n" + text[: room + 1]) is not None or head.search(text) is not None
+
+
+def _check_nesting(text: str, source: str, error: type[InputError]) -> None:
+    """Refuse YAML nested deeper than :data:`NESTING_MAX`, before composing it.
+
+    Only when the cheap bound allows a deeper nesting are the parser's events
+    counted, which libyaml (and PyYAML's own parser) produce without recursion.
+    """
+    if not _may_nest_deeper(text, NESTING_MAX):
+        return
+    opens = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    closes = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    depth = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, opens):
+            depth += 1
+            if depth > NESTING_MAX:
+                raise error(
+                    f"lists and mappings nested more than {NESTING_MAX} deep",
+                    source=source,
+                    line=event.start_mark.line + 1,
+                )
+        elif isinstance(event, closes):
+            depth -= 1
+
+
 def load_yaml_text(text: str, source: str, error: type[InputError] = CatalogError) -> Any:
     """Parse YAML safely, keeping line numbers on mappings.
 
     Raises
     ------
     InputError
-        (of type ``error``) for malformed YAML, with its line, or a duplicate key.
+        (of type ``error``) for malformed YAML, with its line, a duplicate key,
+        or lists and mappings nested deeper than :data:`NESTING_MAX`.
     """
     try:
+        _check_nesting(text, source, error)
         with _collector_paused():
             return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError as exc:  # a pure-Python loader's limit, should the bound miss
+        raise error(
+            f"lists and mappings nested too deep (over {NESTING_MAX})", source=source
+        ) from exc
     except CatalogError as exc:
         raise error(exc.problem, source=source, line=exc.line, field=exc.field) from exc
     except yaml.MarkedYAMLError as exc:

@@ -57,6 +57,8 @@ CASES: tuple[tuple[str, str, Callable[[int], str]], ...] = (
     ("md-numbers", "markdown", lambda n: "# T\n- 🔴 Task " + "1" * n + ": a\n"),
     ("yaml-title", "catalog", lambda n: _CATALOG_HEAD + "a" * n + "}\n"),
     ("yaml-flow-nesting", "catalog", lambda n: "tasks: " + "[" * n + "\n"),
+    ("yaml-flow-nesting-closed", "catalog", lambda n: "tasks: " + "[" * (n // 2) + "]" * (n // 2)),
+    ("yaml-compact-nesting", "catalog", lambda n: "tasks:\n" + "- " * (n // 2) + "x\n"),
     (
         "yaml-block-nesting",
         "catalog",
