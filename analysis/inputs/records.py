@@ -155,10 +155,11 @@ def _check_nesting(text: str, source: str, error: type[InputError]) -> None:
         if isinstance(event, opens):
             depth += 1
             if depth > NESTING_MAX:
+                mark = event.start_mark
                 raise error(
                     f"lists and mappings nested more than {NESTING_MAX} deep",
                     source=source,
-                    line=event.start_mark.line + 1,
+                    line=mark.line + 1 if mark else None,
                 )
         elif isinstance(event, closes):
             depth -= 1
