@@ -27,6 +27,7 @@ from analysis.errors import AnalysisError
 __all__ = [
     "WORKDIR_VARIABLE",
     "shown_path",
+    "shown_to_path",
     "bundled",
     "DEFAULT_RUBRIC",
     "DEFAULT_GATES",
@@ -70,6 +71,23 @@ def shown_path(source: str | os.PathLike | None) -> str | None:
         with contextlib.suppress(ValueError, OSError):
             return path.relative_to(os.environ.get(WORKDIR_VARIABLE) or Path.cwd()).as_posix()
     return text
+
+
+def shown_to_path(shown: str) -> Path:
+    """The file a :func:`shown_path` names, found again from this process.
+
+    ``bundled:NAME`` is the package's own file; a relative path is taken from
+    the working folder (``ASSESS_WORKDIR`` when set), as :func:`shown_path` made it.
+
+    >>> shown_to_path("bundled:rubric.yaml") == DEFAULT_RUBRIC
+    True
+    """
+    if shown.startswith("bundled:"):
+        return bundled(shown.removeprefix("bundled:"))
+    path = Path(shown)
+    if path.is_absolute():
+        return path
+    return Path(os.environ.get(WORKDIR_VARIABLE) or Path.cwd()) / path
 
 
 def bundled(name: str) -> Path:

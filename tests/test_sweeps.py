@@ -28,7 +28,7 @@ from analysis.plan.sweep_results import latest_sweep, read_sweep_result, sweep_i
 from analysis.plan.sweeps import run_sweep
 from analysis.report.render import render_report
 from analysis.run.executors import check_scheduler
-from tests.conftest import SCENARIOS_DIR, SEED_CATALOG
+from tests.conftest import ROOT, SCENARIOS_DIR, SEED_CATALOG
 
 SMALL = {
     "name": "small",
@@ -445,6 +445,31 @@ class TestReport:
         table, compared = read_sweep_result(saved)
         assert len(table) == 8 and list(compared["reference"]) == ["seed-plan"]
         assert json.loads((saved / "sweep.json").read_text(encoding="utf-8"))["combinations"] == 8
+
+
+class TestFilesWritten:
+    def test_sweep_json_names_inputs_as_typed_and_bundled_files_by_name(self, serial):
+        """No local absolute path: files under the working folder are relative to it."""
+        about = json.loads((serial.csv.parent / "sweep.json").read_text(encoding="utf-8"))
+        assert str(ROOT) not in json.dumps(about, ensure_ascii=False)
+        assert about["inputs"][0] == "data/catalogs/cc03-ultra-marathon.yaml"
+        assert "bundled:rubric.yaml" in about["inputs"]
+        assert about["compare_with"] == ["data/scenarios/seed-plan.yaml"]
+        assert sweep_info(serial.csv.parent)["current"] is True
+
+    def test_csv_cells_are_escaped_and_read_back(self, tmp_path):
+        plan = yaml.safe_load((SCENARIOS_DIR / "seed-plan.yaml").read_text(encoding="utf-8"))
+        plan["name"] = "=HYPERLINK(1)"
+        plan["extends"] = str(SCENARIOS_DIR / plan["extends"])
+        scenario = tmp_path / "formula.yaml"
+        scenario.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+        sweep = small_sweep(vary={"budget_hours": [4]}, compare_with=[str(scenario)])
+        result = run_sweep(SEED_CATALOG, sweep, workers=1, out=tmp_path / "out")
+        written = (tmp_path / "out" / "references.csv").read_bytes()
+        assert b"\r\n'=HYPERLINK(1)," in written
+        assert list(read_sweep_result(tmp_path / "out")[1]["reference"]) == ["=HYPERLINK(1)"]
+        assert result.csv.read_bytes().endswith(b"\r\n")
+        assert pd.read_csv(result.csv).shape == result.table.shape
 
 
 def test_an_edited_catalog_is_read_again_in_the_same_process(tmp_path):

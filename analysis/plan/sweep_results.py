@@ -21,7 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.resources import REPORTS_DIR
+from analysis.errors import AnalysisError
+from analysis.files import csv_text, csv_uncell
+from analysis.resources import REPORTS_DIR, shown_to_path
 from analysis.vocabulary import LEVELS
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "inputs_fingerprint",
     "REFERENCES",
     "ABOUT",
+    "table_csv",
     "sweep_info",
     "table_of",
     "read_sweep_result",
@@ -107,8 +110,10 @@ def sweep_info(folder: str | os.PathLike) -> dict[str, Any]:
         return {"name": Path(folder).name, "current": None}
     about = json.loads(path.read_text(encoding="utf-8"))
     try:
-        current = inputs_fingerprint(Path(p) for p in about["inputs"]) == about["fingerprint"]
-    except OSError:
+        current = (
+            inputs_fingerprint(shown_to_path(p) for p in about["inputs"]) == about["fingerprint"]
+        )
+    except (OSError, AnalysisError):
         current = False
     return {**about, "current": current}
 
@@ -137,6 +142,16 @@ def table_of(rows: Iterable[dict[str, Any]], parameters: list[str]) -> pd.DataFr
     return table
 
 
+def table_csv(table: pd.DataFrame) -> str:
+    """A table in the one CSV form of the suite (:func:`analysis.files.csv_text`), NA empty.
+
+    >>> table_csv(pd.DataFrame({"a": [1, None], "b": ["=x", "y"]}).astype({"a": "Int64"}))
+    "a,b\\r\\n1,'=x\\r\\n,y\\r\\n"
+    """
+    rows = table.astype(object).where(table.notna(), None).itertuples(index=False, name=None)
+    return csv_text([list(table.columns), *rows])
+
+
 def read_sweep_result(folder: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A saved sweep's table and the plans it was compared with (empty when none)."""
     folder = Path(folder)
@@ -144,6 +159,8 @@ def read_sweep_result(folder: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataF
     references = folder / REFERENCES
     if references.exists() and references.stat().st_size:
         others = pd.read_csv(references, dtype={"reference": "string"})
+        for column in others.select_dtypes(include=["object", "string"]):
+            others[column] = others[column].map(csv_uncell, na_action="ignore")
     else:
         others = pd.DataFrame(columns=["reference", *COLUMNS[2:]])
     return table, others

@@ -42,9 +42,16 @@ from analysis.plan.sweep_results import (
     REFERENCES,
     SweepResult,
     inputs_fingerprint,
+    table_csv,
     table_of,
 )
-from analysis.resources import DEFAULT_GATES, DEFAULT_GRAPH_RULES, DEFAULT_RUBRIC, REPORTS_DIR
+from analysis.resources import (
+    DEFAULT_GATES,
+    DEFAULT_GRAPH_RULES,
+    DEFAULT_RUBRIC,
+    REPORTS_DIR,
+    shown_path,
+)
 from analysis.run.executors import check_scheduler, default_workers, execute
 from analysis.vocabulary import LEVELS
 
@@ -389,14 +396,14 @@ def run_sweep(
         rows[key]["combination"] = job["combination"]
     table = table_of([rows[key] for key in keys], list(sweep.vary))
     csv_path, parquet_path = folder / "results.csv", folder / "results.parquet"
-    write_text_atomic(csv_path, table.to_csv(index=False, lineterminator="\n"))
+    write_text_atomic(csv_path, table_csv(table))
     about = {
         "name": sweep.name,
-        "sweep": str(Path(sweep.source).resolve()) if sweep.source else None,
+        "sweep": shown_path(sweep.source),
         "catalog": tasks.name,
-        "inputs": [str(p) for p in sources],
+        "inputs": [shown_path(p) for p in sources],
         "fingerprint": fingerprint,
-        "compare_with": [str(p.resolve()) for p in sweep.compare_with],
+        "compare_with": [shown_path(p) for p in sweep.compare_with],
         "vary": {k: list(v) for k, v in sweep.vary.items()},
         "combinations": len(table),
         "failed": int((table["status"] == "error").sum()),
@@ -405,7 +412,7 @@ def run_sweep(
     temporary = parquet_path.with_name(f".results.parquet.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     table.to_parquet(temporary, index=False)
     os.replace(temporary, parquet_path)
-    write_text_atomic(folder / REFERENCES, references.to_csv(index=False, lineterminator="\n"))
+    write_text_atomic(folder / REFERENCES, table_csv(references))
     return SweepResult(
         table=table,
         csv=csv_path,

@@ -194,8 +194,10 @@ def render_report(
     if put_right(target, week, history):  # after a kill: scratch, staged sets, history
         say(f"brought {history} in line with {target}")
     kill_point("recovered")
-    # The kernel runs in a scratch folder: outputs name paths relative to this one.
-    os.environ.setdefault(WORKDIR_VARIABLE, str(Path.cwd()))
+    # The kernel runs in a scratch folder: outputs name paths relative to this one
+    # (set for the kernel only: the caller's environment is as it was afterwards).
+    given_workdir = os.environ.get(WORKDIR_VARIABLE)
+    os.environ[WORKDIR_VARIABLE] = given_workdir or str(Path.cwd())
     scratch = make_scratch()
     try:
         prepared = scratch / _PREPARED
@@ -245,6 +247,8 @@ def render_report(
             raise ReportError(f"{Path(notebook).name} did not write the plan and snapshots")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        if given_workdir is None:
+            os.environ.pop(WORKDIR_VARIABLE, None)
     say(f"writing {target}")
     html_path, csv_path, json_path = (
         target / "weekly-report.html",
