@@ -44,7 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     small, large = args.sizes
     print(
-        f"{'case':22} {'outcome':9} {f'{small:,} chars':>14} {f'{large:,} chars':>14} {'ratio':>7}"
+        f"{'case':26} {'outcome':9} {f'{small:,} chars':>14} {f'{large:,} chars':>14} {'ratio':>7}"
     )
     worst = 0.0
     with tempfile.TemporaryDirectory() as folder:
@@ -63,7 +63,7 @@ def main() -> None:
                 worst = max(worst, ratio)
             shown = [f"{t:.3f} s" if t is not None else "-" for t in times]
             ratio_text = f"{ratio:.1f}" if ratio else "-"
-            print(f"{name:22} {outcome:9} {shown[0]:>14} {shown[1]:>14} {ratio_text:>7}")
+            print(f"{name:26} {outcome:9} {shown[0]:>14} {shown[1]:>14} {ratio_text:>7}")
     print(f"largest ratio (of parses over 10 ms): {worst:.1f} (linear: about {large / small:g})")
 
 
