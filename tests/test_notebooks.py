@@ -13,9 +13,11 @@ import sys
 import nbformat
 import pytest
 
-from analysis.report.notebook import notebook_parameters
+from analysis.inputs.sweep import read_sweep
+from analysis.plan.sweeps import run_sweep
+from analysis.report.notebook import notebook_parameters, run_notebook
 from analysis.resources import WEEKLY_NOTEBOOK
-from tests.conftest import NOTEBOOKS_DIR
+from tests.conftest import NOTEBOOKS_DIR, SEED_CATALOG
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 ALLOWED_IMPORTS = ("analysis", "IPython.display", "ipywidgets", "pandas")
@@ -119,3 +121,22 @@ def test_nbstripout_verify():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_kernels_start_quietly_and_bars_stay_off_a_log(tmp_path, capfd):
+    """No 'Kernel is running over TCP without encryption' from ipykernel, and no progress
+    bar when stderr is not a terminal (a log would get every redraw on one line)."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(notebook, tmp_path / "tiny.ipynb")
+    run_notebook(tmp_path / "tiny.ipynb", tmp_path / "out.ipynb", {}, progress=True)
+    err = capfd.readouterr().err
+    assert "without encryption" not in err and "Executing" not in err, err
+
+
+def test_a_sweep_draws_no_bar_into_a_log(tmp_path, capfd):
+    base = (NOTEBOOKS_DIR / "../data/scenarios/seed-limits.yaml").resolve()
+    sweep = tmp_path / "tiny.yaml"
+    sweep.write_text(f"name: tiny\nbase: {base}\nvary:\n  lanes: [1, 2]\n", encoding="utf-8")
+    run_sweep(SEED_CATALOG, read_sweep(sweep), workers=1, out=tmp_path / "out", progress=True)
+    assert "combination" not in capfd.readouterr().err

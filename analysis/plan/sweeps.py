@@ -366,8 +366,15 @@ def run_sweep(
     if progress:
         from tqdm import tqdm
 
+        # One bar, on a terminal only (a log would get every redraw on one line).
         bar = tqdm(
-            total=len(keys), initial=resumed, unit="combination", file=sys.stderr, smoothing=0
+            total=len(keys),
+            initial=resumed,
+            unit="combination",
+            file=sys.stderr,
+            smoothing=0,
+            disable=None,
+            dynamic_ncols=True,
         )
     with checkpoint.open("a", encoding="utf-8") as log:
         if checkpoint.stat().st_size and not checkpoint.read_bytes().endswith(b"\n"):

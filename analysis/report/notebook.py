@@ -8,11 +8,18 @@ kernel running for a batch: each notebook gets its parameters injected
 after the kernel's variables are cleared, and modules already imported stay
 imported. A cell that fails becomes a :class:`~analysis.errors.ReportError`
 naming the cell.
+
+Kernels talk to this process over local TCP. Where jupyter_client can give
+them CurveZMQ keys and the kernelspec says the kernel takes them (ipykernel
+7), they do, so the channels are encrypted and ipykernel has no reason to
+warn "Kernel is running over TCP without encryption" on stderr; with older
+versions nothing changes (their kernels do not warn).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,7 +103,9 @@ def run_notebook(
             kernel_name="python3",
             execution_timeout=timeout,
             cwd=str(cwd or Path(notebook).parent),
-            progress_bar=progress,
+            # A bar on a terminal only (a log would get every redraw on one line).
+            progress_bar={"disable": None, "dynamic_ncols": True} if progress else False,
+            kernel_manager_class=_kernel_manager_class(),
             request_save_on_cell_execute=False,
             # Every output has arrived once the last cell is done. A graceful
             # shutdown then waits for the kernel to exit: 0.4 s with the
@@ -135,7 +144,6 @@ class WarmKernel:
         the notebook runs: it stays up while the folders of earlier runs go.
         """
         import nbformat
-        from jupyter_client.manager import AsyncKernelManager
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -147,7 +155,7 @@ class WarmKernel:
         )
         node.cells.insert(0, reset)
         if self._manager is None:
-            self._manager = AsyncKernelManager(kernel_name="python3")
+            self._manager = _kernel_manager_class()(kernel_name="python3")
         client = NotebookClient(
             node,
             km=self._manager,
@@ -178,6 +186,25 @@ class WarmKernel:
 
             with contextlib.suppress(RuntimeError):  # already gone
                 run_sync(manager.shutdown_kernel)(now=True)
+
+
+@functools.cache
+def _kernel_manager_class() -> type[AsyncKernelManager]:
+    """The kernel manager to start kernels with: encrypted channels where both sides can."""
+    import zmq
+    from jupyter_client.manager import AsyncKernelManager
+
+    if not zmq.has("curve") or "transport_encryption" not in AsyncKernelManager.class_trait_names():
+        return AsyncKernelManager  # an older jupyter_client, or libzmq without CurveZMQ
+
+    class EncryptedKernelManager(AsyncKernelManager):
+        """Provisions CurveZMQ keys for kernels whose kernelspec declares support."""
+
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport_encryption", "auto")
+            super().__init__(**kwargs)
+
+    return EncryptedKernelManager
 
 
 def _cell_failed(
