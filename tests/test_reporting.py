@@ -114,6 +114,24 @@ class TestSeedReport:
         missing = [title for title in japanese if title not in seen["text"]]
         assert len(japanese) > 20 and missing == []
 
+    def test_the_first_screen_answers_the_three_questions(self, seed_report):
+        html = seed_report.html.read_text(encoding="utf-8")
+        body = html[html.index("<body") :]
+        first_chart = body.index('class="plotly-graph-div"')
+        for heading in (
+            "This week at a glance",
+            "The work, in order",
+            "Left out, and why",
+            "What changed since the last report",
+        ):
+            assert body.index(heading) < first_chart, heading
+        assert "30 tasks in 24 pieces of work" in body[:first_chart]
+        # Reasons whole, tables without pandas' index, cut cells or NaN.
+        reason = "production-core: a change to production network, architecture or data"
+        assert reason in body[:first_chart]
+        assert "...</td>" not in body and ">NaN<" not in body and "<th></th>" not in body
+        assert '<span class="lvl lvl-MEDIUM">MEDIUM</span>' in body
+
     def test_the_same_inputs_give_the_same_bytes(self, seed_report, tmp_path):
         again = render_report(week="2026-W47", out=tmp_path, history=tmp_path / "history.sqlite")
         assert seed_report.html.read_bytes() == again.html.read_bytes()

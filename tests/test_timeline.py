@@ -321,3 +321,34 @@ def test_two_lanes_with_nothing_to_choose(rubric, graph_rules):
         0,
     )
     assert "objective 0, bound 0, gap 0.00%" in format_plan(result, "table")
+
+
+def test_lanes_are_numbered_from_one_wherever_they_are_shown(seed_catalog, rubric, graph_rules):
+    """Inside, lanes count from 0; the terminal, the report, CSV and JSON number them from 1."""
+    from analysis.report.figures import schedule_figures
+    from analysis.report.formats.plan import plan_to_data
+    from analysis.report.frames import selection_frame
+
+    two = assess(
+        seed_catalog, read_scenario(SCENARIOS / "seed-1h-two-lanes.yaml"), rubric, graph_rules
+    )
+    assert {s.lane for s in two.timeline.slots} == {0, 1}
+    rows = gantt_rows(two.timeline, two.catalog, two.audit.scores)
+    assert set(rows["lane"]) == {1, 2}
+    assert set(selection_frame(two)["lane"]) == {1, 2}
+    assert {s["lane"] for s in plan_to_data(two)["schedule"]["slots"]} == {1, 2}
+    table = list(csv.DictReader(io.StringIO(format_plan(two, "csv"))))
+    assert {r["lane"] for r in table if r["selected"] == "yes"} == {"1", "2"}
+    text = format_plan(two, "table").splitlines()
+    schedule = text[text.index(next(line for line in text if line.startswith("PHASE  LANE"))) + 1 :]
+    assert {line.split()[1] for line in schedule if line.startswith("P1 ")} == {"1", "2"}
+    gantt = schedule_figures(two)[0]
+    assert {y for trace in gantt.data for y in trace.y} == {"P1 · lane 1", "P1 · lane 2"}
+
+
+def test_terminal_tables_write_durations_as_h_mm(assess):
+    result = assess("plan", "--scenario", SCENARIOS / "seed-limits.yaml")
+    lines = result.stdout.splitlines()
+    row = next(line for line in lines if line.startswith("384-T01 "))
+    assert row.split()[2:5] == ["LOW", "0:07.5", "3"]  # level, hours (h:mm), value
+    assert any(line.split()[:4] == ["P1", "1", "0:00", "0:07.5"] for line in lines)

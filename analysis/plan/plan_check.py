@@ -121,6 +121,12 @@ def check_plan(
         solver={"engine": "hand-made plan", "objective": scenario.objective},
         violations=tuple(checker.violations),
         as_done=checker.as_done,
+        # In catalog order: the level of the work each item does, where it is not the catalog's.
+        levels={
+            t: checker.riskiest[t][0]
+            for t in selected
+            if t in checker.riskiest and checker.riskiest[t][0] != scores[t].level
+        },
     )
 
 

@@ -7,7 +7,7 @@ the figures two assessments are compared on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from analysis.assess.outcomes import OutcomeCoverage
 from analysis.inputs.gate_rules import Gate
 from analysis.inputs.graph_rules import GraphRules
 from analysis.model import Catalog, Effort, Finding, Phase, Scenario, Task
+from analysis.vocabulary import level_rank
 
 __all__ = [
     "TIE_BREAKS",
@@ -102,7 +103,9 @@ class Selection:
     ``status`` is ``optimal`` (proven), ``feasible`` (a bound remains),
     ``infeasible`` (the scenario cannot be met: see ``violations``),
     ``unknown`` (stopped before finding any selection) or ``fixed`` (a
-    hand-made plan, checked rather than optimised).
+    hand-made plan, checked rather than optimised). ``as_done`` holds the tasks
+    a hand-made plan does otherwise than the catalog says, and ``levels`` the
+    level of that work where it is not the catalog's.
     """
 
     scenario: str
@@ -120,6 +123,7 @@ class Selection:
     violations: tuple[Finding, ...] = ()
     tie_breaks: tuple[str, ...] = TIE_BREAKS
     as_done: Mapping[str, Task] = field(default_factory=dict)
+    levels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def gain_over_greedy(self) -> float | None:
@@ -204,6 +208,36 @@ class Assessment:
     gates: tuple[Gate, ...] = ()
     outcomes: tuple[OutcomeCoverage, ...] = ()
     graph_rules: GraphRules | None = None
+
+    def level_of(self, task: str) -> str:
+        """The level of the work planned on ``task`` (the plan's, else the catalog's).
+
+        A design task a hand-made plan does as implementation is at the
+        implementation's level; every other task at its catalog level (the
+        worst case when not computable).
+        """
+        return self.selection.levels.get(task, self.audit.scores[task].level)
+
+    def level_texts(self, tasks: Sequence[str]) -> tuple[str, str]:
+        """The level of the work planned on ``tasks`` as shown, and the catalog's where it differs.
+
+        The work's level is its riskiest task's as planned (:meth:`level_of`),
+        with the catalog's level (``level_text``) beside it where that is
+        another level. Planned as the catalog says, it is shown as the catalog
+        shows it (``not computable (LOW–MEDIUM)`` when it rests on unknown
+        facts), with nothing beside it.
+        """
+        if not tasks:
+            return "", ""
+        scores = self.audit.scores
+        level = max((self.level_of(t) for t in tasks), key=level_rank)
+        catalog = max((scores[t].level for t in tasks), key=level_rank)
+        if level == catalog:
+            same = [t for t in tasks if self.level_of(t) == scores[t].level == level]
+            shown = next((t for t in same if not scores[t].computed), same[0] if same else None)
+            return (scores[shown].level_text if shown else level), ""
+        worst = next(t for t in tasks if scores[t].level == catalog)
+        return level, scores[worst].level_text
 
     def enforcing(self, gate: Gate) -> tuple[str, ...]:
         """Resources of capacity 1 that enforce a serialising gate in this scenario."""

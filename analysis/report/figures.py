@@ -338,7 +338,7 @@ def gantt_figure(
     )
     pieces["level"] = pieces["job"].map(riskiest)
     pieces["row"] = [
-        f"{phase or '-'} · lane {'-' if pd.isna(lane) else int(lane) + 1}"
+        f"{phase or '-'} · lane {'-' if pd.isna(lane) else int(lane)}"
         for phase, lane in zip(pieces["phase"], pieces["lane"], strict=True)
     ]
     order = list(dict.fromkeys(pieces.sort_values(["start", "lane"])["row"]))
@@ -531,7 +531,9 @@ def schedule_figures(assessment: Assessment) -> list[go.Figure]:
         figure.update_xaxes(visible=False)
         figure.update_yaxes(visible=False)
         return [figure]
-    rows = gantt_rows(timeline, assessment.catalog, assessment.audit.scores)
+    rows = gantt_rows(
+        timeline, assessment.catalog, assessment.audit.scores, assessment.selection.levels
+    )
     out = [gantt_figure(rows, f"Plan of {hover_text(assessment.scenario.name)} by phase and lane")]
     if assessment.risk is not None:
         out += [

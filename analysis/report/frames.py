@@ -27,8 +27,9 @@ from analysis.assess.audit import NOT_COMPUTABLE, Audit
 from analysis.assess.graph import GraphFacts
 from analysis.assess.outcomes import OutcomeCoverage
 from analysis.assess.scoring import Score
-from analysis.model import Catalog, Finding, hours_text
+from analysis.model import Catalog, Finding
 from analysis.plan.results import MEASURES, Assessment, Timeline, measures
+from analysis.report.formats.text import clock
 from analysis.report.history import Changes, changes, previous_snapshot, snapshot_of
 from analysis.report.limits import MAX_ROWS, GroupedTable
 from analysis.report.markdown import escape_markdown, markdown_code
@@ -230,43 +231,63 @@ def blocked_frame(facts: GraphFacts) -> pd.DataFrame:
 
 
 def selection_frame(assessment: Assessment) -> pd.DataFrame:
-    """The selected tasks with their level, hours, value and, if scheduled, phase and times."""
-    catalog, scores = assessment.catalog, assessment.audit.scores
+    """The selected tasks: the level of the work planned, hours, value, phase, lane and times.
+
+    ``risk`` is the level of the work as planned and ``catalog risk`` the
+    catalog's where it differs (:meth:`~analysis.plan.results.Assessment.level_texts`);
+    hours, start and end are hours (start and end from the plan's start, when
+    scheduled); lanes are numbered from 1.
+    """
+    catalog = assessment.catalog
     slots = {}
     if assessment.timeline is not None:
         slots = {t: s for s in assessment.timeline.slots for t in s.tasks}
     rows = []
     for task_id in assessment.selection.selected:
         task, slot = catalog.task_by_id[task_id], slots.get(task_id)
+        level, catalog_level = assessment.level_texts((task_id,))
         rows.append(
             {
                 "id": task_id,
                 "issue": task.issue,
                 "title": task.title,
-                "risk": scores[task_id].level,
+                "risk": level,
+                "catalog risk": catalog_level,
                 "hours": task.effort.hours,
                 "value": task.value,
                 "phase": slot.phase if slot else None,
                 "lane": None if slot is None or slot.lane is None else slot.lane + 1,
-                "start": hours_text(slot.start_hours) if slot else None,
-                "end": hours_text(slot.end_hours) if slot else None,
+                "start": slot.start_hours if slot else None,
+                "end": slot.end_hours if slot else None,
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=["id", "issue", "title", "risk", "hours", "value", "phase", "lane", "start", "end"],
-    )
+    return pd.DataFrame(rows, columns=_SELECTION_COLUMNS)
+
+
+_SELECTION_COLUMNS = [
+    "id",
+    "issue",
+    "title",
+    "risk",
+    "catalog risk",
+    "hours",
+    "value",
+    "phase",
+    "lane",
+    "start",
+    "end",
+]
 
 
 def left_out_frame(assessment: Assessment) -> pd.DataFrame:
-    """Every task left out, with its kind of reason and the reason."""
+    """Every task left out, with its level, its kind of reason and the reason, whole."""
     catalog, scores = assessment.catalog, assessment.audit.scores
     return pd.DataFrame(
         [
             {
                 "id": item.task,
                 "title": catalog.task_by_id[item.task].title,
-                "risk": scores[item.task].level,
+                "risk": scores[item.task].level_text,
                 "kind": item.kind,
                 "reason": item.reason,
             }
@@ -295,11 +316,28 @@ def outcomes_frame(outcomes: Sequence[OutcomeCoverage]) -> pd.DataFrame:
     )
 
 
+#: How :func:`measures_frame` names each measure (durations ``h:mm``).
+_MEASURE_NAMES = {"hours": "hours of work (h:mm)", "finish": "finish (h:mm)"}
+
+
 def measures_frame(assessments: Sequence[Assessment]) -> pd.DataFrame:
-    """Measures of each assessment, one column per scenario."""
-    frame = pd.DataFrame({a.scenario.name: measures(a) for a in assessments}, index=list(MEASURES))
-    frame.index.name = "measure"
-    return frame
+    """Measures of each assessment as text, one row per measure, one column per scenario.
+
+    Hours of work and the finish are ``h:mm``; a finish is ``no schedule fits``
+    when none does.
+    """
+    rows = []
+    by_scenario = [(a.scenario.name, measures(a)) for a in assessments]
+    for name in MEASURES:
+        row = {"measure": _MEASURE_NAMES.get(name, name)}
+        for scenario, values in by_scenario:
+            value = values[name]
+            if name in _MEASURE_NAMES:
+                row[scenario] = "no schedule fits" if value is None else clock(value)
+            else:
+                row[scenario] = "–" if value is None else f"{value:g}"
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["measure", *(name for name, _ in by_scenario)])
 
 
 def gates_frame(assessment: Assessment) -> pd.DataFrame:
@@ -327,14 +365,20 @@ def changes_since(
 ) -> tuple[str, pd.DataFrame]:
     """What changed since the previous snapshot of this catalog and scenario.
 
-    Returns a one-line summary and the table of changes (empty without history).
+    Returns a one-line summary (plain text) and the table of changes (empty
+    without history).
     """
     if not history:
-        return "No history given: nothing to compare with.", changes_frame(_NO_CHANGE, {})
+        return "No history yet: none is kept here, so there is nothing to compare with.", (
+            changes_frame(_NO_CHANGE, {})
+        )
     found = previous_snapshot(history, assessment.catalog.name, assessment.scenario.name, week)
     if found is None:
-        return f"No earlier week of {assessment.scenario.name} in the history.", changes_frame(
-            _NO_CHANGE, {}
+        name = assessment.scenario.name
+        return (
+            f"No history yet: no week of {name} before {week} is saved; "
+            "the next report shows what changed since this one.",
+            changes_frame(_NO_CHANGE, {}),
         )
     earlier, snapshot = found
     delta = changes(snapshot, snapshot_of(assessment))
@@ -407,19 +451,20 @@ def report_heading(assessment: Assessment, week: str) -> str:
 
 
 def plan_summary(assessment: Assessment) -> pd.DataFrame:
-    """The plan's headline figures as a two-column table."""
+    """The plan's headline figures as a two-column table (durations ``h:mm``, as every table)."""
     selection, scenario = assessment.selection, assessment.scenario
     totals = selection.totals
+    budget = "none" if scenario.budget_hours is None else clock(scenario.budget_hours)
     rows = [
         ("scenario", scenario.name),
         ("status", selection.status),
         ("appetite", scenario.appetite),
-        ("budget", "none" if scenario.budget_hours is None else hours_text(scenario.budget_hours)),
-        ("task cap", "none" if scenario.task_cap is None else scenario.task_cap),
-        ("tasks selected", f"{totals.tasks} in {totals.units} units of work"),
-        ("hours of work", hours_text(totals.hours)),
+        ("budget (h:mm)", budget),
+        ("task cap", "none" if scenario.task_cap is None else str(scenario.task_cap)),
+        ("tasks selected", f"{totals.tasks} in {totals.units} pieces of work"),
+        ("hours of work (h:mm)", clock(totals.hours)),
         ("value", f"{totals.value:g}"),
-        ("risk mix", ", ".join(f"{n} {level}" for level, n in totals.risk.items())),
+        ("levels of the work", ", ".join(f"{n} {level}" for level, n in totals.risk.items())),
     ]
     if selection.baseline is not None and selection.gain_over_greedy is not None:
         rows.append(("gain over greedy", f"{selection.gain_over_greedy:+g}"))
@@ -428,20 +473,20 @@ def plan_summary(assessment: Assessment) -> pd.DataFrame:
         finish = "no schedule fits"
         if timeline.ok:
             assert timeline.makespan_hours is not None  # a schedule that fits has a finish
-            finish = hours_text(timeline.makespan_hours)
-        rows.append(("finish", finish))
+            finish = clock(timeline.makespan_hours)
+        rows.append(("finish (h:mm)", finish))
     if assessment.risk is not None:
         risk = assessment.risk
         rows.append(
             (
-                "P50 / P80 / P95 finish",
-                " / ".join(hours_text(v) for v in (risk.p50, risk.p80, risk.p95)),
+                "P50 / P80 / P95 finish (h:mm)",
+                " / ".join(clock(v) for v in (risk.p50, risk.p80, risk.p95)),
             )
         )
         if risk.within_budget is not None:
             rows.append(("chance to finish within budget", f"{risk.within_budget:.0%}"))
-    rows.append(("violations", len(selection.violations)))
-    return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+    rows.append(("violations", str(len(selection.violations))))
+    return pd.DataFrame(rows, columns=["measure", "value"])
 
 
 def frontier_frame(table: pd.DataFrame) -> pd.DataFrame:
@@ -450,20 +495,20 @@ def frontier_frame(table: pd.DataFrame) -> pd.DataFrame:
 
     points = frontier_points(table)
     if points.empty:
-        return pd.DataFrame(columns=["value", "finish (h)", "risk", "first combination"])
+        return pd.DataFrame(columns=["value", "finish", "risk", "first combination"])
     frame = pd.DataFrame(
         {
             "value": points["value"],
-            "finish (h)": points["finish_hours"].round(3),
-            "work (h)": points["hours"].round(3),
+            "finish": points["finish_hours"],
+            "work": points["hours"],
             "tasks": points["tasks"],
             "LOW / MEDIUM / HIGH": [
                 " / ".join(str(row[level]) for level in LEVELS) for _, row in points.iterrows()
             ],
             "risk": points["risk_score"],
-            "P80 finish (h)": points["p80_hours"].round(2),
+            "P80 finish": points["p80_hours"],
             "chance in budget": points["within_budget"].map(
-                lambda p: "-" if pd.isna(p) else f"{p:.0%}"
+                lambda p: "–" if pd.isna(p) else f"{p:.0%}"
             ),
             "reached by": points["reached_by"],
             "first combination": [
@@ -520,13 +565,22 @@ def sweep_summary(folder: str | os.PathLike, table: pd.DataFrame, compared: pd.D
     return "\n".join(lines)
 
 
-def gantt_rows(timeline: Timeline, catalog: Catalog, scores: Mapping[str, Score]) -> pd.DataFrame:
+def gantt_rows(
+    timeline: Timeline,
+    catalog: Catalog,
+    scores: Mapping[str, Score],
+    levels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """One row per scheduled task: phase, lane, task, title, start, end, level, ...
 
-    Start and end are hours from the plan's start. A piece of work that covers
-    several tasks (merged duplicates, a plan item) gives each of them a row
-    with the same times; ``job`` names the piece.
+    Start and end are hours from the plan's start; lanes are numbered from 1.
+    A piece of work that covers several tasks (merged duplicates, a plan item)
+    gives each of them a row with the same times; ``job`` names the piece.
+    ``level`` is the level of the work planned: ``levels`` (a selection's
+    :attr:`~analysis.plan.results.Selection.levels`) where a plan does a task
+    otherwise than the catalog says, else its score's.
     """
+    planned = levels or {}
     rows = []
     for slot in timeline.slots:
         for task_id in slot.tasks or ("",):
@@ -534,13 +588,13 @@ def gantt_rows(timeline: Timeline, catalog: Catalog, scores: Mapping[str, Score]
             rows.append(
                 {
                     "phase": slot.phase,
-                    "lane": slot.lane,
+                    "lane": None if slot.lane is None else slot.lane + 1,
                     "task": task_id or None,
                     "title": task.title if task else slot.label,
                     "start": slot.start_hours,
                     "end": slot.end_hours,
                     "hours": slot.end_hours - slot.start_hours,
-                    "level": scores[task_id].level if task else None,
+                    "level": planned.get(task_id, scores[task_id].level) if task else None,
                     "issue": task.issue if task else None,
                     "activity": task.activity if task else None,
                     "job": slot.job,

@@ -5,7 +5,7 @@ A table of the weekly report lists at most :data:`MAX_ROWS` rows:
 reason, level or kind, with counts and the first few rows of each group),
 saying so and where every row is; :func:`use_report_tables` lets a table of
 up to that many rows show in full (pandas would cut one of more than 60 rows
-to 10). Charts draw at most :data:`MAX_ISSUES_DRAWN` issues
+to 10, and text at 50 characters). Charts draw at most :data:`MAX_ISSUES_DRAWN` issues
 (:func:`issue_groups`: the largest, the others as one), tasks one by one
 only up to :data:`MAX_TASKS_DRAWN` (:func:`around_critical_path` for the
 dependency graph, :func:`back_to_back` for the Gantt chart), and a hover
@@ -69,17 +69,24 @@ class GroupedTable:
     table: pd.DataFrame
 
     def _repr_html_(self) -> str:
-        table = self.table._repr_html_()  # type: ignore[operator]  # the stubs lack it
-        return f"<p>{self.note}</p>\n{table}"
+        from analysis.report.tables import readable  # tables show grouped tables too
+
+        return readable(self).html
 
     def __repr__(self) -> str:
         return f"{self.note}\n{self.table!r}"
 
 
 def use_report_tables(limit: int = MAX_ROWS) -> None:
-    """Show tables of up to ``limit`` rows in full (pandas cuts one of over 60 rows to 10)."""
+    """Show tables of up to ``limit`` rows in full, and text whole, however long.
+
+    pandas cuts a table of over 60 rows to 10 and a cell to 50 characters; the
+    report's own tables (:mod:`analysis.report.tables`) cut nothing, and any
+    other frame shown in a report cuts no text either.
+    """
     pd.set_option("display.max_rows", limit)
     pd.set_option("display.min_rows", limit)
+    pd.set_option("display.max_colwidth", None)
 
 
 def capped(

@@ -162,10 +162,15 @@ def audit_markdown(audit: Audit) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _planned_level(assessment: Assessment, task: str) -> str:
+    """``MEDIUM``, or ``MEDIUM; catalog LOW`` where the plan does the task at another level."""
+    level, catalog = assessment.level_of(task), assessment.audit.scores[task].level
+    return level if level == catalog else f"{level}; catalog {catalog}"
+
+
 def plan_markdown(assessment: Assessment) -> str:
     """A plan as a GitHub comment: the selection by phase, safety criteria, the result line."""
     selection, scenario, catalog = assessment.selection, assessment.scenario, assessment.catalog
-    scores = assessment.audit.scores
     totals = selection.totals
     lines = [
         f"# {escape_markdown(catalog.title or catalog.name)}: plan {markdown_code(scenario.name)} "
@@ -204,7 +209,7 @@ def plan_markdown(assessment: Assessment) -> str:
                     lines.append(
                         f"{number}. {markdown_code(task)} "
                         f"{escape_markdown(catalog.task_by_id[task].title)} "
-                        f"({scores[task].level}){same}"
+                        f"({_planned_level(assessment, task)}){same}"
                     )
             lines.append("")
     else:
@@ -216,7 +221,7 @@ def plan_markdown(assessment: Assessment) -> str:
         for index, task in enumerate(selection.selected, start=1):
             lines.append(
                 f"{index}. {markdown_code(task)} {escape_markdown(catalog.task_by_id[task].title)} "
-                f"({scores[task].level})"
+                f"({_planned_level(assessment, task)})"
             )
         lines.append("")
     lines += [f"## ⛔ Left out ({len(selection.left_out)})", ""]

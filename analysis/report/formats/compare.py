@@ -7,7 +7,7 @@ from typing import Any
 
 from analysis.plan.results import MEASURES, Comparison, measures
 from analysis.report.formats.plan import plan_to_data
-from analysis.report.formats.text import figure_text, format_table, markdown_table, one_line
+from analysis.report.formats.text import clock, figure_text, format_table, markdown_table, one_line
 from analysis.report.markdown import escape_markdown, markdown_code
 
 __all__ = [
@@ -35,6 +35,13 @@ def comparison_to_data(comparison: Comparison) -> dict[str, Any]:
     }
 
 
+def _measure_text(name: str, value: float | None) -> str:
+    """A measure as the tables write it: hours of work and the finish ``h:mm``."""
+    if name in ("hours", "finish"):
+        return "no schedule fits" if value is None else clock(value)
+    return figure_text(value)
+
+
 def format_comparison(comparison: Comparison, fmt: str) -> str:
     """A comparison as ``table``, ``json`` or ``markdown`` text."""
     if fmt == "json":
@@ -44,7 +51,12 @@ def format_comparison(comparison: Comparison, fmt: str) -> str:
     name_b = f"B: {b.scenario.name} ({b.selection.status})"
     ma, mb = measures(a), measures(b)
     rows = [
-        [name, figure_text(ma[name]), figure_text(mb[name]), comparison.better[name]]
+        [
+            name,
+            _measure_text(name, ma[name]),
+            _measure_text(name, mb[name]),
+            comparison.better[name],
+        ]
         for name in MEASURES
     ]
     title = {t.id: t.title for t in a.catalog}

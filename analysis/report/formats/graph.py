@@ -8,7 +8,7 @@ from typing import Any
 
 from analysis.assess.graph import GraphFacts, dropped_data, reduce_for_drawing
 from analysis.model import Catalog
-from analysis.report.formats.text import _LINE_BREAK, finding_data, format_table, one_line
+from analysis.report.formats.text import _LINE_BREAK, clock, finding_data, format_table, one_line
 from analysis.vocabulary import LEVEL_COLOURS
 
 __all__ = [
@@ -166,7 +166,7 @@ def format_graph(facts: GraphFacts, catalog: Catalog, fmt: str) -> str:
         format_table(
             ["id", "issue", "risk", "wave", "hours", "title"],
             [
-                [n, f"#{d['issue']}", d["level"], wave[n], f"{d['hours']:g}", d["title"]]
+                [n, f"#{d['issue']}", d["level"], wave[n], clock(d["hours"]), d["title"]]
                 for n, d in graph.nodes(data=True)
             ],
         ),

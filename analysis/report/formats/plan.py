@@ -14,7 +14,15 @@ from typing import Any
 from analysis.files import csv_text
 from analysis.model import hours_text
 from analysis.plan.results import Assessment, ScheduleRisk, Timeline, Totals
-from analysis.report.formats.text import clock, figure_text, finding_data, format_table, one_line
+from analysis.report.formats.text import (
+    clock,
+    figure_text,
+    finding_data,
+    format_table,
+    number_texts,
+    one_line,
+    risk_text,
+)
 from analysis.report.markdown import plan_markdown
 from analysis.resources import shown_path
 
@@ -37,7 +45,7 @@ def _totals_data(totals: Totals) -> dict[str, Any]:
 def plan_to_data(assessment: Assessment) -> dict[str, Any]:
     """The selection as plain data: ``status``, ``selected``, ``excluded``, ``totals``, ..."""
     selection, scenario = assessment.selection, assessment.scenario
-    baseline = selection.baseline
+    baseline, scores = selection.baseline, assessment.audit.scores
     return {
         "catalog": {"name": assessment.catalog.name, "title": assessment.catalog.title},
         "scenario": {
@@ -57,6 +65,10 @@ def plan_to_data(assessment: Assessment) -> dict[str, Any]:
         "solver": dict(selection.solver),
         "tie_breaks": list(selection.tie_breaks),
         "selected": list(selection.selected),
+        "planned_risk": [
+            {"id": task, "risk": level, "catalog_risk": scores[task].level}
+            for task, level in selection.levels.items()
+        ],
         "units": [
             {
                 "id": u.id,
@@ -137,7 +149,7 @@ def _timeline_data(timeline: Timeline | None) -> dict[str, Any] | None:
                 "label": slot.label,
                 "tasks": list(slot.tasks),
                 "phase": slot.phase,
-                "lane": slot.lane,
+                "lane": None if slot.lane is None else slot.lane + 1,
                 "start_hours": slot.start_hours,
                 "end_hours": slot.end_hours,
                 "uses": list(slot.uses),
@@ -225,18 +237,19 @@ def format_plan(assessment: Assessment, fmt: str) -> str:
         raise ValueError(f"unknown format {fmt!r} (table, json or csv)")
     chosen = set(selection.selected)
     parts = [*_plan_headline(assessment), "", f"Selected ({len(chosen)}):"]
+    picked = [t for t in catalog if t.id in chosen]
+    values = number_texts([t.value for t in picked])
     rows = [
         [
             t.id,
             f"#{t.issue}",
-            scores[t.id].level_text,
-            f"{t.effort.hours:g}",
-            f"{t.value:g}",
+            risk_text(assessment, t.id),
+            clock(t.effort.hours),
+            value,
             unit_of.get(t.id, "(closed by a duplicate)"),
             t.title,
         ]
-        for t in catalog
-        if t.id in chosen
+        for t, value in zip(picked, values, strict=True)
     ]
     parts.append(
         format_table(["id", "issue", "risk", "hours", "value", "unit", "title"], rows)
@@ -305,7 +318,7 @@ def _timeline_lines(assessment: Assessment) -> list[str]:
     rows = [
         [
             slot.phase or "-",
-            "-" if slot.lane is None else slot.lane,
+            "-" if slot.lane is None else slot.lane + 1,
             clock(slot.start_hours),
             clock(slot.end_hours),
             ", ".join(slot.uses) or "-",
@@ -343,6 +356,7 @@ def _plan_csv(assessment: Assessment, unit_of: Mapping[str, str], left: Mapping[
             "issue",
             "title",
             "risk",
+            "catalog_risk",
             "hours",
             "value",
             "selected",
@@ -363,6 +377,7 @@ def _plan_csv(assessment: Assessment, unit_of: Mapping[str, str], left: Mapping[
                 task.id,
                 task.issue,
                 task.title,
+                assessment.level_of(task.id),
                 scores[task.id].level,
                 task.effort.hours,
                 task.value,
@@ -371,7 +386,7 @@ def _plan_csv(assessment: Assessment, unit_of: Mapping[str, str], left: Mapping[
                 item.kind if item else "",
                 item.reason if item else "",
                 slot.phase if slot and slot.phase else "",
-                "" if slot is None or slot.lane is None else slot.lane,
+                "" if slot is None or slot.lane is None else slot.lane + 1,
                 f"{slot.start_hours:g}" if slot else "",
                 f"{slot.end_hours:g}" if slot else "",
             ]

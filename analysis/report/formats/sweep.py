@@ -6,7 +6,7 @@ import pandas as pd
 
 from analysis.plan.frontier import frontier_points, parameters_of, place, settings_text
 from analysis.plan.sweep_results import SweepResult
-from analysis.report.formats.text import format_table
+from analysis.report.formats.text import clock, format_table
 from analysis.vocabulary import LEVELS
 
 __all__ = [
@@ -33,19 +33,19 @@ def format_sweep(result: SweepResult) -> str:
     rows = [
         [
             f"{p.value:g}",
-            f"{p.finish_hours:g}",
-            f"{p.hours:g}",
+            clock(p.finish_hours),
+            clock(p.hours),
             p.tasks,
             "/".join(str(p[level]) for level in LEVELS),
             f"{p.risk_score:g}",
-            "-" if pd.isna(p.p80_hours) else f"{p.p80_hours:g}",
+            "-" if pd.isna(p.p80_hours) else clock(p.p80_hours),
             "-" if pd.isna(p.within_budget) else f"{p.within_budget:.0%}",
             p.reached_by,
             f"#{p.combination} {p.settings}",
         ]
         for _, p in points.iterrows()
     ]
-    headers = ["value", "finish h", "work h", "tasks", "L/M/H", "risk", "P80 h", "in budget"]
+    headers = ["value", "finish", "work", "tasks", "L/M/H", "risk", "P80 finish", "in budget"]
     lines.append(format_table([*headers, "reached by", "first combination"], rows))
     placements = place(result.references, table)
     if placements:

@@ -19,10 +19,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analysis.model import Finding
 from analysis.report.markdown import escape_markdown
+
+if TYPE_CHECKING:  # a type only: formats of audits need no plan
+    from analysis.plan.results import Assessment
 
 __all__ = [
     "FORMATS",
@@ -32,6 +35,9 @@ __all__ = [
     "markdown_table",
     "finding_data",
     "clock",
+    "decimals",
+    "number_texts",
+    "risk_text",
     "figure_text",
 ]
 
@@ -93,6 +99,38 @@ def clock(hours: float) -> str:
     whole = int(minutes)
     text = f"{whole // 60}:{whole % 60:02d}"
     return text + (f"{minutes - whole:.1f}"[1:] if minutes != whole else "")
+
+
+def decimals(values: Sequence[float]) -> int:
+    """As few decimals (0, 1 or 2) as show every value of a column to two decimals.
+
+    >>> decimals([3, 2]), decimals([3, 2.5]), decimals([0.125, 1])
+    (0, 1, 2)
+    """
+    for places in (0, 1):
+        if all(abs(round(v, places) - round(v, 2)) < 1e-9 for v in values):
+            return places
+    return 2
+
+
+def number_texts(values: Sequence[float]) -> list[str]:
+    """A column of numbers written alike: each with the column's :func:`decimals`.
+
+    >>> number_texts([3, 2.5, 1])
+    ['3.0', '2.5', '1.0']
+    """
+    places = decimals(values)
+    return [f"{value:,.{places}f}" for value in values]
+
+
+def risk_text(assessment: Assessment, task: str) -> str:
+    """A task's level as planned, the catalog's beside it where it differs (terminal tables).
+
+    ``MEDIUM (catalog LOW)`` for a design task a plan does as implementation;
+    else the catalog's level as shown (``not computable (LOW–MEDIUM)``).
+    """
+    level, catalog = assessment.level_texts((task,))
+    return f"{level} (catalog {catalog})" if catalog else level
 
 
 def figure_text(value: float | None) -> str:
