@@ -6,8 +6,11 @@ import pytest
 
 from analysis.inputs.scenario import parse_scenario
 from analysis.plan.scenarios import assess, assess_files
+from analysis.report import limits
 from analysis.report.overview import at_a_glance, work_frame
+from analysis.report.tables import readable
 from tests.conftest import SCENARIOS_DIR, SEED_CATALOG
+from tests.test_report_scale import large  # noqa: F401  # a 2,000-task catalog, assessed
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +83,16 @@ def test_a_hand_made_plan_says_it_does_work_at_other_levels(seed):
     text = at_a_glance(seed[1], "No history yet.")
     assert "The plan does 7 task(s) at another level than the catalog's" in text
     assert "**No schedule fits**" in text and "A hand-made plan, checked" in text
+
+
+def test_on_a_large_catalog_the_work_is_grouped_by_level(large):  # noqa: F811
+    """Beyond the report's row limit, the first screen's list groups the work by level."""
+    work = work_frame(large)
+    assert len(work) > limits.MAX_ROWS
+    grouped = limits.capped(work, "risk", what="pieces of work", first="work", sums=["hours"])
+    assert isinstance(grouped, limits.GroupedTable)
+    assert grouped.table["pieces of work"].sum() == len(work)
+    assert grouped.table["hours"].sum() == pytest.approx(work["hours"].sum(), abs=0.05)
+    html = readable(grouped, what="pieces of work", unfolded=True).html
+    assert "more than the 300 a table of this report lists" in html
+    assert html.count("<tr>") == len(grouped.table) + 1

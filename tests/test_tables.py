@@ -87,6 +87,11 @@ class TestRules:
         assert '<span class="lvl lvl-LOW">LOW</span> <span class="lvl lvl-HIGH">HIGH</span>' in html
         assert cells(html)[1] == ["not computable (MEDIUM–HIGH)", "", "MEDIUM"]
 
+    def test_a_change_of_level_is_text(self):
+        frame = pd.DataFrame({"change": ["level", "status"], "detail": ["HIGH → MEDIUM", ""]})
+        assert "lvl" not in html_of(frame)
+        assert cells(html_of(frame)) == [["level", "HIGH → MEDIUM"], ["status", ""]]
+
     def test_true_and_false_read_yes_and_no_and_issues_have_their_hash(self):
         frame = pd.DataFrame({"issue": [384, 381], "agrees": [True, False]})
         assert cells(html_of(frame)) == [["#384", "yes"], ["#381", "no"]]

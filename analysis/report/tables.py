@@ -152,6 +152,8 @@ def level_label(text: object) -> str:
     '<span class="lvl lvl-nc">not computable (LOW–MEDIUM)</span>'
     >>> level_label("LOW, HIGH")
     '<span class="lvl lvl-LOW">LOW</span> <span class="lvl lvl-HIGH">HIGH</span>'
+    >>> level_label("HIGH → MEDIUM")  # a change of level is text
+    'HIGH → MEDIUM'
     """
     value = "" if _is_nothing(text) else str(text)
     if not value:
@@ -165,8 +167,9 @@ def level_label(text: object) -> str:
 
 
 def _level_class(text: str) -> str | None:
-    first = text.split(" ", 1)[0]
-    if first in LEVELS:
+    """The label's class of a level as shown (``LOW``, ``MEDIUM (catalog LOW)``), else None."""
+    first, _, rest = text.partition(" ")
+    if first in LEVELS and (not rest or rest.startswith("(")):
         return first
     if text.startswith("not computable"):
         return "nc"
