@@ -490,7 +490,7 @@ def plan_summary(assessment: Assessment) -> pd.DataFrame:
 
 
 def frontier_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """A sweep's frontier, one row per distinct point, best value first."""
+    """A sweep's frontier, one row per distinct point, best value first (durations in hours)."""
     from analysis.plan.frontier import frontier_points
 
     points = frontier_points(table)
@@ -499,14 +499,14 @@ def frontier_frame(table: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "value": points["value"],
-            "finish": points["finish_hours"],
-            "work": points["hours"],
+            "finish": points["finish_hours"].round(6),
+            "work": points["hours"].round(6),
             "tasks": points["tasks"],
             "LOW / MEDIUM / HIGH": [
                 " / ".join(str(row[level]) for level in LEVELS) for _, row in points.iterrows()
             ],
             "risk": points["risk_score"],
-            "P80 finish": points["p80_hours"],
+            "P80 finish": points["p80_hours"].round(6),
             "chance in budget": points["within_budget"].map(
                 lambda p: "–" if pd.isna(p) else f"{p:.0%}"
             ),
