@@ -87,6 +87,10 @@ class TestRules:
         assert '<span class="lvl lvl-LOW">LOW</span> <span class="lvl lvl-HIGH">HIGH</span>' in html
         assert cells(html)[1] == ["not computable (MEDIUM–HIGH)", "", "MEDIUM"]
 
+    def test_a_risk_score_is_a_number(self):
+        html = html_of(pd.DataFrame({"risk": [84, 140]}))  # a sweep's risk score
+        assert "lvl" not in html and cells(html) == [["84"], ["140"]] and 'class="rt-n"' in html
+
     def test_a_change_of_level_is_text(self):
         frame = pd.DataFrame({"change": ["level", "status"], "detail": ["HIGH → MEDIUM", ""]})
         assert "lvl" not in html_of(frame)

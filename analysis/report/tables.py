@@ -223,7 +223,8 @@ def _column_kind(series: pd.Series) -> str:
     """``level``, ``duration``, ``number`` (right-aligned) or ``text``."""
     name = str(series.name)
     values = [v for v in series if not _is_nothing(v) and v != ""]
-    if name in LEVEL_COLUMNS or (values and all(_is_levels(v) for v in values)):
+    texts = all(isinstance(v, str) for v in values)
+    if texts and (name in LEVEL_COLUMNS or (values and all(_is_levels(v) for v in values))):
         return "level"
     numeric = bool(values) and all(isinstance(v, Real) and not isinstance(v, bool) for v in values)
     if name in DURATION_COLUMNS and numeric:
