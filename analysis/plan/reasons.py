@@ -6,17 +6,21 @@ value (with what forcing it in would cost: the value or tasks lost and the
 tasks pushed out), or a tie-break. When no selection exists at all, every
 task that could have been chosen gets the first reason why.
 
-Pricing a left-out unit is one more solve, so it draws on the command's
-budget (:mod:`analysis.plan.budget`): the reasons that need no solve come
-first (and forcing in a unit whose prerequisites alone break the cap, the
-budget or the boxes is known to be infeasible without one); each re-solve
-gets an equal share of what is left for those still to price (at least
-:data:`~analysis.plan.budget.MIN_EXPLANATION` of the budget, at most what the
-main solve used) and starts from a plan with the unit in (the plan repaired
-on one lane, a list schedule on several); when its share is too small for a
-re-solve to get far, that plan is the answer, and the loss it shows is an
-upper bound ("at most"). Once the budget is spent, the remaining units say so
-("not explained: budget spent").
+Each reason comes first from the plan's totals alone (no solve): what the
+unit needs with its open prerequisites against what the cap, the budget or
+the boxes have left. What forcing a unit in would cost is a re-solve, for the
+first ``explain_limit`` units (those no limit explains first, then in catalog
+order), and pricing costs no more than choosing: the re-solves together draw
+at most what the selection's own solve took from the command's budget
+(:mod:`analysis.plan.budget`; at least :data:`~analysis.plan.budget.MIN_EXPLANATION`
+of it), each what is left of that (a unit whose prerequisites alone break the
+cap, the budget or the boxes is known infeasible without one). Each starts
+from a plan with the unit in (the plan repaired on one lane, a list schedule
+on several). Past that, on one lane without phases, the repaired plan made
+without a solver (:class:`~analysis.plan.greedy.Repair`) is the answer and
+the loss it shows an upper bound ("at most"), unless it is worth the
+optimum. Once the command's budget is spent, or with no cheap plan, the
+remaining units say so ("not explained: budget spent").
 """
 
 from __future__ import annotations
@@ -197,123 +201,161 @@ def explain_left_out(
     force: Callable[[str, Allowance, str], Solved] | None,
     budget: Budget,
     why_not: str = "",
+    repair: Callable[[str], Solved | None] | None = None,
 ) -> None:
     """A reason for every candidate the plan leaves out.
 
-    ``force(unit, allowance, label)`` re-solves with the unit forced in (for
-    the first ``explain_limit`` units, while the budget lasts); without it
-    (``why_not`` says why: a decomposition, the greedy plan) the cost of
-    forcing is not computed.
+    First, for every unit, the reason the plan's totals give (no solve).
+    Then the cost of forcing it in, for the first ``explain_limit`` units
+    (those with no limit to blame first, then in catalog order):
+    ``force(unit, allowance, label)`` re-solves with the unit forced in,
+    while the re-solves together have spent less than the selection's own
+    solve (and the command's budget lasts); past that, ``repair(unit)`` gives
+    a plan with the unit in made without a solver (its loss an upper bound).
+    Without ``force`` (``why_not`` says why: a decomposition, the greedy
+    plan) the cost of forcing is not computed.
     """
-    by_id = {u.id: u for u in problem.units}
+    by_id = problem.by_id
     chosen = set(solved.chosen)
-    best = sum(problem.weight(by_id[u]) for u in chosen)
-    scale = problem.scale
-    explained = 0
-    least = MIN_EXPLANATION * budget.total
-    most = max(solved.deterministic, least)
-    to_explain = min(explain_limit, len(problem.units) - len(chosen))
-    forced_in = [u for unit in sorted(problem.include) for u in problem.closure(unit)]
-    spent = 0
     totals = _Totals(problem, chosen)
-    for unit in problem.units:
-        if unit.id in chosen:
-            continue
-        need = totals.of(unit.id)
-        need_hours = need.hours
-        with_prereqs = ""
-        if need.tasks > len(unit.tasks) + _LISTED + 2:  # named in short: a chain may be long
-            nearest = [t for u in totals.open_needs[unit.id] for t in by_id[u].tasks]
-            with_prereqs = (
-                f" with its prerequisites ({need.tasks - len(unit.tasks)} tasks; "
-                f"the nearest: {_names(nearest)})"
-            )
-        else:  # small: in full, in the order they run
-            bundle = problem.closure(unit.id, chosen)
-            need_hours = sum(by_id[u].hours for u in bundle)
-            others = [t for u in bundle if u != unit.id for t in by_id[u].tasks]
-            with_prereqs = f" with its prerequisites ({_names(others)})" if others else ""
-        details: dict[str, Any] = {"needs_hours": need_hours, "needs_units": need.units}
-        if problem.cap is not None and len(chosen) + need.units > problem.cap:
-            kind = "cap"
-            text = (
-                f"did not fit the task cap: needs {need.units} unit(s){with_prereqs}, "
-                f"{problem.cap - len(chosen)} of {problem.cap} left"
-            )
-        elif time := _time_reason(problem, scenario, totals, need, need_hours, with_prereqs):
-            kind, text, more = time
-            details.update(more)
-        else:
-            kind = "lower-value"
-            text = "lower value than what was chosen"
+    reasons = {
+        unit.id: _first_reason(problem, scenario, totals, unit.id)
+        for unit in problem.units
+        if unit.id not in chosen
+    }
+    # Those no limit explains first: only the price says what they would cost.
+    order = sorted(reasons, key=lambda u: reasons[u].kind != "lower-value")
+    to_explain = min(explain_limit, len(order))
+    least = MIN_EXPLANATION * budget.total
+    # Pricing costs no more than choosing: the re-solves share what the main solve took.
+    pool = budget.allowance("explanations", max(solved.deterministic, least))
+    start = max(1e-3, min(least, solved.deterministic) / 4)
+    forced_in = [u for unit in sorted(problem.include) for u in problem.closure(unit)]
+    best = sum(problem.weight(by_id[u]) for u in chosen)
+    spent = 0
+    for rank, unit_id in enumerate(order):
+        reason = reasons[unit_id]
+        kind, text, details = reason.kind, reason.text, reason.details
         forced = None
-        if explained < explain_limit:
-            explained += 1
-            if _forcing_impossible(problem, unit.id, forced_in):
-                forced = Solved("infeasible", frozenset(), None, 0.0, 0.0)
-            elif force is not None and budget.left("explanations") >= least:
-                spent += 1
-                # What is left, shared by those still to price; between the least worth
-                # starting and what the main solve took.
-                share = budget.left("explanations") / max(1, to_explain - spent + 1)
-                forced = force(
-                    unit.id,
-                    budget.allowance("explanations", min(most, max(least, share))),
-                    f"explaining left-out work ({spent} of at most {to_explain})",
-                )
-            elif force is not None:
-                text += "; not explained: budget spent (cost of forcing it in not computed)"
-                details["explained"] = "budget spent"
-            else:
-                text += f"; cost of forcing it in not computed: {why_not}"
-                details["explained"] = why_not
-        if forced is not None:
-            if forced.status in ("optimal", "feasible"):
-                loss = (best - sum(problem.weight(by_id[u]) for u in forced.chosen)) / scale
-                pushed = [
-                    t
-                    for u in sorted(chosen - forced.chosen, key=lambda u: by_id[u].position)
-                    for t in by_id[u].tasks
-                ]
-                if loss == 0 and kind == "lower-value":
-                    kind = "tie-break"
-                    text = (
-                        "as good as what was chosen; left out by the tie-breaks (fewer hours first)"
-                    )
-                unsure = forced.status == "feasible"
-                at_most = "at most " if unsure else ""
-                costs = [f"lose {at_most}{_amount(loss, problem.objective)}"] if loss > 0 else []
-                if loss < 0:
-                    costs = [
-                        f"gain {_amount(-loss, problem.objective)} (the plan is not proven optimal)"
-                    ]
-                if pushed:
-                    costs.append(f"push out {_names(pushed)}")
-                if costs:
-                    text += "; forcing it in would " + " and ".join(costs)
-                if unsure:
-                    text += " (not proven within its share of the budget)"
-                details.update({"forced_loss": loss, "pushed_out": pushed})
-            elif forced.status == "infeasible":
-                if kind == "lower-value" and (problem.boxes or problem.lanes > 1):
-                    # Every total fits, yet no schedule does: the time boxes (or, on
-                    # several lanes, phases, dependencies and resources together) bind.
-                    kind, text = _no_room(problem, scenario, chosen, need_hours, with_prereqs)
-                text += "; forcing it in makes the scenario infeasible"
-                details["forced_loss"] = None
-            else:
-                text += "; not explained: no plan with it was found within its share of the budget"
-                details["explained"] = "budget spent"
-        elif "explained" not in details:
-            ratio = problem.weight(unit) / scale / max(unit.hours, 1e-9)
+        if rank >= explain_limit:
+            ratio = problem.weight(by_id[unit_id]) / problem.scale / max(by_id[unit_id].hours, 1e-9)
             text += (
                 f"; {ratio:.3g} per hour (cost of forcing it in not computed past {explain_limit})"
             )
-        for task in unit.tasks:
+        elif _forcing_impossible(problem, unit_id, forced_in):
+            forced = Solved("infeasible", frozenset(), None, 0.0, 0.0)
+        elif force is None:
+            text += f"; cost of forcing it in not computed: {why_not}"
+            details["explained"] = why_not
+        elif budget.left("explanations") >= least and pool.left() >= start:
+            spent += 1
+            forced = force(
+                unit_id,
+                pool.share(1.0),
+                f"explaining left-out work ({spent} of at most {to_explain})",
+            )
+        elif budget.left("explanations") >= least and repair is not None:
+            forced = repair(unit_id)
+        if forced is None and rank < explain_limit and "explained" not in details:
+            text += "; not explained: budget spent (cost of forcing it in not computed)"
+            details["explained"] = "budget spent"
+        if forced is not None:
+            kind, text = _priced(problem, scenario, chosen, best, reason, forced, details)
+        for task in by_id[unit_id].tasks:
             left[task] = LeftOut(task, kind, text, details)
     for task, unit_id in unit_of.items():
         if unit_id not in chosen and task not in left:
             left[task] = left[unit_id]
+
+
+class _Reason(NamedTuple):
+    """A left-out unit's reason from the plan's totals, before any price."""
+
+    kind: str
+    text: str
+    details: dict[str, Any]
+    need_hours: float
+    with_prereqs: str
+
+
+def _first_reason(
+    problem: SelectionProblem, scenario: Scenario, totals: _Totals, unit_id: str
+) -> _Reason:
+    """The cap, the budget or the time boxes when a total shows it binds; else lower value."""
+    by_id, chosen = problem.by_id, totals.chosen
+    unit = by_id[unit_id]
+    need = totals.of(unit_id)
+    need_hours = need.hours
+    with_prereqs = ""
+    if need.tasks > len(unit.tasks) + _LISTED + 2:  # named in short: a chain may be long
+        nearest = [t for u in totals.open_needs[unit_id] for t in by_id[u].tasks]
+        with_prereqs = (
+            f" with its prerequisites ({need.tasks - len(unit.tasks)} tasks; "
+            f"the nearest: {_names(nearest)})"
+        )
+    else:  # small: in full, in the order they run
+        bundle = problem.closure(unit_id, chosen)
+        need_hours = sum(by_id[u].hours for u in bundle)
+        others = [t for u in bundle if u != unit_id for t in by_id[u].tasks]
+        with_prereqs = f" with its prerequisites ({_names(others)})" if others else ""
+    details: dict[str, Any] = {"needs_hours": need_hours, "needs_units": need.units}
+    if problem.cap is not None and len(chosen) + need.units > problem.cap:
+        kind = "cap"
+        text = (
+            f"did not fit the task cap: needs {need.units} unit(s){with_prereqs}, "
+            f"{problem.cap - len(chosen)} of {problem.cap} left"
+        )
+    elif time := _time_reason(problem, scenario, totals, need, need_hours, with_prereqs):
+        kind, text, more = time
+        details.update(more)
+    else:
+        kind = "lower-value"
+        text = "lower value than what was chosen"
+    return _Reason(kind, text, details, need_hours, with_prereqs)
+
+
+def _priced(
+    problem: SelectionProblem,
+    scenario: Scenario,
+    chosen: set[str],
+    best: int,
+    reason: _Reason,
+    forced: Solved,
+    details: dict[str, Any],
+) -> tuple[str, str]:
+    """The reason with what forcing the unit in costs, from a plan with it in (or none)."""
+    kind, text, by_id = reason.kind, reason.text, problem.by_id
+    if forced.status in ("optimal", "feasible"):
+        out, came = chosen - forced.chosen, forced.chosen - chosen
+        lost = sum(problem.weight(by_id[u]) for u in out)
+        loss = (lost - sum(problem.weight(by_id[u]) for u in came)) / problem.scale
+        pushed = [t for u in sorted(out, key=problem.position.__getitem__) for t in by_id[u].tasks]
+        if loss == 0 and kind == "lower-value":
+            kind = "tie-break"
+            text = "as good as what was chosen; left out by the tie-breaks (fewer hours first)"
+        unsure = forced.status == "feasible"
+        at_most = "at most " if unsure else ""
+        costs = [f"lose {at_most}{_amount(loss, problem.objective)}"] if loss > 0 else []
+        if loss < 0:
+            costs = [f"gain {_amount(-loss, problem.objective)} (the plan is not proven optimal)"]
+        if pushed:
+            costs.append(f"push out {_names(pushed)}")
+        if costs:
+            text += "; forcing it in would " + " and ".join(costs)
+        if unsure:
+            text += " (not proven within its share of the budget)"
+        details.update({"forced_loss": loss, "pushed_out": pushed})
+    elif forced.status == "infeasible":
+        if kind == "lower-value" and (problem.boxes or problem.lanes > 1):
+            # Every total fits, yet no schedule does: the time boxes (or, on
+            # several lanes, phases, dependencies and resources together) bind.
+            kind, text = _no_room(problem, scenario, chosen, reason.need_hours, reason.with_prereqs)
+        text += "; forcing it in makes the scenario infeasible"
+        details["forced_loss"] = None
+    else:
+        text += "; not explained: no plan with it was found within its share of the budget"
+        details["explained"] = "budget spent"
+    return kind, text
 
 
 def _names(tasks: list[str]) -> str:
@@ -330,7 +372,7 @@ def _forcing_impossible(problem: SelectionProblem, unit: str, forced_in: list[st
         return True
     if problem.lanes > 1:
         return False
-    by_id = {u.id: u for u in problem.units}
+    by_id = problem.by_id
     seconds = sum(to_seconds(by_id[u].hours) for u in need)
     if problem.budget is not None and seconds > problem.budget:
         return True

@@ -37,9 +37,6 @@ from analysis.model import Catalog, Finding, Scenario
 from analysis.plan.budget import Budget, Progress
 from analysis.plan.plan_check import check_plan
 from analysis.plan.results import MEASURES, Assessment, Comparison, measures
-from analysis.plan.risk import schedule_risk
-from analysis.plan.selection import select_tasks
-from analysis.plan.timeline import schedule_selection
 from analysis.vocabulary import level_rank
 
 __all__ = [
@@ -83,6 +80,11 @@ def assess(
     ScenarioError
         When the scenario names tasks or rules the catalog or rules lack.
     """
+    # The solver's modules load OR-Tools (and with it pandas): not before a command plans.
+    from analysis.plan.risk import schedule_risk
+    from analysis.plan.selection import select_tasks
+    from analysis.plan.timeline import schedule_selection
+
     check_scenario(scenario, catalog, rubric.vocabulary)
     if audit is None:
         audit = audit_catalog(catalog, rubric)

@@ -143,6 +143,7 @@ def select_tasks(
     budget = budget or Budget(scenario.solver)
     greedy_ids = [u.id for u in baseline_units]
     force: Callable[[str, Allowance, str], Solved] | None
+    repair: Callable[[str], Solved | None] | None = None  # a plan with a unit in, no solve
     why_not = ""
     if scenario.lanes > 1:
         lanes = LanesModel(problem, scenario, catalog)
@@ -153,7 +154,7 @@ def select_tasks(
     else:
         one_lane = OneLaneModel(problem, scenario.solver)
         solved = one_lane.solve(budget, greedy_ids, greedy_phases)
-        force = one_lane.force
+        force, repair = one_lane.force, one_lane.repaired
         settings["budget"] = "sum of effort hours" + (
             ", packed into the phases' time boxes" if scenario.phases else ""
         )
@@ -206,8 +207,10 @@ def select_tasks(
         best_possible = max(solved.bound, reached)
         bound = best_possible / problem.scale
         gap = 0.0 if best_possible <= 0 else (best_possible - reached) / best_possible
+    if force is None:  # the plan is not the model's
+        repair = None
     explain_left_out(
-        problem, scenario, solved, unit_of, left, explain_limit, force, budget, why_not
+        problem, scenario, solved, unit_of, left, explain_limit, force, budget, why_not, repair
     )
     settings["deterministic_time_used"] = round(budget.spent(), 6)
     _stops(settings, budget)
