@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import math
 import os
@@ -34,8 +35,8 @@ from analysis.report.figures import (
     gantt_figure,
     outcome_coverage_figure,
     phase_overflow_figure,
+    risk_by_activity_figure,
     risk_mix_figure,
-    risk_sunburst_figure,
     schedule_figures,
 )
 from analysis.report.frames import gantt_rows
@@ -194,7 +195,7 @@ def rows_of(assessment: Assessment) -> pd.DataFrame:
 #: One figure per public function (and per case of it), built from :class:`Inputs`.
 BUILDERS: dict[str, Callable[[Inputs], go.Figure]] = {
     "risk_mix": lambda i: risk_mix_figure(i.limits.audit),
-    "risk_sunburst": lambda i: risk_sunburst_figure(i.limits.audit),
+    "risk_by_activity": lambda i: risk_by_activity_figure(i.limits.audit),
     "declared_vs_computed": lambda i: declared_vs_computed_figure(i.limits.audit),
     "dependency": lambda i: dependency_figure(i.limits.graph),
     "dependency_all_tasks": lambda i: dependency_figure(i.limits.graph, connected_only=False),
@@ -210,7 +211,6 @@ BUILDERS: dict[str, Callable[[Inputs], go.Figure]] = {
 
 #: Axes without a title, and why (read from figures.py; checked in TestAxisExceptions).
 NO_AXIS_TITLE = {
-    "risk_sunburst": {"x", "y"},  # not a cartesian chart
     "schedule_figures_no_fit": {"x", "y"},  # text only, both axes hidden
     "dependency": {"y"},  # y is only the layout's spread within a wave, ticks hidden
     "dependency_all_tasks": {"y"},
@@ -220,7 +220,7 @@ NO_AXIS_TITLE = {
 #: Figures that show the catalog's (or plan's) text, so the escaped form must be there.
 SHOWS_EVIL = {
     "risk_mix",
-    "risk_sunburst",
+    "risk_by_activity",
     "dependency",
     "dependency_all_tasks",
     "gantt",
@@ -311,10 +311,6 @@ class TestEveryFigure:
 class TestAxisExceptions:
     """The charts left without an axis title are the ones that need none."""
 
-    def test_sunburst_is_not_cartesian(self, seed):
-        figure = risk_sunburst_figure(seed.limits.audit)
-        assert [t.type for t in figure.data] == ["sunburst"]
-
     def test_dependency_y_is_layout_only(self, seed):
         axis = dependency_figure(seed.limits.graph).layout.yaxis
         assert axis.showticklabels is False and axis.showgrid is False
@@ -343,7 +339,7 @@ class TestLevelColours:
         assert [t.name for t in figure.data] == [*LEVELS, "not computable"]
         for level_trace in figure.data:
             assert level_trace.marker.color == COLOURS[level_trace.name]
-        counts = {t.name: sum(t.y) for t in figure.data}
+        counts = {t.name: sum(t.x) for t in figure.data}
         # Levels that rest on unknown facts are a category apart, never counted as HIGH.
         assert counts == audit.computed_counts()
         assert counts == {"LOW": 24, "MEDIUM": 3, "HIGH": 1, "not computable": 15}
@@ -352,26 +348,34 @@ class TestLevelColours:
         audit = seed.limits.audit
         figure = risk_mix_figure(audit)
         for level_trace in figure.data:
-            for label, count in zip(level_trace.x, level_trace.y, strict=True):
+            for label, count in zip(level_trace.y, level_trace.x, strict=True):
                 tasks = audit.catalog.tasks_of(int(label.removeprefix("#")))
                 expected = sum(category(audit, t.id) == level_trace.name for t in tasks)
                 assert count == expected, (label, level_trace.name)
 
-    def test_sunburst_levels_and_tasks_in_their_colour(self, seed):
+    def test_risk_by_activity_counts_per_activity_in_their_colour(self, seed):
         audit = seed.limits.audit
-        sunburst = risk_sunburst_figure(audit).data[0]
-        drawn_tasks = []
-        for segment, colour in zip(sunburst.ids, sunburst.marker.colors, strict=True):
-            parts = segment.split("/")
-            if len(parts) == 1:  # an issue: neutral, not a level's colour
-                assert colour not in LEVEL_COLOURS.values()
-                continue
-            level = parts[1]
-            assert colour == COLOURS[level], segment
-            if len(parts) == 3:
-                assert category(audit, parts[2]) == level, segment
-                drawn_tasks.append(parts[2])
-        assert sorted(drawn_tasks) == sorted(t.id for t in audit.catalog.tasks)
+        figure = risk_by_activity_figure(audit)
+        assert [t.name for t in figure.data] == [*LEVELS, "not computable"]
+        # The rubric's order, then activities it does not know (unknown) last.
+        rows = list(figure.data[0].y)
+        assert rows == [
+            "design",
+            "document",
+            "template",
+            "configure",
+            "implement",
+            "deploy",
+            "experiment",
+            "unknown",
+        ]
+        for level_trace in figure.data:
+            assert level_trace.marker.color == COLOURS[level_trace.name]
+            for activity, count in zip(level_trace.y, level_trace.x, strict=True):
+                tasks = [t for t in audit.catalog.tasks if t.activity == activity]
+                expected = sum(category(audit, t.id) == level_trace.name for t in tasks)
+                assert count == expected, (activity, level_trace.name)
+        assert {t.name: sum(t.x) for t in figure.data} == audit.computed_counts()
 
     def test_dependency_nodes_in_their_level_colour(self, seed):
         facts, scores = seed.limits.graph, seed.limits.audit.scores
@@ -380,7 +384,7 @@ class TestLevelColours:
         drawn = []
         for level_trace in level_traces(figure):
             assert level_trace.marker.color == LEVEL_COLOURS[level_trace.name]
-            for node in level_trace.text:
+            for node in level_trace.customdata:
                 assert scores[node].level == level_trace.name, node
                 drawn.append(node)
         connected = [n for n in facts.graph if facts.graph.degree(n)]
@@ -388,7 +392,7 @@ class TestLevelColours:
 
     def test_dependency_all_tasks_draws_every_task(self, seed):
         figure = dependency_figure(seed.limits.graph, connected_only=False)
-        drawn = [n for t in level_traces(figure) for n in t.text]
+        drawn = [n for t in level_traces(figure) for n in t.customdata]
         assert sorted(drawn) == sorted(t.id for t in seed.limits.catalog.tasks)
         assert "not drawn" not in figure.layout.title.text
 
@@ -397,7 +401,7 @@ class TestLevelColours:
         scores = seed.limits.audit.scores
         figure = gantt_figure(rows)
         bars = 0
-        for level_trace in figure.data:
+        for level_trace in figure.data[1:]:  # the first names the rows in order
             assert level_trace.name in LEVELS
             assert level_trace.marker.color == LEVEL_COLOURS[level_trace.name]
             for start in level_trace.base:
@@ -423,7 +427,8 @@ class TestLevelColours:
         levels = {assessment.audit.scores[t].level for t in ("T1", "T3")}
         assert levels == {"LOW", "HIGH"}
         figure = gantt_figure(rows_of(assessment))
-        assert [(t.name, t.marker.color) for t in figure.data] == [("HIGH", LEVEL_COLOURS["HIGH"])]
+        bars = [(t.name, t.marker.color) for t in figure.data if t.type == "bar"]
+        assert bars == [("HIGH", LEVEL_COLOURS["HIGH"])]
 
     def test_frontier_colour_scale_runs_through_the_level_colours(self, seed):
         figure = frontier_figure(seed.sweep, seed.references)
@@ -440,38 +445,27 @@ class TestLevelColours:
 
 
 class TestHoverReasons:
-    @pytest.mark.parametrize(
-        ("task", "fragment"),
-        [
-            ("384-T01", "paper-only"),
-            ("347-service-mesh", "outside-production"),
-            ("384-T05", "not computable: environment unknown (MEDIUM–HIGH;"),
-            ("347-zero-trust-network", "production-core"),
-        ],
-    )
-    def test_sunburst_task_hover_gives_title_and_main_reason(self, seed, task, fragment):
+    def test_risk_by_activity_hover_lists_the_tasks(self, seed):
         audit = seed.limits.audit
-        record, score = audit.catalog.task_by_id[task], audit.scores[task]
-        sunburst = risk_sunburst_figure(audit).data[0]
-        hover = sunburst.hovertext[
-            list(sunburst.ids).index(f"issue-{record.issue}/{category(audit, task)}/{task}")
-        ]
-        assert f"<b>{html.escape(record.title, quote=False)}</b>" in hover
-        assert fragment in score.main_reason
-        assert one_line(html.escape(score.main_reason, quote=False)) in one_line(hover)
+        unknown = trace(risk_by_activity_figure(audit), "not computable")
+        hover = unknown.hovertext[list(unknown.y).index("deploy")]
+        assert hover == "none"
+        hover = unknown.hovertext[list(unknown.y).index("implement")].split("<br>")
+        assert "381-T10: Helm Charts実装 (MEDIUM–HIGH)" in hover
+        assert len(hover) == 6
 
-    def test_sunburst_issue_hover_gives_the_issue_title(self, seed):
+    def test_risk_mix_rows_are_named_with_the_issue_title(self, seed):
         catalog = seed.limits.catalog
-        sunburst = risk_sunburst_figure(seed.limits.audit).data[0]
-        hover = dict(zip(sunburst.ids, sunburst.hovertext, strict=True))
+        axis = risk_mix_figure(seed.limits.audit).layout.yaxis
+        names = dict(zip(axis.tickvals, axis.ticktext, strict=True))
         for number, issue in catalog.issue_by_number.items():
-            shown = html.escape(issue.title, quote=False) if issue.title else f"#{number}"
-            assert hover[f"issue-{number}"] == shown
+            shown = f"#{number} " + html.escape(issue.title, quote=False)
+            assert one_line(names[f"#{number}"]) == shown
 
     def test_dependency_hover_gives_facts_and_exclusion(self, seed):
         figure = dependency_figure(seed.limits.graph)
         high = trace(figure, "HIGH")
-        index = list(high.text).index("347-zero-trust-network")
+        index = list(high.customdata).index("347-zero-trust-network")
         hover = high.hovertext[index]
         assert "Zero Trust Network (本番ネットワーク変更)" in hover
         assert "in production" in hover and "<i>excluded</i>" in hover
@@ -482,7 +476,7 @@ class TestHoverReasons:
         scenario = parse_scenario({"appetite": "MEDIUM", "exclude": ["T1"]})
         facts = assess(catalog, scenario, rubric, graph_rules).graph
         medium = trace(dependency_figure(facts), "MEDIUM")
-        assert list(medium.text) == ["T2"]
+        assert list(medium.customdata) == list(medium.text) == ["T2"]
         assert "blocked: T1 → T2" in medium.hovertext[0]
         assert list(medium.marker.symbol) == ["circle-open"]
 
@@ -490,7 +484,7 @@ class TestHoverReasons:
     def test_dependency_hover_gives_the_main_reason(self, seed, task):
         score = seed.limits.audit.scores[task]
         level_trace = trace(dependency_figure(seed.limits.graph), score.level)
-        hover = level_trace.hovertext[list(level_trace.text).index(task)]
+        hover = level_trace.hovertext[list(level_trace.customdata).index(task)]
         assert one_line(html.escape(score.main_reason, quote=False)) in one_line(hover)
 
     def test_declared_against_computed_has_a_not_computable_column(self, seed):
@@ -510,10 +504,10 @@ class TestHoverReasons:
 
     def test_risk_mix_hover_lists_the_tasks(self, seed):
         high = trace(risk_mix_figure(seed.limits.audit), "HIGH")
-        hover = high.hovertext[list(high.x).index("#347")]
+        hover = high.hovertext[list(high.y).index("#347")]
         assert hover == "none"  # #347's only HIGH at worst is not computable
         unknown = trace(risk_mix_figure(seed.limits.audit), "not computable")
-        hover = unknown.hovertext[list(unknown.x).index("#347")]
+        hover = unknown.hovertext[list(unknown.y).index("#347")]
         assert (
             "347-zero-trust-network: Zero Trust Network (本番ネットワーク変更) (LOW–HIGH)"
             in hover.split("<br>")
@@ -548,13 +542,153 @@ class TestEscaping:
             assert EVIL_SHOWN in page
 
     def test_issue_title_is_escaped(self, evil):
-        shown = texts(risk_sunburst_figure(evil.limits.audit))
-        assert ISSUE_SHOWN in shown
+        shown = texts(risk_mix_figure(evil.limits.audit))
+        assert [s for s in shown if ISSUE_SHOWN in one_line(s)]
 
     def test_report_html_is_a_fragment_without_plotly_js(self, seed):
         page = report_html(risk_mix_figure(seed.limits.audit))
         assert "<html" not in page and "cdn.plot.ly" not in page
         assert '"displaylogo": false' in page or '"displaylogo":false' in page
+
+
+# --------------------------------------------------------------------------- readable text
+
+
+def drawn_strings(figure: go.Figure) -> list[str]:
+    """The text a figure draws on the page (not its hovers): titles, names, labels, ticks."""
+    layout = figure.layout
+    out = [layout.title.text or "", *(a.text or "" for a in layout.annotations)]
+    for axis in (layout.xaxis, layout.yaxis):
+        out += [axis.title.text or "", *(axis.ticktext or ())]
+    for data in figure.data:
+        out.append(data.name or "")
+        text = data.text if isinstance(data.text, tuple | list) else [data.text or ""]
+        out += [str(t) for t in text]
+        if data.type == "bar" and data.y is not None:
+            out += [str(y) for y in data.y]
+    return out
+
+
+class TestReadable:
+    """Text is drawn at 10 px or more, wrapped rather than cut, and placed where it fits."""
+
+    @pytest.mark.parametrize("name", BUILDERS)
+    def test_bar_text_that_would_be_under_ten_pixels_is_hidden(self, seed, name):
+        uniform = BUILDERS[name](seed).layout.uniformtext
+        assert (uniform.minsize, uniform.mode) == (chart_style.MIN_TEXT_PX, "hide")
+
+    @pytest.mark.parametrize("name", BUILDERS)
+    def test_no_text_is_drawn_under_ten_pixels(self, seed, name):
+        for data in BUILDERS[name](seed).data:
+            size = getattr(getattr(data, "textfont", None), "size", None)
+            assert size is None or size >= chart_style.MIN_TEXT_PX, (name, data.name)
+
+    @pytest.mark.parametrize("name", BUILDERS)
+    def test_nothing_is_cut_short_with_an_ellipsis(self, evil, seed, name):
+        for inputs in (seed, evil):
+            drawn = drawn_strings(BUILDERS[name](inputs))
+            assert not [t for t in drawn if t.rstrip().endswith(("…", "..."))], name
+
+    def test_a_long_title_wraps_into_lines_that_fit_and_the_margin_grows(self):
+        words = [f"word{i}" for i in range(60)]
+        layout = chart_style.titled(" ".join(words))
+        parts = layout["title"]["text"].split("<br>")
+        assert len(parts) > 2 and " ".join(parts).split() == words
+        assert all(chart_style.text_width(part, 17) <= 1000 for part in parts)
+        assert layout["margin"]["t"] > 100
+        assert chart_style.titled("Short")["margin"]["t"] == 100
+
+    def test_lines_keep_every_word_whole(self):
+        text = "a-very-long-word-that-is-wider-than-the-line and short words after"
+        assert chart_style.lines(text, 60)[0] == "a-very-long-word-that-is-wider-than-the-line"
+        assert " ".join(chart_style.lines(text, 60)).split() == text.split()
+
+    def test_wide_characters_count_as_wide(self):
+        assert chart_style.text_width("設計", 10) == 20.0
+        assert chart_style.text_width("ab", 10) == pytest.approx(12.4)
+        assert chart_style.text_width("a &amp; <b>b</b>", 10) == chart_style.text_width("a & b", 10)
+
+
+class TestGanttNames:
+    def test_each_piece_has_a_row_named_after_it_in_the_order_work_starts(self, seed):
+        rows = rows_of(seed.limits)
+        figure = gantt_figure(rows)
+        order = figure.data[0]  # names every row once, in order, and draws nothing
+        assert order.type == "scatter" and order.showlegend is False
+        groups, names = order.y
+        pieces = rows.drop_duplicates("job")
+        assert len(names) == len(pieces)
+        assert sorted(one_line(n) for n in names) == sorted(
+            html.escape(label, quote=False) for label in pieces["label"]
+        )
+        starts = dict(zip(pieces["label"], pieces["start"], strict=True))
+        for group in dict.fromkeys(groups):
+            times = [
+                starts[html.unescape(one_line(n))]
+                for g, n in zip(groups, names, strict=True)
+                if g == group
+            ]
+            assert times == sorted(times), group
+        for bars in figure.data[1:]:
+            assert bars.text is None  # the name is on the axis, beside its bar
+            assert list(bars.y[1]) == [names[list(names).index(n)] for n in bars.y[1]]
+
+    def test_beyond_the_row_limit_names_go_on_the_bars_where_they_fit(self, seed):
+        rows = rows_of(seed.limits)
+        figure = gantt_figure(rows, max_rows=5)
+        assert all(t.type == "bar" for t in figure.data)
+        for bars in figure.data:
+            assert bars.textposition == "inside" and bars.textangle == 0
+            assert all(" · lane " in row for row in bars.y)
+        shown = [t for bars in figure.data for t in bars.text]
+        assert "Disaster Recovery Planning (文書化)" in shown
+
+    def test_a_long_name_wraps_on_the_axis(self, seed):
+        rows = rows_of(seed.limits).copy()
+        long = "Migrate every cluster to the new network in one careful weekend of work"
+        rows.loc[rows["job"] == rows["job"].iloc[0], "label"] = long
+        names = gantt_figure(rows).data[0].y[1]
+        wrapped = [n for n in names if "<br>" in n]
+        assert len(wrapped) == 1 and one_line(wrapped[0]) == long
+
+
+class TestDependencyNames:
+    def test_names_never_share_space_and_stay_inside(self):
+        from analysis.report.dependency_chart import LABEL_PX, place_labels
+
+        # One column of markers 8 px apart: a name (about 14 px high) fits every other row or so.
+        points = {f"n{i}": (20.0, 10.0 + 8 * i) for i in range(40)}
+        names = {node: f"task-{node}" for node in points}
+        sides = place_labels(points, names, list(points), (320, 340))
+        assert 0 < len(sides) < len(points) and set(sides.values()) == {"middle right"}
+        named = sorted(points[node][1] for node in sides)
+        assert min(b - a for a, b in itertools.pairwise(named)) >= 1.3 * LABEL_PX
+        assert all(y - 1.3 * LABEL_PX / 2 >= 0 and y + 1.3 * LABEL_PX / 2 <= 340 for y in named)
+        assert sides == place_labels(points, names, list(points), (320, 340))
+        # No room on the right (the plot's edge): the left, if there is room there.
+        assert place_labels({"a": (300, 50)}, {"a": "A name"}, ["a"], (320, 100)) == {
+            "a": "middle left"
+        }
+        far = place_labels(
+            {"a": (10, 50), "b": (300, 50)},
+            {"a": "A", "b": "B"},
+            ["a", "b"],
+            (400, 100),
+            left_side=frozenset({"b"}),
+        )
+        assert far == {"a": "middle right", "b": "middle left"}
+
+    def test_the_last_wave_is_named_on_its_left_and_every_name_fits(self, seed):
+        figure = dependency_figure(seed.limits.graph)
+        last = set(seed.limits.graph.generations[-1])
+        for level_trace in level_traces(figure):
+            for node, text, side in zip(
+                level_trace.customdata, level_trace.text, level_trace.textposition, strict=True
+            ):
+                assert text == node  # the seed's names all fit
+                assert side == ("middle left" if node in last else "middle right"), node
+        assert "hover only" not in figure.layout.title.text
+        assert all(t.textfont.size >= chart_style.MIN_TEXT_PX for t in level_traces(figure))
 
 
 # --------------------------------------------------------------------------- template
@@ -685,7 +819,7 @@ seed = read_inputs()
 limits, plan = assess_files(None, default_scenarios(seed.catalog, seed.catalog_path))
 built = {
     "risk_mix": f.risk_mix_figure(limits.audit),
-    "risk_sunburst": f.risk_sunburst_figure(limits.audit),
+    "risk_by_activity": f.risk_by_activity_figure(limits.audit),
     "declared_vs_computed": f.declared_vs_computed_figure(limits.audit),
     "dependency": f.dependency_figure(limits.graph),
     "dependency_all_tasks": f.dependency_figure(limits.graph, connected_only=False),

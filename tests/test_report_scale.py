@@ -145,27 +145,24 @@ def test_charts_aggregate_on_a_large_catalog(large):
     issues = len(large.catalog.issue_by_number)
     assert issues > limits.MAX_ISSUES_DRAWN
     mix = figures.risk_mix_figure(audit)
-    assert all(len(bar.x) == limits.MAX_ISSUES_DRAWN for bar in mix.data)
-    assert mix.data[0].x[-1] == f"{issues - limits.MAX_ISSUES_DRAWN + 1} other issues"
-    assert sum(sum(bar.y) for bar in mix.data) == len(large.catalog)
+    assert all(len(bar.y) == limits.MAX_ISSUES_DRAWN for bar in mix.data)
+    assert mix.data[0].y[-1] == f"{issues - limits.MAX_ISSUES_DRAWN + 1} other issues"
+    assert sum(sum(bar.x) for bar in mix.data) == len(large.catalog)
     for bar in mix.data:
         for hover in bar.hovertext:
             assert hover.count("<br>") <= limits.HOVER_TASKS
-    sunburst = figures.risk_sunburst_figure(audit).data[0]
-    assert not any(i.count("/") == 2 for i in sunburst.ids), "no task wedges"
-    assert sum(v for p, v in zip(sunburst.parents, sunburst.values, strict=True) if not p) == len(
-        large.catalog
-    )
+    by_activity = figures.risk_by_activity_figure(audit)
+    assert sum(sum(bar.x) for bar in by_activity.data) == len(large.catalog)
     graph = figures.dependency_figure(facts)
     drawn = sum(len(trace.x) for trace in graph.data if trace.mode == "markers+text")
     assert drawn == limits.MAX_TASKS_DRAWN
     assert f"{limits.MAX_TASKS_DRAWN} of" in graph.layout.title.text
-    markers = {t for trace in graph.data if trace.mode == "markers+text" for t in trace.text}
+    markers = {t for trace in graph.data if trace.mode == "markers+text" for t in trace.customdata}
     assert set(facts.critical_path[: limits.MAX_TASKS_DRAWN]) <= markers
     heatmap = figures.declared_vs_computed_figure(audit)
     for row in heatmap.data[0].hovertext:
         assert all(cell.count(", ") <= limits.HOVER_TASKS for cell in row)
-    for figure in (mix, figures.risk_sunburst_figure(audit), graph, heatmap):
+    for figure in (mix, by_activity, graph, heatmap):
         assert _size(figure) < 500_000
 
 
@@ -212,9 +209,8 @@ def test_the_seeds_tables_are_complete(seed):
     clusters = frames.clusters_frame(seed.graph)
     clusters = limits.capped(clusters, "mixed risk", what="clusters", first="cluster")
     assert isinstance(clusters, pd.DataFrame) and len(clusters) == len(seed.graph.clusters)
-    sunburst = figures.risk_sunburst_figure(seed.audit)
-    assert "→ task" in sunburst.layout.title.text
-    assert sum(1 for i in sunburst.data[0].ids if i.count("/") == 2) == len(seed.catalog)
+    mix = figures.risk_mix_figure(seed.audit)
+    assert list(mix.data[0].y) == [f"#{n}" for n in seed.catalog.issue_by_number]
 
 
 def test_report_tables_show_every_row_up_to_the_limit():

@@ -3,6 +3,7 @@
 - ``formats``: tables, JSON, CSV and DOT for the terminal and scripts
 - ``markdown``: audits and plans as GitHub comments
 - ``frames``, ``figures``, ``chart_style``: pandas tables and plotly charts of results
+  (``dependency_chart``: the dependency graph, each task's name where it can be read)
 - ``tables``: those tables as HTML made for reading (units, levels, nothing cut short)
 - ``overview``: the report's first screen: what to do, what is left out, what changed
 - ``limits``: what a report lists and draws of a large catalog (rows, issues, tasks)

@@ -5,16 +5,29 @@ properties rather than a named plotly template (copying and checking a
 template costs 12 ms a figure), hover text escaped and wrapped, and
 :func:`use_report_renderer` for the weekly report: plotly's HTML form, so
 nbconvert keeps the charts (see the offline template).
+
+Text a chart draws is meant to be read: at least :data:`MIN_TEXT_PX` pixels
+(bar text that would need less is hidden, ``uniformtext``), titles and long
+labels wrapped to lines that fit a chart in a :data:`REPORT_WINDOW`-pixel
+window (:func:`titled`, :func:`lines`, with widths estimated by
+:func:`text_width`), never cut short with an ellipsis.
 """
 
 from __future__ import annotations
 
 import html
+import re
+import unicodedata
 
 import plotly.graph_objects as go
 
 __all__ = [
     "NEUTRAL",
+    "MIN_TEXT_PX",
+    "REPORT_WINDOW",
+    "CHART_WIDTH",
+    "TEXT_PX",
+    "LINE_PX",
     "LAYOUT",
     "GRID",
     "AXIS",
@@ -26,9 +39,32 @@ __all__ = [
     "hover_text",
     "wrap",
     "issue_label",
+    "text_width",
+    "lines",
+    "titled",
 ]
 
 NEUTRAL = "#90a4ae"
+
+#: The smallest text a chart draws, in pixels (plotly hides bar text that would need less).
+MIN_TEXT_PX = 10
+
+#: The browser window (CSS pixels wide) charts are laid out for: a chart is then about
+#: 1,210 pixels wide. Wider is fine; narrower, labels placed to fit may crowd.
+REPORT_WINDOW = 1280
+
+#: The width (pixels) a chart has in such a window, less a little: what labels are placed for.
+CHART_WIDTH = 1180
+
+#: Plotly's text size (pixels) for tick labels, legends and labels on bars and points.
+TEXT_PX = 12
+
+#: The height (pixels) of a line of :data:`TEXT_PX` text, as Chromium draws it.
+LINE_PX = 15
+
+#: Titles: plotly's size (pixels), and the widest line (pixels) before a title wraps.
+_TITLE_PX = 17
+_TITLE_WIDTH = 1000
 
 LAYOUT = {"font": {"family": "sans-serif"}}
 
@@ -38,7 +74,12 @@ AXIS = {"gridcolor": GRID, "linecolor": GRID, "zerolinecolor": GRID}
 
 #: The house look, plotly_white's white plot and light grid, as plain layout
 #: properties on plotly's default template.
-STYLE = {"plot_bgcolor": "white", "xaxis": AXIS, "yaxis": AXIS}
+STYLE = {
+    "plot_bgcolor": "white",
+    "xaxis": AXIS,
+    "yaxis": AXIS,
+    "uniformtext": {"minsize": MIN_TEXT_PX, "mode": "hide"},
+}
 
 REPORT_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -85,15 +126,65 @@ def hover_text(value: object) -> str:
 
 
 def wrap(text: str, width: int = 70) -> str:
-    words, lines, line = str(text).split(), [], ""
+    """Catalog text escaped, in lines of at most about ``width`` characters."""
+    words, parts, line = str(text).split(), [], ""
     for word in words:
         if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
+            parts.append(line)
             line = word
         else:
             line = f"{line} {word}".strip()
-    lines.append(line)
-    return "<br>".join(hover_text(part) for part in lines)
+    parts.append(line)
+    return "<br>".join(hover_text(part) for part in parts)
+
+
+def text_width(text: str, size: float = TEXT_PX) -> float:
+    """About how wide (pixels) one line of plotly text is drawn at ``size`` pixels.
+
+    ``text`` is as plotly gets it (tags and HTML entities count as what they
+    show). Wide (East Asian) characters take a full ``size``, others 0.62 of it:
+    a little more than sans-serif's average, so a label placed to fit does.
+
+    >>> text_width("Mesh", 10), text_width("設計", 10), text_width("a &amp; <b>b</b>", 10)
+    (24.8, 20.0, 31.0)
+    """
+    shown = html.unescape(re.sub(r"<[^>]*>", "", text))
+    wide = sum(unicodedata.east_asian_width(c) in "WF" for c in shown)
+    return round(size * (wide + 0.62 * (len(shown) - wide)), 2)
+
+
+def lines(text: str, width: float, size: float = TEXT_PX) -> list[str]:
+    """Plotly text (escaped) broken at spaces into lines about ``width`` pixels wide at most.
+
+    A word wider than ``width`` is a line of its own, whole: nothing is cut.
+
+    >>> lines("Cloud-Native Infrastructure Ultra Marathon", 150)
+    ['Cloud-Native', 'Infrastructure Ultra', 'Marathon']
+    """
+    out: list[str] = []
+    for given in str(text).split("<br>"):
+        line = ""
+        for word in given.split():
+            longer = f"{line} {word}" if line else word
+            if line and text_width(longer, size) > width:
+                out.append(line)
+                line = word
+            else:
+                line = longer
+        out.append(line)
+    return out
+
+
+def titled(title: str, **layout: object) -> dict:
+    """Layout properties: ``title`` (escaped) in lines that fit, room above the plot for them.
+
+    Plotly draws a title's first line at a fixed place in the top margin and
+    the others below it; the margin grows with the lines (100 pixels hold two).
+    """
+    parts = lines(title, _TITLE_WIDTH, _TITLE_PX)
+    margin = dict(layout.pop("margin", None) or {})  # type: ignore[call-overload]
+    margin.setdefault("t", max(100, 60 + 24 * len(parts)))
+    return {"title": {"text": "<br>".join(parts)}, "margin": margin, **LAYOUT, **layout}
 
 
 def issue_label(number: int) -> str:

@@ -22,24 +22,30 @@ Examples
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
-import networkx as nx
 import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.assess.audit import NOT_COMPUTABLE, Audit
-from analysis.assess.graph import GraphFacts
 from analysis.assess.outcomes import OutcomeCoverage
 from analysis.model import Task
 from analysis.plan.results import Assessment, ScheduleRisk, measures
-from analysis.report.chart_style import LAYOUT, NEUTRAL, hover_text, new_figure, wrap
+from analysis.report.chart_style import (
+    LAYOUT,
+    LINE_PX,
+    NEUTRAL,
+    hover_text,
+    lines,
+    new_figure,
+    titled,
+    wrap,
+)
+from analysis.report.dependency_chart import dependency_figure
 from analysis.report.limits import (
     MAX_ISSUES_DRAWN,
     MAX_TASKS_DRAWN,
     back_to_back,
-    drawn_graph,
     issue_groups,
     issues_left,
     listed,
@@ -49,9 +55,10 @@ from analysis.vocabulary import LEVEL_COLOURS, LEVELS, level_rank
 __all__ = [
     "NOT_COMPUTABLE_COLOUR",
     "risk_mix_figure",
-    "risk_sunburst_figure",
+    "risk_by_activity_figure",
     "declared_vs_computed_figure",
     "dependency_figure",
+    "GANTT_ROWS",
     "gantt_figure",
     "finish_risk_figure",
     "phase_overflow_figure",
@@ -83,92 +90,97 @@ def _task_line(audit: Audit, task: Task) -> str:
     return line if score.computed else f"{line} ({score.range_text})"
 
 
-def risk_mix_figure(audit: Audit, max_issues: int = MAX_ISSUES_DRAWN) -> go.Figure:
-    """Tasks per issue, stacked by computed level, and the levels that are not computable."""
-    groups = issue_groups(audit.catalog, max_issues)
+#: Risk-mix rows: the widest a row's name may be (pixels) before it wraps, its least height.
+_ROW_NAME_WIDTH, _ROW_PX = 330, 28
+
+
+def _stacked_rows(
+    audit: Audit, rows: Sequence[tuple[str, str, Sequence[Task]]], title: str, axis: str
+) -> go.Figure:
+    """Rows of tasks (key, name, tasks) as horizontal bars stacked by computed level.
+
+    Each segment says how many tasks it holds, where the number fits at
+    :data:`~analysis.report.chart_style.MIN_TEXT_PX` pixels or more (its hover
+    always does, and lists the tasks); a row's name is wrapped, never cut.
+    """
+    keys = [key for key, _, _ in rows]
+    names = [lines(name, _ROW_NAME_WIDTH) for _, name, _ in rows]
     figure = new_figure()
     for category in [*LEVELS, NOT_COMPUTABLE]:
         counts, hovers = [], []
-        for group in groups:
-            tasks = [t for t in group.tasks if _category(audit, t.id) == category]
-            counts.append(len(tasks))
-            hovers.append(listed([_task_line(audit, t) for t in tasks]) or "none")
+        for _, _, tasks in rows:
+            chosen = [t for t in tasks if _category(audit, t.id) == category]
+            counts.append(len(chosen))
+            hovers.append(listed([_task_line(audit, t) for t in chosen]) or "none")
         figure.add_bar(
             name=category,
-            x=[group.label for group in groups],
-            y=counts,
+            y=keys,
+            x=counts,
+            orientation="h",
             marker_color=_colour(category),
+            text=[str(count) if count else "" for count in counts],
+            textposition="inside",
+            insidetextanchor="middle",
+            textangle=0,
             hovertext=hovers,
-            hovertemplate="%{x} " + category + ": %{y} task(s)<br>%{hovertext}<extra></extra>",
+            hovertemplate="%{y} " + category + ": %{x} task(s)<br>%{hovertext}<extra></extra>",
         )
-    left = issues_left(groups, audit.catalog)
-    figure.update_layout(
+    heights = [max(_ROW_PX, LINE_PX * len(name) + 12) for name in names]
+    layout = titled(
+        title,
         barmode="stack",
-        title=f"Risk mix by issue (computed levels; not computable apart){left}",
-        xaxis_title="Issue",
-        yaxis_title="Tasks",
+        xaxis_title="Tasks",
+        yaxis={
+            "title": axis,
+            "categoryorder": "array",
+            "categoryarray": keys,
+            "tickmode": "array",
+            "tickvals": keys,
+            "ticktext": ["<br>".join(name) for name in names],
+            "autorange": "reversed",
+            "automargin": True,
+        },
         legend_title="Level",
-        **LAYOUT,
+        legend_traceorder="normal",
     )
+    figure.update_layout(layout, height=max(sum(heights), 180) + layout["margin"]["t"] + 80)
     return figure
 
 
-def risk_sunburst_figure(
-    audit: Audit, max_tasks: int = MAX_TASKS_DRAWN, max_issues: int = MAX_ISSUES_DRAWN
-) -> go.Figure:
-    """Issue -> level -> task, with every task's main reason on hover.
+def risk_mix_figure(audit: Audit, max_issues: int = MAX_ISSUES_DRAWN) -> go.Figure:
+    """Tasks per issue (a row each: ``#N`` and its title), stacked by computed level.
 
-    Beyond ``max_tasks`` tasks it stops at levels (a task's wedge would be too thin to see).
+    Levels that are not computable are a category apart. Beyond ``max_issues``
+    issues, the largest and the others as one row (:func:`~analysis.report.limits.issue_groups`).
     """
-    catalog = audit.catalog
-    groups = issue_groups(catalog, max_issues)
-    each_task = len(catalog) <= max_tasks
-    ids, labels, parents, values, colours, hovers = [], [], [], [], [], []
-    for group in groups:
-        ids.append(group.key)
-        labels.append(group.label)
-        parents.append("")
-        values.append(len(group.tasks))
-        colours.append(NEUTRAL)
-        hovers.append(group.hover)
-        for level in [*LEVELS, NOT_COMPUTABLE]:
-            at_level = [t for t in group.tasks if _category(audit, t.id) == level]
-            if not at_level:
-                continue
-            level_id = f"{group.key}/{level}"
-            ids.append(level_id)
-            labels.append(level)
-            parents.append(group.key)
-            values.append(len(at_level))
-            colours.append(_colour(level))
-            hovers.append(f"{len(at_level)} task(s)")
-            if not each_task:
-                continue
-            for task in at_level:
-                score = audit.scores[task.id]
-                ids.append(f"{level_id}/{task.id}")
-                labels.append(hover_text(task.id))
-                parents.append(level_id)
-                values.append(1)
-                colours.append(_colour(level))
-                hovers.append(f"<b>{hover_text(task.title)}</b><br>{wrap(score.main_reason)}")
-    figure = new_figure(
-        go.Sunburst(
-            ids=ids,
-            labels=labels,
-            parents=parents,
-            values=values,
-            branchvalues="total",
-            marker={"colors": colours},
-            hovertext=hovers,
-            hovertemplate="%{label}<br>%{hovertext}<extra></extra>",
+    groups = issue_groups(audit.catalog, max_issues)
+    rows = [
+        (
+            group.label,
+            group.label if group.hover == group.label else f"{group.label} {group.hover}",
+            group.tasks,
         )
-    )
-    title = "Issue → level (or not computable) → task"
-    if not each_task:
-        title = f"Issue → level (or not computable); {len(catalog):,} tasks, not drawn one by one"
-    figure.update_layout(title=title + issues_left(groups, catalog), **LAYOUT)
-    return figure
+        for group in groups
+    ]
+    left = issues_left(groups, audit.catalog)
+    title = f"Risk mix by issue (computed levels; not computable apart){left}"
+    return _stacked_rows(audit, rows, title, "Issue")
+
+
+def risk_by_activity_figure(audit: Audit) -> go.Figure:
+    """Tasks per kind of work (activity), stacked by computed level; not computable apart.
+
+    Activities in the rubric's order, then any other (``unknown``) last; only
+    those some task has.
+    """
+    known = list(audit.rubric.vocabulary.activity)
+    tasks: dict[str, list[Task]] = {}
+    for task in audit.catalog.tasks:
+        tasks.setdefault(task.activity, []).append(task)
+    order = [a for a in known if a in tasks] + sorted(a for a in tasks if a not in known)
+    rows = [(hover_text(a), hover_text(a), tasks[a]) for a in order]
+    title = "Risk mix by kind of work (computed levels; not computable apart)"
+    return _stacked_rows(audit, rows, title, "Activity")
 
 
 def declared_vs_computed_figure(audit: Audit) -> go.Figure:
@@ -202,132 +214,42 @@ def declared_vs_computed_figure(audit: Audit) -> go.Figure:
         )
     )
     figure.update_layout(
-        title="Declared against computed level (off the diagonal: a finding)",
-        xaxis_title="Computed level",
-        yaxis_title="Declared level",
-        yaxis_autorange="reversed",
-        **LAYOUT,
+        titled(
+            "Declared against computed level (off the diagonal: a finding)",
+            xaxis_title="Computed level",
+            yaxis_title="Declared level",
+            yaxis_autorange="reversed",
+        )
     )
     return figure
 
 
-def dependency_figure(
-    facts: GraphFacts, connected_only: bool = True, max_tasks: int = MAX_TASKS_DRAWN
-) -> go.Figure:
-    """The dependency graph in waves: levels coloured, blocked and critical path marked.
+#: Pieces of work a Gantt chart gives a row each, named beside it; more share a row per lane.
+GANTT_ROWS = 60
 
-    With ``connected_only``, tasks without any dependency are left out of the
-    drawing (the title says how many). Beyond ``max_tasks`` tasks to draw, it
-    draws the critical path and the tasks next to it, up to ``max_tasks`` (the
-    title says how many of how many; ``assess graph --format dot`` draws all).
-    """
-    graph, left_out = drawn_graph(facts, connected_only, max_tasks)
-    # Waves as ordered lists: grouping by a node attribute would go through a set.
-    order = {node: index for index, node in enumerate(graph)}
-    waves = {
-        layer: sorted((n for n in wave if n in order), key=order.__getitem__)
-        for layer, wave in enumerate(facts.generations)
-    }
-    waves = {layer: wave for layer, wave in waves.items() if wave}
-    position = nx.multipartite_layout(graph, subset_key=waves) if len(graph) else {}
-    path = [node for node in facts.critical_path if node in order]  # drawn: a prefix
-    path_edges = list(itertools.pairwise(path))
-    on_path = set(path_edges)
-    figure = new_figure()
-    for provenance, dash in (("declared", "solid"), ("inferred", "dash")):
-        xs, ys = [], []
-        for u, v, data in graph.edges(data=True):
-            if data["provenance"] == provenance and (u, v) not in on_path:
-                xs += [position[u][0], position[v][0], None]
-                ys += [position[u][1], position[v][1], None]
-        figure.add_scatter(
-            x=xs,
-            y=ys,
-            mode="lines",
-            name=f"{provenance} dependency",
-            line={"color": "#b0bec5", "dash": dash, "width": 1},
-            hoverinfo="skip",
-        )
-    xs, ys = [], []
-    for u, v in path_edges:  # in the path's order: a set's order changes from run to run
-        xs += [position[u][0], position[v][0], None]
-        ys += [position[u][1], position[v][1], None]
-    figure.add_scatter(
-        x=xs,
-        y=ys,
-        mode="lines",
-        name=f"critical path ({facts.critical_hours:g} h)",
-        line={"color": "#37474f", "width": 3},
-        hoverinfo="skip",
-    )
-    blocked, excluded = set(facts.blocked), set(facts.excluded)
-    for level in LEVELS:
-        nodes = [n for n, d in graph.nodes(data=True) if d["level"] == level]
-        symbols, hovers = [], []
-        for node in nodes:
-            data = graph.nodes[node]
-            state = ""
-            if node in excluded:
-                symbols.append("x")
-                state = "<br><i>excluded</i>"
-            elif node in blocked:
-                symbols.append("circle-open")
-                state = (
-                    "<br><i>blocked: "
-                    + " → ".join(hover_text(t) for t in facts.blocked[node])
-                    + "</i>"
-                )
-            else:
-                symbols.append("circle")
-            hovers.append(
-                f"<b>{hover_text(node)}</b> {level}<br>{hover_text(data['title'])}<br>"
-                f"{hover_text(data['activity'])} in {hover_text(data['environment'])}, "
-                f"{data['hours']:g} h"
-                + (f"<br>{wrap(data['reason'])}" if data.get("reason") else "")
-                + state
-            )
-        figure.add_scatter(
-            x=[position[n][0] for n in nodes],
-            y=[position[n][1] for n in nodes],
-            mode="markers+text",
-            text=[hover_text(n) for n in nodes],
-            textposition="middle right",
-            textfont={"size": 9},
-            name=level,
-            marker={
-                "color": LEVEL_COLOURS[level],
-                "size": 12,
-                "symbol": symbols,
-                "line": {"width": 1, "color": "#263238"},
-            },
-            hovertext=hovers,
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
-    figure.update_layout(
-        title=f"Dependencies in waves (left to right); ✕ excluded, ○ blocked{left_out}",
-        xaxis={
-            "title": "Wave of work that can run together",
-            "showticklabels": False,
-            "zeroline": False,
-            "showgrid": False,
-        },
-        yaxis={"title": "", "showticklabels": False, "zeroline": False, "showgrid": False},
-        **LAYOUT,
-    )
-    return figure
+#: Gantt names: the widest line (pixels) before a name wraps; a lane's row height (pixels).
+_GANTT_NAME_WIDTH, _LANE_PX = 420, 44
 
 
 def gantt_figure(
-    rows: pd.DataFrame, title: str = "Plan by phase and lane", max_bars: int = MAX_TASKS_DRAWN
+    rows: pd.DataFrame,
+    title: str = "Plan by phase and lane",
+    max_bars: int = MAX_TASKS_DRAWN,
+    max_rows: int = GANTT_ROWS,
 ) -> go.Figure:
     """Gantt bars from :func:`analysis.report.frames.gantt_rows`: one bar per scheduled piece.
 
-    Beyond ``max_bars`` pieces, work that runs back to back in one lane at one
-    level is one bar (its hover lists the first pieces; the title says so).
+    Up to ``max_rows`` pieces, each has a row of its own, named on the axis
+    (wrapped, never cut) and grouped by phase and lane, in the order they
+    start. Beyond, each phase · lane is a row and a piece's name is drawn
+    on its bar where it fits at 10 pixels or more (plotly hides it where it
+    does not; the hover always has it). Beyond ``max_bars`` pieces, work that
+    runs back to back in one lane at one level is one bar (its hover lists
+    the first pieces; the title says so).
     """
     figure = new_figure()
     if rows.empty:
-        figure.update_layout(title=f"{title}: nothing scheduled", **LAYOUT)
+        figure.update_layout(titled(f"{title}: nothing scheduled"))
         return figure
     pieces = rows.drop_duplicates("job").copy()
     # A piece of work covering several tasks is as risky as the riskiest of them.
@@ -349,21 +271,51 @@ def gantt_figure(
             if task
         )
     )
+    each = len(pieces) <= min(max_rows, max_bars)
     if len(pieces) > max_bars:
         count = len(pieces)
         pieces, covered = back_to_back(pieces, covered, order)
         title += f"; {count:,} pieces of work as {len(pieces):,} bars (back to back, same level)"
+    if each:  # a row a piece: grouped by phase · lane, in the order they start
+        rank = {row: index for index, row in enumerate(order)}
+        pieces = pieces.assign(_rank=pieces["row"].map(rank)).sort_values(
+            ["_rank", "start", "job"], kind="stable"
+        )
+        names = {
+            job: "<br>".join(lines(hover_text(label), _GANTT_NAME_WIDTH))
+            for job, label in zip(pieces["job"], pieces["label"], strict=True)
+        }
+        # Rows take the order traces first name them in: every row once, in order, drawn as nothing.
+        figure.add_scatter(
+            name="rows",
+            y=[list(pieces["row"]), list(names.values())],
+            x=[None] * len(pieces),
+            mode="markers",
+            showlegend=False,
+            hoverinfo="skip",
+        )
     for level in [*LEVELS, None]:
         part = pieces[pieces["level"] == level] if level else pieces[pieces["level"].isna()]
         if part.empty:
             continue
+        on_bars = (
+            {}
+            if each
+            else {
+                "text": [hover_text(label) for label in part["label"]],
+                "textposition": "inside",
+                "insidetextanchor": "start",
+                "textangle": 0,
+            }
+        )
         figure.add_bar(
             name=level or "plan item",
-            y=part["row"],
+            y=[list(part["row"]), [names[job] for job in part["job"]]] if each else part["row"],
             x=part["hours"],
             base=part["start"],
             orientation="h",
             marker_color=LEVEL_COLOURS.get(level, NEUTRAL) if level else NEUTRAL,
+            **on_bars,
             hovertext=[
                 f"<b>{hover_text(label)}</b><br>{hover_text(covered.get(job, ''))}<br>"
                 f"{start:.2f} h – {end:.2f} h" + (f"<br>uses {hover_text(uses)}" if uses else "")
@@ -378,19 +330,31 @@ def gantt_figure(
             ],
             hovertemplate="%{hovertext}<extra></extra>",
         )
-    figure.update_layout(
-        title=title,
-        barmode="overlay",
-        xaxis_title="Hours from the start",
-        yaxis={
+    if each:
+        tallest = max(name.count("<br>") + 1 for name in names.values())
+        heights = [max(24, LINE_PX * tallest + 9)] * len(names)  # rows are all as tall
+        yaxis = {
+            "title": "Phase · lane and work",
+            "range": [len(names) - 0.5, -0.5],  # top to bottom
+            "automargin": True,
+        }
+    else:
+        heights = [_LANE_PX] * len(order)
+        yaxis = {
             "title": "Phase · lane",
             "categoryorder": "array",
             "categoryarray": order,
             "autorange": "reversed",
-        },
+            "automargin": True,
+        }
+    layout = titled(
+        title,
+        barmode="overlay",
+        xaxis_title="Hours from the start",
+        yaxis=yaxis,
         legend_title="Level",
-        **LAYOUT,
     )
+    figure.update_layout(layout, height=max(sum(heights), 160) + layout["margin"]["t"] + 80)
     return figure
 
 
@@ -413,11 +377,12 @@ def finish_risk_figure(risk: ScheduleRisk, budget_hours: float | None = None) ->
         figure.add_vline(x=budget_hours, line_dash="dash", annotation_text="budget")
     within = "" if risk.within_budget is None else f"; within budget {risk.within_budget:.0%}"
     figure.update_layout(
-        title=f"Finish time over {risk.samples} simulated runs{within}",
-        xaxis_title="Hours",
-        yaxis_title="",
-        yaxis_autorange="reversed",
-        **LAYOUT,
+        titled(
+            f"Finish time over {risk.samples} simulated runs{within}",
+            xaxis_title="Hours",
+            yaxis_title="",
+            yaxis_autorange="reversed",
+        )
     )
     return figure
 
@@ -437,10 +402,11 @@ def phase_overflow_figure(risk: ScheduleRisk) -> go.Figure:
         )
     )
     figure.update_layout(
-        title="Chance that a phase overflows its time box",
-        xaxis_title="Phase",
-        yaxis={"title": "Share of runs", "tickformat": ".0%", "range": [0, 1]},
-        **LAYOUT,
+        titled(
+            "Chance that a phase overflows its time box",
+            xaxis_title="Phase",
+            yaxis={"title": "Share of runs", "tickformat": ".0%", "range": [0, 1]},
+        )
     )
     return figure
 
@@ -515,19 +481,27 @@ def schedule_figures(assessment: Assessment) -> list[go.Figure]:
     if timeline is None:
         return []
     if not timeline.ok:
+        reasons = [wrap(reason, 110) for reason in timeline.explanations]
+        heights = [LINE_PX * (reason.count("<br>") + 1) + 10 for reason in reasons]
+        total = max(sum(heights), 60)
         figure = new_figure()
-        figure.update_layout(title="No schedule fits", **LAYOUT)
-        for index, reason in enumerate(timeline.explanations):
+        layout = titled("No schedule fits")
+        layout["margin"].update(b=20)
+        figure.update_layout(layout, height=total + layout["margin"]["t"] + 20)
+        above = 0
+        for reason, height in zip(reasons, heights, strict=True):
             figure.add_annotation(
-                text=wrap(reason, 110),
+                text=reason,
                 x=0,
-                y=1 - 0.15 * index,
+                y=1 - above / total,
                 xref="paper",
                 yref="paper",
                 showarrow=False,
                 align="left",
                 xanchor="left",
+                yanchor="top",
             )
+            above += height
         figure.update_xaxes(visible=False)
         figure.update_yaxes(visible=False)
         return [figure]
@@ -606,7 +580,7 @@ def frontier_figure(
                 "size": 12,
                 "color": ordered["risk_score"],
                 "line": {"color": "#263238", "width": 1.5},
-                "colorbar": {"title": "risk score"},
+                "colorbar": {"title": {"text": "risk score", "side": "right"}},
                 **colour,
             },
             hovertext=[
@@ -619,8 +593,16 @@ def frontier_figure(
             ],
             hovertemplate="%{hovertext}<extra>frontier</extra>",
         )
-    for _, row in (references if references is not None else pd.DataFrame()).iterrows():
-        placed_at = row["finish_hours"] if not pd.isna(row["finish_hours"]) else row["hours"]
+    compared = references if references is not None else pd.DataFrame()
+    placed = [
+        f if not pd.isna(f) else h
+        for f, h in zip(compared.get("finish_hours", []), compared.get("hours", []), strict=True)
+    ]
+    xs = [*usable["finish_hours"], *placed]
+    ys = [*usable["value"], *compared.get("value", [])]
+    for (_, row), placed_at in zip(compared.iterrows(), placed, strict=True):
+        # The name away from the nearer edges, so that it stays inside the plot.
+        side = "left" if placed_at > (min(xs) + max(xs)) / 2 else "right"
         name = hover_text(row["reference"])
         figure.add_scatter(
             name=name,
@@ -628,7 +610,7 @@ def frontier_figure(
             x=[placed_at],
             y=[row["value"]],
             text=[name + ("" if not pd.isna(row["finish_hours"]) else " (no schedule fits)")],
-            textposition="top left",
+            textposition=f"{'bottom' if row['value'] >= max(ys) else 'top'} {side}",
             marker={
                 "symbol": "star",
                 "size": 18,
@@ -640,10 +622,12 @@ def frontier_figure(
             hovertemplate="%{hovertext}<extra></extra>",
         )
     figure.update_layout(
-        title=title,
-        xaxis_title="Finish (hours, wall clock)",
-        yaxis_title="Value",
-        legend={"orientation": "h", "y": -0.2},
-        **LAYOUT,
+        titled(
+            title,
+            xaxis_title="Finish (hours, wall clock)",
+            yaxis_title="Value",
+            legend={"orientation": "h", "x": 0, "y": 1, "xanchor": "left", "yanchor": "bottom"},
+        )
     )
+    figure.update_layout(margin_t=figure.layout.margin.t + 30)
     return figure
