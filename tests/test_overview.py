@@ -77,12 +77,15 @@ def test_the_first_lines_answer_the_three_questions(seed):
     )
     assert changed == "- **What changed:** Since 2026-W09: 1 new, 1 done."
     assert "3 violation(s) of the plan (3 gate)" in attention
+    assert "facts to add: activity, environment, reversibility" in attention
 
 
 def test_a_hand_made_plan_says_it_does_work_at_other_levels(seed):
     text = at_a_glance(seed[1], "No history yet.")
     assert "The plan does 7 task(s) at another level than the catalog's" in text
-    assert "**No schedule fits**" in text and "A hand-made plan, checked" in text
+    assert "**No schedule fits**: phase P4 overflows: 49.5 min of work" in text
+    assert "(2 more reason(s) under the plan in figures)" in text
+    assert "A hand-made plan, checked" in text
 
 
 def test_on_a_large_catalog_the_work_is_grouped_by_level(large):  # noqa: F811

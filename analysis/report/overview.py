@@ -142,7 +142,11 @@ def _do_line(assessment: Assessment) -> str:
             line += f"; 80 % of simulated runs by {hours_text(assessment.risk.p80)}"
         line += "."
     elif timeline is not None:
-        line += f" **No schedule fits** ({len(timeline.explanations):,} reason(s) below the plan)."
+        reasons = timeline.explanations
+        line += " **No schedule fits**" + (f": {escape_markdown(reasons[0])}" if reasons else "")
+        if len(reasons) > 1:
+            line += f" ({len(reasons) - 1:,} more reason(s) under the plan in figures)"
+        line += "."
     status = {
         "optimal": "No other selection within these limits has more value.",
         "feasible": "The best selection found in the time allowed; one of more value may exist.",
@@ -169,13 +173,16 @@ def _attention_line(assessment: Assessment) -> str:
         kinds[violation.kind] = kinds.get(violation.kind, 0) + 1
     parts = []
     if violations:
-        parts.append(f"{len(violations):,} violation(s) of the plan ({_count_words(kinds)})")
+        words = _count_words({kind.replace("-", " "): n for kind, n in kinds.items()})
+        parts.append(f"{len(violations):,} violation(s) of the plan ({words})")
     findings = assessment.audit.findings
     if findings:
         parts.append(f"{len(findings):,} finding(s) about the catalog")
     facts = assessment.audit.facts_to_add
     if facts:
-        parts.append(f"{len(facts):,} kind(s) of fact to add")
+        named = ", ".join(escape_markdown(row.fact) for row in facts[:5])
+        more = f" and {len(facts) - 5:,} more" if len(facts) > 5 else ""
+        parts.append(f"facts to add: {named}{more}")
     if not parts:
         return "**Needs attention: nothing.** No violation, no finding."
     return f"**Needs attention:** {'; '.join(parts)}; details in the sections below."
