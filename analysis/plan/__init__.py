@@ -3,7 +3,8 @@
 - ``results``: what planning returns (no solver behind it: figures read these)
 - ``units``, ``selection_model``, ``lanes``, ``greedy``, ``reasons``, ``selection``: the selection
 - ``plan_check``: a hand-made plan checked against its own limits
-- ``jobs``, ``schedule_bounds``, ``scheduling``, ``timeline``, ``risk``: the schedule
+- ``jobs``, ``schedule_bounds``, ``schedule_heuristics``, ``scheduling``, ``timeline``, ``risk``:
+  the schedule
 - ``budget``: one deterministic work budget per command, shared by its solves; progress
 - ``scenarios``: a scenario assessed end to end; two compared
 - ``sweeps``, ``sweep_results``, ``frontier``: many what-ifs, their saved table, the frontier

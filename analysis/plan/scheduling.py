@@ -54,8 +54,8 @@ from analysis.plan.schedule_bounds import (
     explain_infeasible,
     heads_and_tails,
     lower_bound,
-    serial_sgs,
 )
+from analysis.plan.schedule_heuristics import heuristic_start, justified
 
 __all__ = [
     "solve_schedule",
@@ -137,6 +137,15 @@ def _solver(settings: SolverSettings, linearization: int) -> cp_model.CpSolver:
     return solver
 
 
+def _finish_search(solver: cp_model.CpSolver) -> None:
+    """The finish stage searches around its best schedule so far (solution-guided search).
+
+    On six hard PSPLIB j120 instances (j120{11,16,31,36,51,56}_1, one worker,
+    limit 2.2) it ends 8.9 % above the best known on average instead of 11.7 %.
+    """
+    solver.parameters.exploit_best_solution = True
+
+
 def solve_schedule(
     problem: ScheduleProblem,
     settings: SolverSettings | None = None,
@@ -160,9 +169,10 @@ def solve_schedule(
     value and the finish are proven; the phase preference is best effort and
     reported in ``settings["phase_preference"]``.
 
-    With every job mandatory and no phases (PSPLIB), the serial SGS gives the
-    horizon and a first solution, and each job's start is bounded by the
-    critical path before it and after it.
+    With every job mandatory and no phases (PSPLIB), a heuristic start
+    (:mod:`~analysis.plan.schedule_heuristics`) gives the horizon and a first
+    solution, each job's start is bounded by the critical path before it and after it,
+    and a schedule not proven optimal is justified at the end (never longer).
 
     With a ``budget`` (a command's allowance), every stage draws on it instead
     of getting ``settings.deterministic_time`` each. ``given`` is a schedule
@@ -181,14 +191,14 @@ def solve_schedule(
         return ScheduleResult("optimal", makespan=0, settings=_settings(settings, 0))
     head, tail, order = heads_and_tails(problem)
     plain = not problem.phases and all(not j.optional for j in jobs)
-    hint = serial_sgs(problem) if plain else None
+    hint = heuristic_start(problem) if plain else None
     horizon = sum(job.duration for job in jobs)
     if problem.horizon is not None:
         horizon = min(horizon, problem.horizon)
     if problem.phases:
         horizon = min(horizon, sum(problem.phases))
     if hint is not None:
-        assert hint.makespan is not None  # the serial SGS always gives a finish
+        assert hint.makespan is not None  # a heuristic schedule always has a finish
         horizon = min(horizon, hint.makespan)
     reasons = explain_infeasible(problem)
     if reasons:
@@ -353,6 +363,8 @@ def solve_schedule(
         else:
             model.minimize(objective)
         solver = _solver(settings, linearization)
+        if objective is makespan:
+            _finish_search(solver)
         draw = draw or budget
         limit = settings.deterministic_time * share
         if draw is not None:
@@ -442,6 +454,9 @@ def solve_schedule(
         }
     if finish_proven is not None:
         proven = proven and finish_proven
+    if hint is not None and not proven:  # a plain problem: justification may shorten it
+        start = justified(problem, start)
+        end = {job.id: start[job.id] + job.duration for job in jobs}
     return ScheduleResult(
         status="optimal" if proven else "feasible",
         makespan=max(end.values(), default=0),
