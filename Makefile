@@ -76,4 +76,4 @@ bench: $(VENV)/.stamp-run
 	$(BIN)/python bench/sweep_scale.py
 	$(BIN)/python bench/batch_reports.py
 	$(BIN)/python bench/pipeline_scale.py
-	$(BIN)/python bench/psplib.py ../shared/bench/psplib/j30 ../shared/bench/psplib/j30opt.sm --time-limit 60
+	$(BIN)/python bench/psplib.py --set j30
