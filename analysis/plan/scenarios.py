@@ -280,12 +280,16 @@ def assess_files(
     simulate: bool = True,
     effort_factor: float = 1.0,
     progress: Progress | None = None,
+    every_default: bool = False,
 ) -> list[Assessment]:
     """Read the inputs (the bundled ones by default) and assess every scenario.
 
     Relative paths are relative to the working folder. With no ``scenarios``:
     the first the catalog names (relative to the catalog's file), else the
-    bundled default (:func:`~analysis.inputs.scenario.default_scenarios`).
+    bundled default (:func:`~analysis.inputs.scenario.default_scenarios`); with
+    ``every_default`` all of them. Every scenario is read and checked before
+    any is assessed, and the audit (which depends on the catalog and rubric
+    only) is made once for all.
 
     Raises
     ------
@@ -295,11 +299,27 @@ def assess_files(
     inputs = read_inputs(
         catalog, rubric=rubric, rules=rules, gates=gates, effort_factor=effort_factor
     )
-    results = []
     given = list(scenarios)
-    for path in given or default_scenarios(inputs.catalog, inputs.catalog_path)[:1]:
+    defaults = [] if given else default_scenarios(inputs.catalog, inputs.catalog_path)
+    chosen = []
+    for path in given or (defaults if every_default else defaults[:1]):
         scenario = read_scenario(Path(path))
+        check_scenario(scenario, inputs.catalog, inputs.rubric.vocabulary)
+        try:
+            with_modes(inputs.gates, scenario.gate_modes, scenario.source)
+        except InputError as exc:
+            raise ScenarioError(exc.problem, source=scenario.source, field=exc.field) from exc
+        try:
+            inputs.graph_rules.without(scenario.rules_off)
+        except InputError as exc:
+            raise ScenarioError(exc.problem, source=scenario.source, field="rules_off") from exc
+        chosen.append(scenario)
+    results: list[Assessment] = []
+    for scenario in chosen:
         with inputs.naming_the_catalog():
+            audit = results[0].audit if results else None
+            if audit is None:
+                audit = audit_catalog(inputs.catalog, inputs.rubric)
             results.append(
                 assess(
                     inputs.catalog,
@@ -309,6 +329,7 @@ def assess_files(
                     gates=inputs.gates,
                     simulate=simulate,
                     progress=progress,
+                    audit=audit,
                 )
             )
     return results

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,7 @@ INJECTED = "injected-parameters"
 
 def notebook_parameters(path: str | os.PathLike) -> tuple[str, ...]:
     """Names of the parameters a notebook declares in its ``parameters`` cell."""
+    _skip_iri_grammars()
     import papermill
 
     return tuple(papermill.inspect_notebook(str(path)))
@@ -62,6 +64,7 @@ def inject_parameters(notebook: NotebookNode, parameters: dict[str, object]) -> 
     # Parameters
     week = '2026-W48'
     """
+    _skip_iri_grammars()
     import nbformat
 
     cells = [c for c in notebook.cells if INJECTED not in c.metadata.get("tags", [])]
@@ -92,6 +95,7 @@ def run_notebook(
         When a parameter is not declared by the notebook (papermill would only
         warn), or when a cell fails: the error names the cell.
     """
+    _skip_iri_grammars()
     import papermill
 
     _check_parameters(notebook, parameters)
@@ -143,6 +147,7 @@ class WarmKernel:
         The kernel moves to ``cwd`` (default: the notebook's folder) before
         the notebook runs: it stays up while the folders of earlier runs go.
         """
+        _skip_iri_grammars()
         import nbformat
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -205,6 +210,20 @@ def _kernel_manager_class() -> type[AsyncKernelManager]:
             super().__init__(**kwargs)
 
     return EncryptedKernelManager
+
+
+def _skip_iri_grammars() -> None:
+    """Keep jsonschema, which nbformat loads, from compiling grammars nothing here uses.
+
+    When ``rfc3987_syntax`` is installed (jupyter-events asks for it), jsonschema
+    imports it to check the ``iri`` formats, and importing it compiles 38 lark
+    grammars: one to three seconds of every report, for formats nbformat never
+    checks. Marked as missing before jsonschema is first imported, it is not
+    loaded; jsonschema goes without those two format checks, as it does when
+    the package is not installed.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def _cell_failed(

@@ -14,9 +14,12 @@ brings the history in line with the week's published snapshots (a render
 killed after publishing did not write them), and removes what killed renders
 left: their staged sets and their scratch folders.
 
-The catalog and scenarios the command has read and checked reach the kernel
-as they are (a pickle in the scratch folder, ``prepared``), so the kernel
-does not read and check them a second time (on 10,000 tasks, seconds).
+The command assesses every scenario itself (reading and checking every input
+first, the audit made once for all) and hands the assessments to the kernel
+as they are (a pickle in the scratch folder, ``prepared``): the kernel reads,
+scores and plans nothing a second time (on 10,000 tasks, seconds), bad input
+fails in one line before any kernel starts, and the kernel does not load the
+solver.
 """
 
 from __future__ import annotations
@@ -33,9 +36,9 @@ from pathlib import Path
 
 from analysis.errors import ReportError
 from analysis.files import check_folder, write_text_atomic
-from analysis.inputs.bundle import catalog_or_example, read_inputs
+from analysis.inputs.bundle import catalog_or_example
 from analysis.plan.results import Assessment
-from analysis.plan.scenarios import assess, assess_files, check_files
+from analysis.plan.scenarios import assess_files
 from analysis.report.formats.plan import format_plan
 from analysis.report.history import (
     check_history,
@@ -94,36 +97,23 @@ def assess_for_report(
 ) -> list[Assessment]:
     """The weekly notebook's assessments: of every scenario, the plan first.
 
-    With ``prepared`` (set by :func:`render_report`), the catalog and the
-    scenarios are the ones the command has already read and checked, kept in
-    that file; the rubric, rules and gates (small) are read again. Without,
-    as :func:`~analysis.plan.scenarios.assess_files` (a notebook opened by hand).
+    With ``prepared`` (set by :func:`render_report`), the assessments the
+    command has made, kept in that file. Without, as
+    :func:`~analysis.plan.scenarios.assess_files` (a notebook opened by hand).
     """
     if not prepared:
         return assess_files(catalog, scenarios, rubric=rubric, rules=rules, gates=gates)
-    # As the command does (cli.main): a large catalog's records, kept to the end, are not
-    # rescanned by the cycle collector every 700 allocations. Restored afterwards.
-    thresholds = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 50)
+    # Millions of objects come back at once: the cycle collector, scanning them again
+    # and again every 700 allocations, would take longer than loading them. Restored after.
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         with open(prepared, "rb") as file:  # written by render_report in its own scratch folder
-            parsed, chosen = pickle.load(file)  # noqa: S301
-        inputs = read_inputs(catalog, rubric=rubric, rules=rules, gates=gates, parsed=parsed)
-        results = []
-        for scenario in chosen:
-            with inputs.naming_the_catalog():
-                results.append(
-                    assess(
-                        inputs.catalog,
-                        scenario,
-                        inputs.rubric,
-                        inputs.graph_rules,
-                        gates=inputs.gates,
-                    )
-                )
-        return results
+            assessments: list[Assessment] = pickle.load(file)  # noqa: S301
+        return assessments
     finally:
-        gc.set_threshold(*thresholds)
+        if enabled:
+            gc.enable()
 
 
 def write_outputs(assessments: Sequence[Assessment], folder: str | os.PathLike | None) -> None:
@@ -145,7 +135,7 @@ def write_outputs(assessments: Sequence[Assessment], folder: str | os.PathLike |
 
 
 _SNAPSHOTS = "snapshots.json"
-_PREPARED = "inputs.pickle"
+_PREPARED = "assessments.pickle"
 
 
 def render_report(
@@ -184,10 +174,12 @@ def render_report(
     week = check_week(week) if week else iso_week()
     catalog_path = catalog_or_example(catalog)
     # No scenario given: every one the catalog names (else the bundled default).
-    tasks, read = check_files(
+    assessments = assess_files(
         catalog_path, scenarios, rubric=rubric, rules=rules, gates=gates, every_default=True
     )
-    scenario_paths = [Path(str(scenario.source)) for scenario in read]  # read from these files
+    tasks = assessments[0].catalog
+    # Read from these files.
+    scenario_paths = [Path(str(a.scenario.source)) for a in assessments]
     target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)
     if history:
         check_history(history)
@@ -202,7 +194,8 @@ def render_report(
     try:
         prepared = scratch / _PREPARED
         with open(prepared, "wb") as file:
-            pickle.dump((tasks, read), file, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(assessments, file, protocol=pickle.HIGHEST_PROTOCOL)
+        del assessments  # the kernel has its own copy: not kept while it runs
         kill_point("scratch")
         parameters: dict[str, object] = {
             # Absolute: the kernel runs in a scratch folder, not where the paths were given.
