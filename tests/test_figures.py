@@ -594,7 +594,7 @@ class TestReadable:
         layout = chart_style.titled(" ".join(words))
         parts = layout["title"]["text"].split("<br>")
         assert len(parts) > 2 and " ".join(parts).split() == words
-        assert all(chart_style.text_width(part, 17) <= 1000 for part in parts)
+        assert all(chart_style.text_width(part, 17) <= 880 for part in parts)
         assert layout["margin"]["t"] > 100
         assert chart_style.titled("Short")["margin"]["t"] == 100
 

@@ -49,12 +49,13 @@ NEUTRAL = "#90a4ae"
 #: The smallest text a chart draws, in pixels (plotly hides bar text that would need less).
 MIN_TEXT_PX = 10
 
-#: The browser window (CSS pixels wide) charts are laid out for: a chart is then about
-#: 1,210 pixels wide. Wider is fine; narrower, labels placed to fit may crowd.
-REPORT_WINDOW = 1280
+#: The narrowest browser window (CSS pixels wide) charts are laid out for: a chart in the
+#: report is then about 960 pixels wide (1,214 in a 1,280-pixel window). Wider is fine;
+#: narrower, names placed to fit may crowd.
+REPORT_WINDOW = 1024
 
 #: The width (pixels) a chart has in such a window, less a little: what labels are placed for.
-CHART_WIDTH = 1180
+CHART_WIDTH = 940
 
 #: Plotly's text size (pixels) for tick labels, legends and labels on bars and points.
 TEXT_PX = 12
@@ -64,7 +65,7 @@ LINE_PX = 15
 
 #: Titles: plotly's size (pixels), and the widest line (pixels) before a title wraps.
 _TITLE_PX = 17
-_TITLE_WIDTH = 1000
+_TITLE_WIDTH = 880
 
 LAYOUT = {"font": {"family": "sans-serif"}}
 
