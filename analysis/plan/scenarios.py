@@ -2,8 +2,9 @@
 
 :func:`assess` runs the pipeline for one scenario: audit, graph, selection
 (or the check of a hand-made plan), gates, outcomes, schedule and schedule
-risk. :func:`assess_files` reads the inputs first; :func:`check_files` only
-reads and checks them (fast, for early errors); :func:`compare` sets two
+risk. :func:`assess_files` reads the inputs first (:func:`read_files`, then
+:func:`assess_inputs`); :func:`check_files` only reads and checks them,
+building each scenario's graph (for early errors); :func:`compare` sets two
 assessments side by side and :func:`vary` makes a what-if of a scenario.
 
 Examples
@@ -28,7 +29,7 @@ from analysis.assess.graph import GraphFacts, analyse_graph, build_graph
 from analysis.assess.outcomes import OutcomeCoverage, outcome_coverage
 from analysis.assess.scoring import score_catalog
 from analysis.errors import InputError, ScenarioError
-from analysis.inputs.bundle import read_inputs
+from analysis.inputs.bundle import Inputs, read_inputs
 from analysis.inputs.gate_rules import Gate, with_modes
 from analysis.inputs.graph_rules import GraphRules
 from analysis.inputs.rubric import Rubric
@@ -46,6 +47,8 @@ __all__ = [
     "vary",
     "check_files",
     "assess_files",
+    "read_files",
+    "assess_inputs",
 ]
 
 
@@ -288,8 +291,37 @@ def assess_files(
     the first the catalog names (relative to the catalog's file), else the
     bundled default (:func:`~analysis.inputs.scenario.default_scenarios`); with
     ``every_default`` all of them. Every scenario is read and checked before
-    any is assessed, and the audit (which depends on the catalog and rubric
-    only) is made once for all.
+    any is assessed (:func:`read_files`, then :func:`assess_inputs`).
+
+    Raises
+    ------
+    InputError
+        (a subclass) naming the file, the record and the field of the first problem.
+    """
+    inputs, chosen = read_files(
+        catalog,
+        scenarios,
+        rubric=rubric,
+        rules=rules,
+        gates=gates,
+        effort_factor=effort_factor,
+        every_default=every_default,
+    )
+    return assess_inputs(inputs, chosen, simulate=simulate, progress=progress)
+
+
+def read_files(
+    catalog: str | os.PathLike | None = None,
+    scenarios: Iterable[str | os.PathLike] = (),
+    *,
+    rubric: str | os.PathLike | None = None,
+    rules: str | os.PathLike | None = None,
+    gates: str | os.PathLike | None = None,
+    effort_factor: float = 1.0,
+    every_default: bool = False,
+) -> tuple[Inputs, list[Scenario]]:
+    """The inputs and the scenarios :func:`assess_files` assesses, each scenario checked
+    against them (its tasks, rules and gate modes); nothing scored or solved (fast).
 
     Raises
     ------
@@ -314,8 +346,26 @@ def assess_files(
         except InputError as exc:
             raise ScenarioError(exc.problem, source=scenario.source, field="rules_off") from exc
         chosen.append(scenario)
+    return inputs, chosen
+
+
+def assess_inputs(
+    inputs: Inputs,
+    scenarios: Iterable[Scenario],
+    *,
+    simulate: bool = True,
+    progress: Progress | None = None,
+) -> list[Assessment]:
+    """:func:`assess` of each scenario on the inputs read, the audit made once for all
+    (it depends on the catalog and the rubric only).
+
+    Raises
+    ------
+    InputError
+        (a subclass) naming the file, the record and the field of the first problem.
+    """
     results: list[Assessment] = []
-    for scenario in chosen:
+    for scenario in scenarios:
         with inputs.naming_the_catalog():
             audit = results[0].audit if results else None
             if audit is None:

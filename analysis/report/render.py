@@ -14,21 +14,27 @@ brings the history in line with the week's published snapshots (a render
 killed after publishing did not write them), and removes what killed renders
 left: their staged sets and their scratch folders.
 
-The command assesses every scenario itself (reading and checking every input
-first, the audit made once for all) and hands the assessments to the kernel
-as they are (a pickle in the scratch folder, ``prepared``): the kernel reads,
-scores and plans nothing a second time (on 10,000 tasks, seconds), bad input
-fails in one line before any kernel starts, and the kernel does not load the
-solver.
+The command reads and checks every input first (bad input fails in one
+line before any kernel starts), then assesses every scenario itself (the
+audit made once for all) while the kernel starts: the notebook runs in
+another thread, and its first cell waits (on a lock the command holds) for
+the assessments, handed over as they are (a pickle in the scratch folder,
+``prepared``). So the kernel reads, scores and plans nothing a second time
+(on 10,000 tasks, seconds), does not load the solver, and its start-up and
+imports take no time of their own. Bad input only the assessment finds (a
+cycle an inference rule makes) fails in one line as well, the kernel
+stopping at its first cell.
 """
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import json
 import os
 import pickle
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,7 +44,7 @@ from analysis.errors import ReportError
 from analysis.files import check_folder, write_text_atomic
 from analysis.inputs.bundle import catalog_or_example
 from analysis.plan.results import Assessment
-from analysis.plan.scenarios import assess_files
+from analysis.plan.scenarios import assess_files, assess_inputs, read_files
 from analysis.report.formats.plan import format_plan
 from analysis.report.history import (
     check_history,
@@ -47,7 +53,7 @@ from analysis.report.history import (
     save_snapshots,
     snapshot_of,
 )
-from analysis.report.notebook import WarmKernel, run_notebook
+from analysis.report.notebook import WarmKernel, notebook_parameters, run_notebook
 from analysis.report.offline_html import to_offline_html
 from analysis.report.publish import (
     SNAPSHOTS,
@@ -103,6 +109,12 @@ def assess_for_report(
     """
     if not prepared:
         return assess_files(catalog, scenarios, rubric=rubric, rules=rules, gates=gates)
+    lock = Path(f"{prepared}{_LOCKED}")
+    if lock.exists():  # the command holds it while it assesses
+        with open(lock, "rb") as file:
+            fcntl.flock(file, fcntl.LOCK_SH)
+    if not Path(prepared).exists():
+        raise ReportError("the command handed over no assessments (it names why)")
     # Millions of objects come back at once: the cycle collector, scanning them again
     # and again every 700 allocations, would take longer than loading them. Restored after.
     enabled = gc.isenabled()
@@ -136,6 +148,56 @@ def write_outputs(assessments: Sequence[Assessment], folder: str | os.PathLike |
 
 _SNAPSHOTS = "snapshots.json"
 _PREPARED = "assessments.pickle"
+_LOCKED = ".lock"
+
+
+def _assess_beside(
+    run: Callable[[], None], assess: Callable[[], list[Assessment]], prepared: Path
+) -> None:
+    """``run()`` (the notebook) in another thread while ``assess()`` runs here; its
+    assessments are handed over at ``prepared`` (:func:`assess_for_report` waits for them).
+
+    Raises what ``assess`` raises (the notebook, stopping at its first cell, is
+    waited for first), else what ``run`` raised.
+    """
+    failed: list[BaseException] = []
+
+    def notebook() -> None:
+        try:
+            run()
+        except BaseException as exc:  # raised again in the calling thread
+            failed.append(exc)
+
+    lock = os.open(f"{prepared}{_LOCKED}", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        thread = threading.Thread(target=notebook, name="weekly notebook", daemon=True)
+        thread.start()
+        try:
+            _hand_over(assess(), prepared)
+        except BaseException:
+            os.close(lock)  # the kernel goes on without the assessments: it stops
+            lock = -1
+            thread.join()
+            raise
+        os.close(lock)  # the kernel goes on with the assessments
+        lock = -1
+        import nbconvert  # noqa: F401 -- the conversion's, loaded while the kernel works
+
+        thread.join()
+    finally:
+        if lock >= 0:
+            os.close(lock)
+    if failed:
+        raise failed[0]
+
+
+def _hand_over(assessments: list[Assessment], prepared: Path) -> None:
+    """The assessments for the kernel: written whole, then named ``prepared``."""
+    partial = prepared.with_name(f"{prepared.name}.partial")
+    with open(partial, "wb") as file:
+        pickle.dump(assessments, file, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, prepared)
 
 
 def render_report(
@@ -174,12 +236,11 @@ def render_report(
     week = check_week(week) if week else iso_week()
     catalog_path = catalog_or_example(catalog)
     # No scenario given: every one the catalog names (else the bundled default).
-    assessments = assess_files(
+    inputs, chosen = read_files(
         catalog_path, scenarios, rubric=rubric, rules=rules, gates=gates, every_default=True
     )
-    tasks = assessments[0].catalog
-    # Read from these files.
-    scenario_paths = [Path(str(a.scenario.source)) for a in assessments]
+    tasks = inputs.catalog
+    scenario_paths = [Path(str(scenario.source)) for scenario in chosen]  # read from these
     target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)
     if history:
         check_history(history)
@@ -193,9 +254,6 @@ def render_report(
     scratch = make_scratch()
     try:
         prepared = scratch / _PREPARED
-        with open(prepared, "wb") as file:
-            pickle.dump(assessments, file, protocol=pickle.HIGHEST_PROTOCOL)
-        del assessments  # the kernel has its own copy: not kept while it runs
         kill_point("scratch")
         parameters: dict[str, object] = {
             # Absolute: the kernel runs in a scratch folder, not where the paths were given.
@@ -215,15 +273,21 @@ def render_report(
         say(f"running {Path(notebook).name} (kernel python3)")
         kill_point("kernel")
         if kernel is None:
-            run_notebook(
-                notebook,
-                executed,
-                parameters,
-                timeout=timeout,
-                progress=progress is not None,
-                cwd=scratch,
+            notebook_parameters(notebook)  # loads papermill here, not beside the assessing
+            _assess_beside(
+                lambda: run_notebook(
+                    notebook,
+                    executed,
+                    parameters,
+                    timeout=timeout,
+                    progress=progress is not None,
+                    cwd=scratch,
+                ),
+                lambda: assess_inputs(inputs, chosen),
+                prepared,
             )
-        else:
+        else:  # a warm kernel stays with the thread that started it
+            _hand_over(assess_inputs(inputs, chosen), prepared)
             kernel.run(notebook, executed, parameters, timeout=timeout, cwd=scratch)
         say("converting to offline HTML")
         import nbformat  # imported here: loading it costs most of a second

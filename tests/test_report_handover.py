@@ -1,0 +1,53 @@
+"""The report's command assesses while its kernel starts, and hands the assessments over.
+
+The kernel's first cell waits for them on a lock the command holds
+(:func:`analysis.report.render.assess_for_report`); an error while assessing
+is the command's error, the kernel stopping at that cell.
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+
+import pytest
+
+from analysis.errors import InputError, ReportError
+from analysis.plan.scenarios import assess_files, assess_inputs, read_files
+from analysis.report import render
+
+
+def test_an_error_while_assessing_is_the_error_and_the_kernel_stops(tmp_path, monkeypatch):
+    def fail(inputs, chosen):
+        raise InputError("found while assessing", source="x.yaml")
+
+    monkeypatch.setattr(render, "assess_inputs", fail)
+    with pytest.raises(InputError, match="found while assessing"):
+        render.render_report(week="2026-W47", out=tmp_path / "out", history=None)
+    assert not [t for t in threading.enumerate() if t.name == "weekly notebook"]
+    assert not list((tmp_path / "out").rglob("weekly-report.html"))
+
+
+def test_the_kernel_gets_the_assessments_once_the_lock_is_let_go(tmp_path):
+    prepared = tmp_path / "assessments.pickle"
+    (tmp_path / "assessments.pickle.lock").touch()  # as the command leaves it, let go
+    with pytest.raises(ReportError, match="handed over no assessments"):
+        render.assess_for_report(prepared=prepared)
+    made = assess_files(every_default=True)
+    prepared.write_bytes(pickle.dumps(made))
+    again = render.assess_for_report(prepared=prepared)
+    assert [a.scenario.name for a in again] == [a.scenario.name for a in made]
+    assert again[0].selection.left_out == made[0].selection.left_out
+
+
+def test_reading_then_assessing_is_assessing_the_files():
+    inputs, chosen = read_files(every_default=True)
+    assert len(chosen) > 1  # the seed names several scenarios: one audit for all
+    first, *others = assess_inputs(inputs, chosen)
+    assert all(other.audit is first.audit for other in others)
+    alone = assess_files(every_default=True)
+    for a, b in zip(alone, [first, *others], strict=True):  # all but the seconds taken
+        assert (a.selection.selected, a.selection.left_out) == (
+            b.selection.selected,
+            b.selection.left_out,
+        )
