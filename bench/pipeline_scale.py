@@ -161,10 +161,12 @@ def main() -> None:
     floor = imports = floor_cpu = imports_cpu = None
     if "report" in args.commands:
         empty = empty_notebook(folder)
+        # Run from the scratch folder, not the checkout: with PYTHONPATH set (another
+        # checkout, for before/after figures) the floor runs that code, as the commands do.
         runs = [
             measure(
                 [sys.executable, "-c", FLOOR, str(empty), str(folder / "e.ipynb"), str(folder)],
-                ROOT,
+                folder,
             )
             for _ in range(2)
         ]
