@@ -76,4 +76,4 @@ bench: $(VENV)/.stamp-run
 	$(BIN)/python bench/sweep_scale.py
 	$(BIN)/python bench/batch_reports.py
 	$(BIN)/python bench/pipeline_scale.py
-	$(BIN)/python bench/psplib.py --set j30
+	$(BIN)/python bench/psplib.py --set j30 --deterministic-time 20
