@@ -8,6 +8,8 @@ is the command's error, the kernel stopping at that cell.
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -51,3 +53,18 @@ def test_reading_then_assessing_is_assessing_the_files():
             b.selection.selected,
             b.selection.left_out,
         )
+
+
+def test_papermill_loads_without_compiling_the_iri_grammars():
+    """jsonschema (under nbformat) would import rfc3987_syntax, 1 to 3 s of every report."""
+    code = (
+        "import sys\n"
+        "from analysis.report.notebook import notebook_parameters\n"
+        "from analysis.resources import WEEKLY_NOTEBOOK\n"
+        "notebook_parameters(WEEKLY_NOTEBOOK)\n"
+        "print('jsonschema' in sys.modules, sys.modules.get('rfc3987_syntax', 'absent'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["True", "None"]
