@@ -32,16 +32,12 @@ from analysis.inputs.sweep import read_sweep
 from analysis.plan.budget import Progress
 from analysis.plan.results import Assessment
 from analysis.plan.scenarios import assess_files, compare
-from analysis.plan.sweeps import run_sweep
-from analysis.report.batch import render_reports
 from analysis.report.formats.audit import format_audit
 from analysis.report.formats.compare import format_comparison
 from analysis.report.formats.graph import format_graph
 from analysis.report.formats.imported import format_import
 from analysis.report.formats.plan import format_plan
-from analysis.report.formats.sweep import format_sweep
 from analysis.report.history import check_history, check_week
-from analysis.report.render import render_report
 from analysis.resources import (
     DEFAULT_GATES,
     DEFAULT_GRAPH_RULES,
@@ -439,6 +435,8 @@ def report(
         def say(message: str) -> None:
             print(f"assess report: {message}", file=sys.stderr, flush=True)
 
+        from analysis.report.render import render_report
+
         result = render_report(
             catalog,
             scenarios or [],
@@ -503,6 +501,9 @@ def sweep(
             _option("--out", lambda: check_folder(out))
         if scheduler is not None:
             _option("--scheduler", lambda: check_scheduler(scheduler))
+        from analysis.plan.sweeps import run_sweep
+        from analysis.report.formats.sweep import format_sweep
+
         result = run_sweep(
             catalog,
             read_sweep(sweep_file),
@@ -548,6 +549,8 @@ def _batch(
             file=sys.stderr,
             flush=True,
         )
+
+    from analysis.report.batch import render_reports
 
     result = render_reports(
         catalog_dir,
