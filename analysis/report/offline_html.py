@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # nbformat costs about a second to import: only when renderin
 
 __all__ = [
     "to_offline_html",
+    "prepare_conversion",
 ]
 
 _PLOTLY_JSON = "application/vnd.plotly.v1+json"
@@ -77,6 +78,20 @@ def _stable_chart_ids(page: str) -> str:
     for number, chart in enumerate(dict.fromkeys(_CHART_ID.findall(page)), start=1):
         page = page.replace(chart, f"chart-{number}")
     return page
+
+
+def prepare_conversion() -> None:
+    """Load what :func:`to_offline_html` needs (nbformat, nbconvert, its compiled
+    templates, plotly.js) ahead of time, e.g. while a kernel runs the notebook."""
+    import nbformat
+    from plotly.offline import get_plotlyjs
+
+    cell = nbformat.v4.new_code_cell(
+        outputs=[nbformat.v4.new_output("display_data", data={"text/html": "<p>x</p>"})]
+    )
+    sample = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x"), cell])
+    _exporter().from_notebook_node(sample)  # jinja compiles the templates on first use
+    get_plotlyjs()
 
 
 @functools.lru_cache(maxsize=1)

@@ -54,7 +54,7 @@ from analysis.report.history import (
     snapshot_of,
 )
 from analysis.report.notebook import WarmKernel, notebook_parameters, run_notebook
-from analysis.report.offline_html import to_offline_html
+from analysis.report.offline_html import prepare_conversion, to_offline_html
 from analysis.report.publish import (
     SNAPSHOTS,
     catalog_lock,
@@ -182,7 +182,7 @@ def _assess_beside(
             raise
         os.close(lock)  # the kernel goes on with the assessments
         lock = -1
-        import nbconvert  # noqa: F401 -- the conversion's, loaded while the kernel works
+        prepare_conversion()  # while the kernel works
 
         thread.join()
     finally:
