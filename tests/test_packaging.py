@@ -179,7 +179,8 @@ def test_environment_yml_lists_each_group_under_its_heading():
 
 
 def test_jupyterlab_and_ipywidgets_are_the_lab_extra_not_core():
-    assert set(requirements("lab")) == {"jupyterlab", "ipywidgets"}
+    """With nbstripout, the git filter `make` sets up for whoever saves notebooks."""
+    assert set(requirements("lab")) == {"jupyterlab", "ipywidgets", "nbstripout"}
     assert not set(requirements()) & {"jupyterlab", "ipywidgets", "notebook"}
 
 
