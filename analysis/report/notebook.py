@@ -12,8 +12,8 @@ naming the cell.
 Kernels talk to this process over local TCP. Where jupyter_client can give
 them CurveZMQ keys and the kernelspec says the kernel takes them (ipykernel
 7), they do, so the channels are encrypted and ipykernel has no reason to
-warn "Kernel is running over TCP without encryption" on stderr; with older
-versions nothing changes (their kernels do not warn).
+warn "Kernel is running over TCP without encryption" on stderr; with an older
+jupyter_client they stay plain TCP on localhost, as before.
 """
 
 from __future__ import annotations
