@@ -106,7 +106,8 @@ def test_an_out_folder_that_cannot_be_written_is_refused_first(assess, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogs", "file.txt"]
 
 
-def test_a_scheduler_that_is_not_an_address_is_refused_first(assess, tmp_path):
+def test_a_scheduler_that_is_not_an_address_is_refused_first(assess, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default --history (data/history.sqlite) is checked first
     folder = team_catalogs(tmp_path / "catalogs")
     with pytest.raises(InputError, match="missing port number"):
         render_reports(folder, out=tmp_path / "out", scheduler="localhost")
