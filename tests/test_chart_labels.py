@@ -23,7 +23,7 @@ from analysis.report.chart_style import MIN_TEXT_PX, REPORT_WINDOW
 from analysis.report.render import render_report
 from tests.conftest import SCENARIOS_DIR, SEED_CATALOG
 from tests.test_report_scale import _synthetic
-from tests.test_reporting import CHROMIUM, chromium_or_skip, figure_count
+from tests.test_reporting import CHROMIUM, CHROMIUM_ARGS, chromium_or_skip, figure_count
 
 #: How far (px) a box may reach past its area, or into another, before it counts.
 EPSILON = 1.0
@@ -151,13 +151,7 @@ def read_labels(page_path: Path, widths: tuple[int, ...] = WIDTHS) -> dict[int, 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             for width in widths:

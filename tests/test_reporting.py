@@ -30,6 +30,16 @@ def chromium_or_skip() -> None:
         pytest.skip("Chromium is not installed (apt-get install chromium)")
 
 
+#: Headless Chromium, offline: nothing fetched in the background.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
 def open_in_browser(path: Path) -> dict:
     """Load a page in headless Chromium and report what happened."""
     from playwright.sync_api import sync_playwright
@@ -38,13 +48,7 @@ def open_in_browser(path: Path) -> dict:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=CHROMIUM_ARGS,
         )
         page = browser.new_page()
         page.on("pageerror", lambda error: seen["errors"].append(str(error)))
