@@ -275,7 +275,8 @@ def test_readme_commands_are_make_targets_and_ci_runs_the_test_one():
     # Only the floors' venv may be built beside it (in the background) before it.
     before = steps[: steps.index("make test")]
     assert all(step.startswith("make .venv-floors/.stamp ") for step in before), before
-    assert {"make test-wheel", "make test-floors"} <= set(steps[steps.index("make test") + 1 :])
+    after = {step.split()[1] for step in steps[steps.index("make test") + 1 :]}
+    assert {"test-wheel", "test-floors"} <= after, after
 
 
 def test_the_installed_command_runs():
