@@ -167,11 +167,14 @@ def dependency_figure(
     )
     figure = new_figure()
     for provenance, dash in (("declared", "solid"), ("inferred", "dash")):
-        xs, ys = [], []
-        for u, v, data in graph.edges(data=True):
-            if data["provenance"] == provenance and (u, v) not in on_path:
-                xs += [position[u][0], position[v][0], None]
-                ys += [position[u][1], position[v][1], None]
+        xs, ys = _segments(
+            position,
+            [
+                (u, v)
+                for u, v, data in graph.edges(data=True)
+                if data["provenance"] == provenance and (u, v) not in on_path
+            ],
+        )
         figure.add_scatter(
             x=xs,
             y=ys,
@@ -180,10 +183,8 @@ def dependency_figure(
             line={"color": "#b0bec5", "dash": dash, "width": 1},
             hoverinfo="skip",
         )
-    xs, ys = [], []
-    for u, v in path_edges:  # in the path's order: a set's order changes from run to run
-        xs += [position[u][0], position[v][0], None]
-        ys += [position[u][1], position[v][1], None]
+    # in the path's order: a set's order changes from run to run
+    xs, ys = _segments(position, path_edges)
     figure.add_scatter(
         x=xs,
         y=ys,
@@ -259,3 +260,13 @@ def dependency_figure(
     layout["margin"] = {"l": _SIDE, "r": _SIDE, "b": _BOTTOM, "t": layout["margin"]["t"] + _LEGEND}
     figure.update_layout(layout, height=plot_height + layout["margin"]["t"] + _BOTTOM)
     return figure
+
+
+def _segments(position, edges) -> tuple[list, list]:
+    """The x and y of line segments, one per edge, split by ``None``: one trace draws them."""
+    xs: list = []
+    ys: list = []
+    for u, v in edges:
+        xs += [position[u][0], position[v][0], None]
+        ys += [position[u][1], position[v][1], None]
+    return xs, ys
