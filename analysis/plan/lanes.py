@@ -105,6 +105,12 @@ class LanesModel:
         started = time.perf_counter()
         problem = self.problem
         spent_before = budget.spent(("main",))
+
+        def nothing(status: str, bound: int | None) -> Solved:
+            """No plan, with the time and the work units this solve took."""
+            spent = budget.spent(("main",)) - spent_before
+            return Solved(status, frozenset(), bound, time.perf_counter() - started, spent)
+
         reasons = explain_infeasible(self.schedule)
         if reasons:
             return Solved(
@@ -129,13 +135,7 @@ class LanesModel:
             solved = self._joint(budget, None, None, started, spent_before)
             if solved is not None and solved.status == "infeasible":
                 return solved
-            return Solved(
-                "infeasible",
-                frozenset(),
-                None,
-                time.perf_counter() - started,
-                budget.spent(("main",)) - spent_before,
-            )
+            return nothing("infeasible", None)
         bound = None if relaxed.bound is None else math.floor(relaxed.bound + 1e-9)
         candidates = []
         if relaxed.ok:
@@ -161,13 +161,7 @@ class LanesModel:
                 self.main = solved
                 return solved
         if best is None:
-            return Solved(
-                "unknown",
-                frozenset(),
-                bound,
-                time.perf_counter() - started,
-                budget.spent(("main",)) - spent_before,
-            )
+            return nothing("unknown", bound)
         weight, _, chosen, start, phases = best
         self.best, self.proven = weight, done
         if done:
