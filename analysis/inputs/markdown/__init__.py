@@ -45,6 +45,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +59,9 @@ from analysis.inputs.markdown.blocks import read_blocks
 from analysis.inputs.markdown.labels import DEFAULT_SCALE, Scale
 from analysis.inputs.markdown.plan import PlanLink, plan_scenarios
 from analysis.inputs.markdown.reader import Reader
+from analysis.inputs.rubric import read_rubric
 from analysis.model import Catalog
-from analysis.resources import DEFAULT_GRAPH_RULES, DEFAULT_IMPORT_WORDS
+from analysis.resources import DEFAULT_GRAPH_RULES, DEFAULT_IMPORT_WORDS, DEFAULT_RUBRIC
 from analysis.vocabulary import DEFAULT_VOCABULARY, Vocabulary
 
 __all__ = [
@@ -122,8 +124,8 @@ def parse_markdown(
 
     ``words`` are the words facts are read from, ``rules`` give the overlap
     settings that link a plan's lines to tasks, ``scale`` maps other scales'
-    labels to levels (a rubric's), and the catalog is checked against
-    ``vocabulary`` (a rubric's, when it adds values).
+    labels to levels (a rubric's; the bundled rubric's by default), and the
+    catalog is checked against ``vocabulary`` (a rubric's, when it adds values).
 
     Raises
     ------
@@ -133,7 +135,7 @@ def parse_markdown(
         describes is invalid.
     """
     _check_lines(text, source)
-    levels = Scale.from_mapping(scale or DEFAULT_SCALE)
+    levels = Scale.from_mapping(scale or _bundled_scale())
     reader = Reader(read_blocks(text), levels, read_import_words(words))
     reader.read()
     if not reader.tasks:
@@ -163,6 +165,12 @@ def parse_markdown(
         notes.insert(0, ImportNote(0, "effort", assembler.effort_note))
     phases = tuple((p["title"], p["hours"], p["count"]) for p in reader.phases)
     return Imported(catalog, tuple(notes), tuple(links), assembler.unknowns, phases, scenarios)
+
+
+@cache
+def _bundled_scale() -> Mapping[str, tuple[str, ...]]:
+    """The bundled rubric's scale (what ``assess import-markdown`` reads with by default)."""
+    return read_rubric(DEFAULT_RUBRIC).scale or DEFAULT_SCALE
 
 
 #: The longest line a markdown assessment may hold (a GitHub issue title is at most 256
