@@ -18,6 +18,7 @@ from analysis.assess.audit import audit_catalog
 from analysis.errors import MarkdownError
 from analysis.inputs.catalog import read_catalog
 from analysis.inputs.markdown import parse_markdown
+from analysis.inputs.markdown.labels import DEFAULT_SCALE
 from analysis.inputs.markdown.write import write_import
 from analysis.inputs.rubric import read_rubric
 from tests.conftest import DATA
@@ -97,6 +98,147 @@ class TestLevels:
     def test_a_heading_that_begins_with_a_level_word_is_not_a_level(self):
         with pytest.raises(MarkdownError, match="no risk level on any of them"):
             parse_markdown("# Plan\n## High availability\n- Add a replica\n- Test failover\n")
+
+
+class TestShapesSeenOutside:
+    """Shapes of assessments written outside the corpus's first documents (18-22)."""
+
+    def test_the_default_scale_is_the_bundled_rubrics(self):
+        assert {k: tuple(v) for k, v in read_rubric().scale.items()} == dict(DEFAULT_SCALE)
+        text = "# Ops\n- Move DNS\n  Risk: Med\n- Drop the replica\n  Risk: 致命的\n"
+        assert _tasks(text) == [
+            ("Move DNS", "MEDIUM", "Med"),
+            ("Drop the replica", "HIGH", "致命的"),
+        ]
+
+    def test_one_letter_levels_only_where_risk_is_rated(self):
+        text = (
+            "# Ops\n| # | Task | Risk | Est. |\n|---|---|---|---|\n| 1 | Patch nodes | H | 2h |\n"
+            "| 2 | Tag buckets | L | 30m |\n\nTotal: 2 tasks, 2.5h\n"
+        )
+        catalog = parse_markdown(text).catalog
+        assert [(t.declared_risk, t.declared_label, t.effort.hours) for t in catalog.tasks] == [
+            ("HIGH", "H", 2),
+            ("LOW", "L", 0.5),
+        ]
+        assert (catalog.declared.total, dict(catalog.declared.by_level)) == (2, {})  # "5h" no level
+        with pytest.raises(MarkdownError):
+            parse_markdown("# Ops\n- H: patch nodes\n- L: tag buckets\n")
+
+    def test_incident_severities(self):
+        text = "# Ops\n- Move DNS\n  Severity: Sev2\n- Prune images\n  Severity: SEV-4\n"
+        assert _tasks(text) == [("Move DNS", "HIGH", "Sev2"), ("Prune images", "LOW", "SEV-4")]
+
+    def test_impact_and_likelihood_give_the_higher_unless_a_risk_is_stated(self):
+        text = (
+            "# Ops\n1. Promote replica\n   - Impact: Medium\n   - Likelihood: High\n"
+            "2. Dual-write\n   - Impact: High\n   - Likelihood: Low\n   - Risk: Medium\n"
+            "3. Tag buckets\n   - Likelihood: High\n   - Impact: Low\n"
+            "4. Resize pool — Impact: Low / Likelihood: Medium\n"
+        )
+        assert _tasks(text) == [
+            ("Promote replica", "HIGH", "Impact Medium / Likelihood High"),
+            ("Dual-write", "MEDIUM", None),
+            ("Tag buckets", "HIGH", "Impact Low / Likelihood High"),
+            ("Resize pool", "MEDIUM", "Impact Low / Likelihood Medium"),
+        ]
+
+    def test_a_likelihood_alone_rates_nothing(self):
+        with pytest.raises(MarkdownError, match="no risk level"):
+            parse_markdown("# Ops\n- Tag buckets\n  - Likelihood: High\n")
+
+    def test_japanese_impact_scale_and_a_difficulty_column(self):
+        text = (
+            "# 作業\n| No. | 作業項目 | 影響 | 難易度 |\n|---|---|---|---|\n"
+            "| 1 | DNS切替 | 大 | 低 |\n| 2 | 手順書更新 | 小 | 高 |\n"
+            "\n## 本番\n1. 証明書更新\n   - 影響：中\n   - 難易度：高\n"
+        )
+        assert _tasks(text) == [
+            ("DNS切替", "HIGH", "大"),
+            ("手順書更新", "LOW", "小"),
+            ("証明書更新", "MEDIUM", "中"),
+        ]
+
+    def test_full_width_brackets_first_and_a_field_after_a_space_last(self):
+        text = (
+            "# 作業\n- 【高】本番 Ingress の切替\n- 【低】高可用性構成の設計レビュー\n"
+            "- 旧 VM のスナップショット削除 リスク：中\n- Rotate keys Risk: Low\n"
+            "- Set the alert level: high\n"
+        )
+        assert _tasks(text) == [
+            ("本番 Ingress の切替", "HIGH", "高"),
+            ("高可用性構成の設計レビュー", "LOW", "低"),
+            ("旧 VM のスナップショット削除", "MEDIUM", "中"),
+            ("Rotate keys", "LOW", None),
+        ]  # "alert level" rates the alert, not the task: no level
+
+    def test_a_bracketed_level_at_the_end_but_not_a_qualifier(self):
+        text = (
+            "# Ops\n## 🟢 Low\n- Upgrade Postgres (major)\n- Prune images (none)\n"
+            "## Follow-ups\n- Remove the keys from Vault [HIGH]\n- Cut over **(high risk)**\n"
+            "- Archive dashboards（低）\n"
+        )
+        assert _tasks(text) == [
+            ("Upgrade Postgres (major)", "LOW", None),
+            ("Prune images (none)", "LOW", None),
+            ("Remove the keys from Vault", "HIGH", None),
+            ("Cut over", "HIGH", "high risk"),
+            ("Archive dashboards", "LOW", "低"),
+        ]
+
+    def test_bold_lines_with_a_rating_below_are_steps_under_their_section(self):
+        text = (
+            "# Change\n## Phase 2 (Day 2, 3h)\nSteps run in order.\n\n"
+            "**Drain the node pool**\nRisk: High\nEstimate: 1h\n\n"
+            "**Upgrade the kubelet**\nSeverity: Sev3\nRollback: reinstall 1.29\n\n"
+            "Total: 2 steps.\n"
+        )
+        imported = parse_markdown(text)
+        catalog = imported.catalog
+        assert [(t.title, t.declared_risk, t.issue) for t in catalog.tasks] == [
+            ("Drain the node pool", "HIGH", 1),
+            ("Upgrade the kubelet", "MEDIUM", 1),
+        ]
+        assert [p[:2] for p in imported.phases] == [("Phase 2 (Day 2, 3h)", 3)]
+        assert catalog.tasks[1].rollback == "reinstall 1.29"
+        assert catalog.declared.total == 2
+
+    def test_a_bold_line_under_a_rated_step_heading_is_part_of_it(self):
+        text = "# Change\n### Drain the pool\nRisk: High\n\n**Notes**\nRisk: Low for batch\n"
+        assert _tasks(text) == [("Drain the pool", "HIGH", None)]
+
+    def test_a_sentence_ending_in_a_colon_is_no_group(self):
+        text = (
+            "# Upgrade\n## Prepare\n- Back up configs\n  Risk: Low\n## Rolling upgrade\n"
+            "The steps below run in order, one broker at a time:\n\n1. Upgrade broker 1\n"
+            "   Risk: High\n\nNetworking:\n\n- Move the VIP\n  Risk: High\n"
+        )
+        catalog = parse_markdown(text).catalog
+        groups = {i.number: i.title for i in catalog.issues}
+        assert [(t.title, groups[t.issue]) for t in catalog.tasks] == [
+            ("Back up configs", "Prepare"),
+            ("Upgrade broker 1", "Rolling upgrade"),
+            ("Move the VIP", "Networking"),
+        ]
+
+    def test_counts_per_level_said_with_a_total_without_colons(self):
+        for total in ("合計 3件（高1・中1・低1）", "Total: 3 tasks (1 high, 1 medium, 1 low)"):
+            text = f"# Ops\n- 🔴 Drop table\n- 🟡 Rotate keys\n- 🟢 Tag buckets\n\n{total}\n"
+            declared = parse_markdown(text).catalog.declared
+            assert (declared.total, dict(declared.by_level)) == (
+                3,
+                {"HIGH": 1, "MEDIUM": 1, "LOW": 1},
+            ), total
+
+    def test_a_step_number_column_is_not_the_title(self):
+        text = (
+            "# Ops\n| Step | Description | Impact | Likelihood |\n|---|---|---|---|\n"
+            "| 1 | Promote replica | High | Low |\n| 2 | Reindex | Medium | Medium |\n"
+        )
+        assert _tasks(text) == [
+            ("Promote replica", "HIGH", "Impact High / Likelihood Low"),
+            ("Reindex", "MEDIUM", "Impact Medium / Likelihood Medium"),
+        ]
 
 
 class TestTraps:

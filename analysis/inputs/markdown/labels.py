@@ -27,13 +27,16 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from analysis.vocabulary import LEVELS
+from analysis.vocabulary import LEVELS, level_rank
 
 __all__ = [
     "DEFAULT_SCALE",
     "FIELDS",
+    "LETTERS",
     "LEVEL_EMOJI",
+    "RATINGS",
     "Scale",
+    "settle",
     "normal",
     "count_in",
     "hours_in",
@@ -42,12 +45,28 @@ __all__ = [
     "priority_in",
 ]
 
-#: Labels of other scales, for rubrics that give none (the bundled one does).
+#: Labels of other scales, for rubrics that give none: the bundled rubric's own
+#: (``scale`` in analysis/data/rubric.yaml; a test keeps the two the same).
 DEFAULT_SCALE: Mapping[str, tuple[str, ...]] = {
-    "LOW": ("low", "very low", "minimal", "negligible", "minor", "低", "🟢"),
-    "MEDIUM": ("medium", "moderate", "low-medium", "medium-low", "中", "🟡"),
-    "HIGH": ("high", "critical", "very high", "severe", "major", "medium-high", "高", "🔴", "🟠"),
-}
+    "LOW": (
+        "low", "very low", "minimal", "negligible", "minor", "trivial", "info",
+        "informational", "none", "sev4", "sev5", "低", "極低", "軽微", "小", "🟢", "🔵",
+    ),
+    "MEDIUM": (
+        "medium", "med", "moderate", "low-medium", "medium-low", "low to medium", "sev3",
+        "中", "中程度", "🟡",
+    ),
+    "HIGH": (
+        "high", "critical", "very high", "severe", "major", "medium-high", "high-medium",
+        "blocker", "sev0", "sev1", "sev2", "高", "極高", "重大", "致命的", "大", "🔴", "🟠",
+    ),
+}  # fmt: skip
+#: One-letter levels (``H`` / ``M`` / ``L``), read only where the text rates risk (a
+#: risk field or column): elsewhere a letter is a letter.
+LETTERS: Mapping[str, str] = {"h": "HIGH", "m": "MEDIUM", "l": "LOW"}
+#: The fields that rate a task: ``risk`` (an overall rating), ``impact`` (the level when
+#: the document rates nothing else) and ``likelihood`` (only beside an impact).
+RATINGS = ("risk", "impact", "likelihood")
 LEVEL_EMOJI = ("🟢", "🟡", "🟠", "🔴", "🔵", "⚪", "⚫", "🟣", "🟤")
 
 #: Field names, by what the field states (matched whole, case-insensitively).
@@ -60,20 +79,33 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
         "level",
         "リスク",
         "リスクレベル",
-        "影響度",
-        "本番影響",
-        "本番影響度",
-        "impact",
-        "production impact",
         "severity",
         "危険度",
         "重要度",
         "risk (impact)",
     ),
+    "impact": (
+        "impact",
+        "production impact",
+        "business impact",
+        "影響度",
+        "影響",
+        "本番影響",
+        "本番影響度",
+    ),
+    "likelihood": (
+        "likelihood",
+        "probability",
+        "発生確率",
+        "発生可能性",
+        "発生頻度",
+    ),
     "priority": ("priority", "優先度", "優先順位", "prio"),
     "effort": (
         "effort",
         "estimate",
+        "est",
+        "est.",
         "estimated effort",
         "time",
         "duration",
@@ -120,15 +152,26 @@ _COUNT = re.compile(r"(\d{1,6})\s*(?:タスク|件|項目|tasks?\b|items?\b)", r
 _HOURS = re.compile(
     r"(\d{1,5}(?:\.\d{1,3})?)\s*(時間|hours?\b|hrs?\b|h\b|分|minutes?\b|mins?\b|m\b)", re.I
 )
-# "[HIGH] ..." or "HIGH: ...", "Very low - ...": a label of one or two words, then a mark
+# "[HIGH] ...", "【高】...", "HIGH: ...", "Very low - ...": a label of one or two words, then a mark
 _LEADING = re.compile(
-    r"^(?:\[([^\]]{1,24})\]|\*{0,2}([^\s:：|*]{1,12}(?:[ -][^\s:：|*]{1,12})?)\*{0,2}"
+    r"^(?:[\[【]([^\]】]{1,24})[\]】]|\*{0,2}([^\s:：|*]{1,12}(?:[ -][^\s:：|*]{1,12})?)\*{0,2}"
     r"\s*[:：|–—])\s*(.+)$"
 )
 # the name of a field at the end of a line, after "(", "[", a dash, "|" or ","
 _TAIL = 80  # how much of a line's end a trailing level may take
 _TRAILING_NAME = re.compile(
-    r"(\s*[(（\[—–|,]\s*|\s+-\s+)(?:\*\*)?([^(（\[—–|,]{1,20}?)(?:\*\*)?\s*$"
+    r"(\s*[(（\[—–|,、/／·・]\s*|\s+-\s+)(?:\*\*)?([^(（\[—–|,、/／·・]{1,20}?)(?:\*\*)?\s*$"
+)
+# a field name after a plain space ("バックアップ確認 リスク：低") must say it rates something
+_RATING_NAME = re.compile(
+    r"risk|impact|severity|likelihood|probability|リスク|影響|確率|危険度", re.I
+)
+# a level in brackets ending a line: "... [HIGH]", "... (低リスク)", "... 【高】"
+_TRAILING_BRACKET = re.compile(r"\s*[\[【(（]\s*([^\[\]【】()（）]{1,24}?)\s*[\]】)）]\s*$")
+# the labels a bracket at the end of a line may hold alone: a bracketed "(major)" or
+# "(none)" is a qualifier of the title, "(high)" or "(高)" a level
+_BRACKET_LABELS = frozenset(
+    ("low", "medium", "high", "critical", "very low", "very high", "低", "中", "高")
 )
 # emoji (and the marks that go with them) at the end of a line: "Upgrade nginx 🟡", "... ✅ 🔴"
 _TRAILING_EMOJI = re.compile(r"(?:\s*+[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f\u200d])++\s*+$")
@@ -203,11 +246,18 @@ class Scale:
         return cls(labels, dict(priorities or {"p0": "HIGH", "p1": "HIGH", "p2": "MEDIUM"}))
 
     def level(self, label: str, *, risk_context: bool = False) -> str | None:
-        """The level a whole label names (``High risk`` too), or None."""
+        """The level a whole label names (``High risk``, ``SEV-2`` too), or None.
+
+        In a risk context (a risk field or column) one letter names a level too
+        (``H``), and so does a priority (``P1``).
+        """
         text = normal(label)
         text = re.sub(r"\s*(?:risk|リスク|level|レベル)$", "", text).strip()
+        text = re.sub(r"^sev(?:erity)?[\s-]*(\d)$", r"sev\1", text)
         if text in self.labels:
             return self.labels[text]
+        if risk_context and text in LETTERS:
+            return LETTERS[text]
         if risk_context:
             match = _PRIORITY_LABEL.match(text)
             if match and match.group(1) is not None:
@@ -233,10 +283,13 @@ class Scale:
         return None
 
     def trailing(self, text: str) -> tuple[str, str, str] | None:
-        """A level ending a task line: ``... (Risk: High)``, ``... — risk: low``, ``... 🔴``.
+        """A level ending a task line: (level, label, title).
 
-        Only the line's last characters are looked at (a field name and a label
-        are short), so a long line costs no more than reading it.
+        ``... (Risk: High)``, ``... — risk: low``, ``... リスク：中``, ``... 🔴``,
+        ``... [HIGH]``, ``... — Impact: High / Likelihood: Low`` (the pair as
+        :func:`settle` reads it). Only the line's last characters are looked at
+        (a field name and a label are short), so a long line costs no more than
+        reading it.
         """
         body = text.rstrip()
         tail = body[-_TAIL:]
@@ -246,19 +299,54 @@ class Scale:
             found = [e for e in LEVEL_EMOJI if e in emoji.group() and e in self.labels]
             if head and len(found) == 1:
                 return self.labels[found[0]], found[0], head
+        bracket = _TRAILING_BRACKET.search(tail)
+        if bracket:
+            label = bracket.group(1).strip()
+            words = normal(label)
+            core = re.sub(r"\s*(?:risk|リスク)$", "", words).strip()
+            level = self.level(label) if core in _BRACKET_LABELS or core != words else None
+            head = body[: len(body) - len(tail) + bracket.start()].strip()
+            if level and head:
+                return level, label, head
+        ratings: dict[str, tuple[str, str, str]] = {}
+        rest = body
+        for _ in range(len(RATINGS)):
+            found_field = self._trailing_field(rest)
+            if found_field is None:
+                break
+            kind, rated, rest = found_field
+            ratings.setdefault(kind, rated)
+        settled = settle(ratings)
+        if settled and rest:
+            return settled[0], settled[1], rest
+        return None
+
+    def _trailing_field(self, body: str) -> tuple[str, tuple[str, str, str], str] | None:
+        """The rating field ending a line: (kind, (level, value, name), the text before it)."""
+        tail = body[-_TAIL:]
         colon = max(tail.rfind(":"), tail.rfind("："))
         if colon <= 0:
             return None
         value = tail[colon + 1 :].strip().rstrip(")）]").strip().strip("*").strip()
-        before = _TRAILING_NAME.search(tail[:colon])
-        if not value or len(value) > 24 or before is None:
+        if not value or len(value) > 24:
             return None
-        if self.field_kind(before.group(2)) != "risk":
-            return None
-        level = self.level(value, risk_context=True)
-        title = body[: len(body) - len(tail) + before.start()].strip()
-        if level and title:
-            return level, value, title
+        head = tail[:colon]
+        candidates = []
+        before = _TRAILING_NAME.search(head)
+        if before is not None:
+            candidates.append((before.group(2), before.start()))
+        for words in (3, 2, 1):  # "... リスク：低", "... Risk level: High"
+            spaced = re.search(rf"\s+((?:\S+\s+){{{words - 1}}}\S+)\s*$", head)
+            if spaced and _RATING_NAME.search(spaced.group(1)):
+                candidates.append((spaced.group(1), spaced.start()))
+        for name, start in candidates:
+            kind = self.field_kind(name)
+            if kind not in RATINGS:
+                continue
+            level = self.level(value, risk_context=True)
+            title = body[: len(body) - len(tail) + start].strip()
+            if level and title:
+                return kind, (level, value, name.strip().strip("*").strip()), title
         return None
 
     def heading_level(self, text: str) -> tuple[str, str] | None:
@@ -271,7 +359,7 @@ class Scale:
                 named = self.level(words) if words else None
                 return (named or self.labels[emoji]), (words.upper() if named else emoji)
         field = self.field(stripped)
-        if field and field[0] == "risk":
+        if field and field[0] in ("risk", "impact"):
             level = self.level(field[1], risk_context=True)
             return (level, field[1].strip()) if level else None
         plain = _strip_counts(stripped)
@@ -304,11 +392,39 @@ class Scale:
 
     def field(self, text: str) -> tuple[str, str] | None:
         """A ``Name: value`` line whose name is a known field: (kind, value)."""
+        found = self.named_field(text)
+        return found[:2] if found else None
+
+    def named_field(self, text: str) -> tuple[str, str, str] | None:
+        """A ``Name: value`` line whose name is a known field: (kind, value, name)."""
         match = _FIELD.match(text.strip())
         if not match:
             return None
         kind = self.field_kind(match.group(1))
-        return (kind, match.group(2).strip()) if kind else None
+        return (kind, match.group(2).strip(), match.group(1).strip()) if kind else None
+
+
+def settle(ratings: Mapping[str, tuple[str, str, str]]) -> tuple[str, str] | None:
+    """The level and label a task's rating fields give, by kind: (level, value, name).
+
+    An overall ``risk`` rating stands alone. Else ``impact`` is the level, and
+    beside a ``likelihood`` the higher of the two: without the document's own
+    matrix, the safe reading (a 3x3 matrix never rates a pair above its higher
+    half). A likelihood alone rates nothing.
+
+    >>> settle({"impact": ("HIGH", "High", "Impact"), "likelihood": ("LOW", "Low", "Likelihood")})
+    ('HIGH', 'Impact High / Likelihood Low')
+    """
+    if "risk" in ratings:
+        return ratings["risk"][:2]
+    if "impact" not in ratings:
+        return None
+    impact = ratings["impact"]
+    if "likelihood" not in ratings:
+        return impact[:2]
+    likely = ratings["likelihood"]
+    level = max(impact[0], likely[0], key=level_rank)
+    return level, f"{impact[2]} {impact[1]} / {likely[2]} {likely[1]}"
 
 
 def count_in(text: str) -> int | None:

@@ -21,6 +21,7 @@ from analysis.inputs.import_words import ImportWords
 from analysis.inputs.markdown.blocks import Block
 from analysis.inputs.markdown.labels import (
     _RISK_WORDS,
+    RATINGS,
     Scale,
     claims_in,
     count_in,
@@ -28,6 +29,7 @@ from analysis.inputs.markdown.labels import (
     limits_in,
     normal,
     priority_in,
+    settle,
 )
 
 __all__ = [
@@ -50,7 +52,7 @@ _NUMBERED = re.compile(r"^(\d{1,4})[.)]\s+(.+)$")
 _EXPLICIT_ID = re.compile(r"^`((?=[^`]*\d)[^\W_][\w.-]{0,63})`(?:[:：]\s*|\s+)(.+)$")
 _TOTAL = re.compile(
     r"^(?:合計|総計|総数|total|total tasks|tasks in total)\s*[:：]?\s*(\d{1,6})\s*"
-    r"(?:タスク|件|tasks?\b|items?\b|$)",
+    r"(?:タスク|件|tasks?\b|items?\b|steps?\b|changes?\b|$)",
     re.I,
 )
 _PHASE = re.compile(
@@ -69,6 +71,9 @@ _PRIORITY_TAG = re.compile(
     r"\s*[)）\]]\s*$",
     re.I,
 )
+_LABEL = r"[^\s\d:：,、;；/（）()・]{1,12}"
+_COUNT_AFTER = re.compile(rf"({_LABEL})\s*[:：]?\s*(\d{{1,6}})")
+_COUNT_BEFORE = re.compile(rf"(\d{{1,6}})\s*({_LABEL})")
 _DONE = ("done", "complete", "completed", "closed", "finished", "完了", "済", "済み", "✅")
 _IN_PROGRESS = ("in progress", "in-progress", "wip", "ongoing", "進行中", "対応中", "作業中")
 
@@ -113,6 +118,7 @@ class TaskLine:
     details: list[str] = field(default_factory=list)
     inherited: tuple[str, str] | None = None
     own: bool = False  # the level is the task's own, not its heading's
+    ratings: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # fields, by kind
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,9 @@ class _Heading:
     issue: int | None = None
     section: str = "other"
     priority: str | None = None
+
+
+_BOLD_STEP = 7.4  # the depth of a bold step line: beside bold section lines, under the rest
 
 
 class Reader:
@@ -160,19 +169,44 @@ class Reader:
     # ------------------------------------------------------------ context
 
     def _task_headings(self) -> set[int]:
-        """Headings followed, before the next heading, by a risk field of their own."""
+        """Headings (and bold lines) followed, before the next one, by a rating of their own.
+
+        A bold line on its own (``**Drain the node pool**``) stands as a step's heading
+        when a rating field follows it, unless it follows a heading that has its own
+        (then it is part of that step) or names a level or an issue.
+        """
         found, current = set(), None
         for index, block in enumerate(self.blocks):
             if block.kind in ("heading", "rule"):
                 current = index if block.kind == "heading" else None
+            elif self._bold_step(block) and (
+                current is None or current not in found or self.blocks[current].kind == "text"
+            ):
+                current = index
             elif current is not None and block.kind in ("text", "item") and not block.quoted:
                 top = block.parent is None or (
                     block.kind == "item" and block.depth == 0 and not block.children
                 )
                 field = self.scale.field(block.text) if top else None
-                if field and field[0] == "risk" and self.scale.level(field[1], risk_context=True):
+                if (
+                    field
+                    and field[0] in ("risk", "impact")
+                    and self.scale.level(field[1], risk_context=True)
+                ):
                     found.add(current)
         return found
+
+    def _bold_step(self, block: Block) -> bool:
+        """A bold line of its own that may head a step: not a level, an issue or a field."""
+        return (
+            block.kind == "text"
+            and block.bold
+            and block.parent is None
+            and not block.quoted
+            and not _ISSUE.search(block.text)
+            and self.scale.heading_level(block.text) is None
+            and self.scale.field(block.text) is None
+        )
 
     def context(self) -> Context:
         ctx = Context()
@@ -322,9 +356,10 @@ class Reader:
         if self.context().section != "plan":
             self.declare_total(int(match.group(1)), plain, line)
             # "合計: 14 タスク（影響度 高: 3）": counts per level said with the total
-            for label, count in re.findall(
-                r"([^\s:：,、;；/（）()]{1,12})\s*[:：]\s*(\d{1,6})", plain
-            ):
+            # "合計 12件（高3・中4・低5）", "Total: 12 tasks (3 high, 4 medium, 5 low)"
+            pairs = _COUNT_AFTER.findall(plain)
+            pairs += [(label, count) for count, label in _COUNT_BEFORE.findall(plain)]
+            for label, count in pairs:
                 level = self.scale.level(label)
                 if level:
                     self.declared.setdefault("by_level", {}).setdefault(level, int(count))
@@ -360,6 +395,13 @@ class Reader:
                 if index - 1 in self.task_headings:
                     self.heading_task(index - 1)
                 continue
+            if block.kind == "text" and index - 1 in self.task_headings:
+                # a bold step line: a pseudo-heading at the rank of a bold section line
+                while self.stack and self.stack[-1].depth >= _BOLD_STEP:
+                    self.stack.pop()
+                self.stack.append(_Heading(_BOLD_STEP, block.text, block.line, "task"))
+                self.heading_task(index - 1)
+                continue
             if block.quoted and not (block.kind == "item" and block.checkbox is not None):
                 self.quoted_skipped += block.kind in ("item", "row")
                 continue
@@ -371,27 +413,29 @@ class Reader:
                 self.text_line(block)
 
     def text_line(self, block: Block) -> None:
-        if self.stack and self.stack[-1].role == "task":
-            return  # a field or detail of the heading task above
+        total = _TOTAL.match(unicodedata.normalize("NFKC", block.text.strip()))
+        if self.stack and self.stack[-1].role == "task" and not total:
+            return  # a field or detail of the heading task above (a total ends it)
         self._limits(block.text)
         if self.total(block.text, block.line):
             return
         issue_first = re.match(r"^(?:issue|イシュー|チケット)\s*#\s*[1-9]", block.text, re.I)
-        if block.bold or issue_first or re.match(r"^\S.{0,80}[:：]$", block.text):
+        labelled = re.match(r"^\S.{0,80}[:：]$", block.text) and not _lead_in(block.text)
+        if block.bold or issue_first or labelled:
             text = block.text.rstrip(":：").strip()
             self.push(7, text, block.line)
 
     def heading_task(self, index: int) -> None:
         block = self.blocks[index]
-        self.stack.pop()
+        depth = self.stack.pop().depth
         ctx = self.context()
-        self.stack.append(_Heading(block.depth, block.text, block.line, "task"))
+        self.stack.append(_Heading(depth, block.text, block.line, "task"))
         task = self.new_task(block.text, block.line, None, ctx)
         end = next(
             (
                 i
                 for i in range(index + 1, len(self.blocks))
-                if self.blocks[i].kind in ("heading", "rule")
+                if self.blocks[i].kind in ("heading", "rule") or i in self.task_headings
             ),
             len(self.blocks),
         )
@@ -399,22 +443,23 @@ class Reader:
             if other.quoted:
                 continue
             self.absorb(task, other.text)
+        self.settle(task)
         if task.level == "?":
             return
         self.tasks.append(task)
 
     def absorb(self, task: TaskLine, text: str) -> None:
         """A line under a task: a field it states, or a detail."""
-        found = self.scale.field(text)
+        found = self.scale.named_field(text)
         if found is None:
             task.details.append(text)
             return
-        kind, value = found
-        if kind == "risk":
+        kind, value, name = found
+        if kind in RATINGS:
             level = self.scale.level(value, risk_context=True)
-            if level and not task.own:
-                task.level, task.label, task.own = level, value, True
-            elif not level:
+            if level:
+                task.ratings.setdefault(kind, (level, value, name))
+            else:
                 task.details.append(text)
         elif kind == "priority":
             task.priority = priority_in(value) or priority_in(f"{value} priority") or task.priority
@@ -428,6 +473,14 @@ class Reader:
                 task.issue = int(match.group())
         else:
             task.fields[kind] = value
+
+    @staticmethod
+    def settle(task: TaskLine) -> None:
+        """The level the task's rating fields give, unless its own line gave one."""
+        settled = None if task.own else settle(task.ratings)
+        if settled:
+            task.level, task.label = settled
+            task.own = True
 
     def new_task(self, text: str, line: int, block: Block | None, ctx: Context) -> TaskLine:
         level = label = None
@@ -483,6 +536,7 @@ class Reader:
         task = self.new_task(block.text, block.line, block, ctx)
         for child in fields:
             self.absorb(task, blocks[child].text)
+        self.settle(task)
         rated_below = any(
             self.scale.leading(blocks[c].text) or self.scale.trailing(blocks[c].text)
             for c in nested
@@ -550,7 +604,10 @@ class Reader:
     def row(self, block: Block) -> None:
         kinds = [self.scale.field_kind(h) for h in block.header]
         ctx = self.context()
-        title_col = next((i for i, k in enumerate(kinds) if k == "title"), None)
+        titles = [i for i, k in enumerate(kinds) if k == "title" and i < len(block.cells)]
+        # "| Step | Description |": a title column that holds a number is a step number
+        worded = [i for i in titles if not re.fullmatch(r"\s*\d{1,4}[.)]?\s*", block.cells[i])]
+        title_col = next(iter(worded or titles), None)
         if title_col is None:
             title_col = next((i for i, k in enumerate(kinds) if k is None), None)
         if title_col is None or title_col >= len(block.cells) or not block.cells[title_col]:
@@ -572,6 +629,7 @@ class Reader:
                 continue
             if block.cells[i]:
                 self.absorb(task, f"{block.header[i]}: {block.cells[i]}")
+        self.settle(task)
         box = re.match(r"^\[([ xX])\]\s+", task.title)
         if box:
             task.status = "done" if box.group(1) != " " else "todo"
@@ -583,6 +641,30 @@ class Reader:
                 self.unread.append((block.line, text))
             return
         self.tasks.append(task)
+
+
+_SENTENCE_START = re.compile(
+    r"^(?:the|these|this|those|each|every|for|we|our|below|following|here|run|do)\b"
+    r"|^(?:以下|次の|下記|これ|この)",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"(?:る|す|た|い|です|ます|とおり|通り)\s*[:：]$")
+
+
+def _lead_in(text: str) -> bool:
+    """A sentence ending in a colon (``The steps below run in order, one at a time:``).
+
+    Such a line introduces what follows; a label (``Networking:``, ``Changes since v1:``,
+    ``下書き（対象外）:``) names it and groups it. A sentence has a comma outside
+    parentheses, more than six words, or opens or ends as sentences do.
+    """
+    plain = re.sub(r"[(（][^()（）]*[)）]", " ", text)
+    return bool(
+        re.search(r"[,、。;；]", plain)
+        or len(plain.split()) > 6
+        or _SENTENCE_START.match(plain.strip())
+        or _SENTENCE_END.search(plain)
+    )
 
 
 def _without_count(text: str) -> str:
