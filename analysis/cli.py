@@ -4,6 +4,9 @@ Exit codes: 0 done (findings are results), 1 ``--strict`` with findings,
 2 bad input (one line on stderr; ``--debug`` shows the traceback),
 3 an internal error (a bug: the traceback is always shown), 4 a report whose
 notebook failed (the line names the cell; the previous report is kept).
+
+Each command imports what it runs when it runs (``assess report`` launches its
+kernel first, so that the kernel boots while the rest loads).
 """
 
 from __future__ import annotations
@@ -15,28 +18,12 @@ import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
-from analysis.assess.audit import audit_files
-from analysis.assess.graph import graph_files
 from analysis.errors import AnalysisError, InputError, ReportError
 from analysis.files import DEFAULT_INPUT_LIMIT_MB, INPUT_LIMIT_VARIABLE, check_folder
-from analysis.inputs.agreement import compare_catalogs
-from analysis.inputs.catalog import read_catalog
-from analysis.inputs.markdown import read_markdown
-from analysis.inputs.markdown.write import write_import
-from analysis.inputs.rubric import read_rubric
-from analysis.inputs.sweep import read_sweep
-from analysis.plan.budget import Progress
-from analysis.plan.results import Assessment
-from analysis.plan.scenarios import assess_files, compare
-from analysis.report.formats.audit import format_audit
-from analysis.report.formats.compare import format_comparison
-from analysis.report.formats.graph import format_graph
-from analysis.report.formats.imported import format_import
-from analysis.report.formats.plan import format_plan
 from analysis.report.history import check_history, check_week
 from analysis.resources import (
     DEFAULT_GATES,
@@ -47,6 +34,9 @@ from analysis.resources import (
     SEED_CATALOG,
 )
 from analysis.run.executors import check_scheduler
+
+if TYPE_CHECKING:
+    from analysis.plan.results import Assessment
 
 __all__ = ["app", "main"]
 
@@ -193,6 +183,9 @@ def audit(
     """Every task's level with its reasons, then the findings (counts, levels, gates)."""
 
     def body() -> int:
+        from analysis.assess.audit import audit_files
+        from analysis.report.formats.audit import format_audit
+
         result = audit_files(catalog, rubric=rubric, rules=rules, gates=gates)
         _emit(format_audit(result, fmt.value))
         return len(result.findings)
@@ -226,6 +219,9 @@ def graph(
     """Dependencies with provenance, overlaps, blocked-by chains and the critical path."""
 
     def body() -> int:
+        from analysis.assess.graph import graph_files
+        from analysis.report.formats.graph import format_graph
+
         tasks, facts = graph_files(
             catalog, rubric=rubric, rules=rules, gates=gates, appetite=appetite.value
         )
@@ -250,17 +246,13 @@ def _assess(
     ``progress``: lines on stderr while a solve runs longer than two seconds (None: when
     stderr is a terminal). Never on stdout, so outputs stay the same on every run.
     """
-    given = [] if scenario is None else [scenario]
+    from analysis.plan.scenarios import assess_files
+
     if progress is None:
         progress = sys.stderr.isatty()
-    reporter = Progress(lambda line: print(line, file=sys.stderr, flush=True)) if progress else None
-    try:
-        (result,) = assess_files(
-            catalog, given, rubric=rubric, rules=rules, gates=gates, progress=reporter
-        )
-    finally:
-        if reporter is not None:
-            reporter.close()
+    say = (lambda line: print(line, file=sys.stderr, flush=True)) if progress else None
+    given = [] if scenario is None else [scenario]
+    (result,) = assess_files(catalog, given, rubric=rubric, rules=rules, gates=gates, progress=say)
     return result
 
 
@@ -297,6 +289,8 @@ def plan(
     """The best selection under a scenario (or a hand-made plan checked), with reasons."""
 
     def body() -> int:
+        from analysis.report.formats.plan import format_plan
+
         result = _assess(catalog, scenario, rubric, rules, gates, progress)
         _emit(format_plan(result, fmt.value))
         return len(result.selection.violations)
@@ -325,6 +319,9 @@ def compare_command(
     """Two selections side by side: tasks only in A, only in B, in both, who wins where."""
 
     def body() -> None:
+        from analysis.plan.scenarios import compare
+        from analysis.report.formats.compare import format_comparison
+
         if len(scenarios) != 2:
             raise InputError(f"compare takes exactly two --scenario options, got {len(scenarios)}")
         first, second = (_assess(catalog, s, rubric, rules, gates) for s in scenarios)
@@ -435,6 +432,9 @@ def report(
         def say(message: str) -> None:
             print(f"assess report: {message}", file=sys.stderr, flush=True)
 
+        from analysis.report.notebook import launch_report_kernel
+
+        launched = launch_report_kernel()  # it boots while the rest loads
         from analysis.report.render import render_report
 
         result = render_report(
@@ -445,6 +445,7 @@ def report(
             history=history,
             timeout=timeout,
             progress=say,
+            launched=launched,
             rubric=rubric,
             rules=rules,
             gates=gates,
@@ -501,6 +502,7 @@ def sweep(
             _option("--out", lambda: check_folder(out))
         if scheduler is not None:
             _option("--scheduler", lambda: check_scheduler(scheduler))
+        from analysis.inputs.sweep import read_sweep
         from analysis.plan.sweeps import run_sweep
         from analysis.report.formats.sweep import format_sweep
 
@@ -520,14 +522,6 @@ def sweep(
     _run(debug, body)
 
 
-class _Inputs(TypedDict):
-    """The input files every command reads, as :func:`render_reports` takes them."""
-
-    rubric: Path
-    rules: Path
-    gates: Path
-
-
 def _batch(
     catalog_dir: Path,
     scenarios: list[Path],
@@ -537,18 +531,15 @@ def _batch(
     timeout: int,
     workers: int | None,
     scheduler: str | None,
-    inputs: _Inputs,
+    inputs: dict[str, Path],
 ) -> None:
     def say(row: dict) -> None:
         if row["status"] == "bad input":
             return  # said once, at the end
         name = Path(row["catalog_file"]).name
         detail = row.get("html") or row["error"]
-        print(
-            f"assess report: {name}: {row['status']} ({row['seconds']:.1f} s) {detail}",
-            file=sys.stderr,
-            flush=True,
-        )
+        line = f"assess report: {name}: {row['status']} ({row['seconds']:.1f} s) {detail}"
+        print(line, file=sys.stderr, flush=True)
 
     from analysis.report.batch import render_reports
 
@@ -562,7 +553,9 @@ def _batch(
         workers=workers,
         scheduler=scheduler,
         progress=say,
-        **inputs,
+        rubric=inputs["rubric"],
+        rules=inputs["rules"],
+        gates=inputs["gates"],
     )
     for row in result.rows:
         if row["status"] == "bad input":
@@ -614,16 +607,21 @@ def import_markdown(
     """A catalog from a markdown assessment: tasks, levels, counts, facts from the words."""
 
     def body() -> None:
+        from analysis.inputs.agreement import compare_catalogs
+        from analysis.inputs.catalog import read_catalog
+        from analysis.inputs.markdown import read_markdown
+        from analysis.inputs.markdown.write import write_import
+        from analysis.inputs.rubric import read_rubric
+        from analysis.report.formats.imported import format_import
+
         the_rubric = read_rubric(rubric)
         vocabulary = the_rubric.vocabulary
         options = {"name": name} if name else {}
         imported = read_markdown(
             file, rules=rules, vocabulary=vocabulary, scale=the_rubric.scale, **options
         )
-        agreement = None
-        if against is not None:
-            against_catalog = read_catalog(against, vocabulary=vocabulary)
-            agreement = compare_catalogs(imported.catalog, against_catalog)
+        hand_made = None if against is None else read_catalog(against, vocabulary=vocabulary)
+        agreement = None if hand_made is None else compare_catalogs(imported.catalog, hand_made)
         for note in imported.unread:
             print(f"assess: {file}:{note.line}: not read: {note.message}", file=sys.stderr)
         if output is not None:

@@ -60,3 +60,25 @@ def test_the_report_notebook_does_not_load_the_rendering_libraries():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_command_loads_no_data_library_before_it_runs_one():
+    """`assess report` launches its kernel before anything heavy loads: the package's face
+    and the command's module import none of the data libraries, nor the model."""
+    code = (
+        "import sys\nimport analysis, analysis.cli\n"
+        "heavy = {'pandas', 'networkx', 'numpy', 'plotly', 'ortools', 'yaml', 'analysis.model'}\n"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_package_face_loads_each_name_from_its_module():
+    assert sorted(analysis._HOMES) == sorted(analysis.__all__)
+    for name in analysis.__all__:
+        value = getattr(analysis, name)
+        assert getattr(__import__(analysis._HOMES[name], fromlist=[name]), name) is value
+    assert set(analysis.__all__) <= set(dir(analysis))

@@ -1,5 +1,9 @@
 """The report's command assesses while its kernel starts, and hands the assessments over.
 
+The command launches the kernel first (:func:`launch_report_kernel`), so that it
+boots while the command imports, reads and assesses; whatever happens, the
+kernel is shut down, its channels closed and its folder removed.
+
 The kernel's first cell waits for them on a lock the command holds
 (:func:`analysis.report.render.assess_for_report`); an error while assessing
 is the command's error, the kernel stopping at that cell.
@@ -7,6 +11,7 @@ is the command's error, the kernel stopping at that cell.
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -17,6 +22,39 @@ import pytest
 from analysis.errors import InputError, ReportError
 from analysis.plan.scenarios import assess_files, assess_inputs, read_files
 from analysis.report import render
+from analysis.report.notebook import launch_report_kernel
+from analysis.resources import WORKDIR_VARIABLE
+
+
+def _gone(launched) -> None:
+    assert launched.manager is None  # closed
+    assert not launched.folder.exists()  # its keys (kernel.json) with it
+
+
+def test_bad_input_shuts_the_launched_kernel_down_and_removes_its_folder(tmp_path):
+    launched = launch_report_kernel()
+    manager = launched.manager
+    assert (launched.folder / "kernel.json").exists()
+    (tmp_path / "bad.yaml").write_text("catalog: {name: x}\ntasks: 7\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        render.render_report(tmp_path / "bad.yaml", out=tmp_path / "out", launched=launched)
+    _gone(launched)
+    assert not manager.has_kernel
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_report_on_a_launched_kernel_closes_what_it_opened(tmp_path, monkeypatch):
+    monkeypatch.delenv(WORKDIR_VARIABLE, raising=False)
+    launched = launch_report_kernel()
+    manager = launched.manager
+    report = render.render_report(
+        week="2026-W47", out=tmp_path / "out", history=None, launched=launched
+    )
+    assert report.html.exists() and report.plan_csv.exists()
+    _gone(launched)
+    assert not manager.has_kernel
+    assert manager.clients and not any(c.channels_running for c in manager.clients)
+    assert WORKDIR_VARIABLE not in os.environ  # told to the kernel only
 
 
 def test_an_error_while_assessing_is_the_error_and_the_kernel_stops(tmp_path, monkeypatch):

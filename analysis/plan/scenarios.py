@@ -18,7 +18,7 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -282,10 +282,13 @@ def assess_files(
     gates: str | os.PathLike | None = None,
     simulate: bool = True,
     effort_factor: float = 1.0,
-    progress: Progress | None = None,
+    progress: Progress | Callable[[str], None] | None = None,
     every_default: bool = False,
 ) -> list[Assessment]:
     """Read the inputs (the bundled ones by default) and assess every scenario.
+
+    ``progress``: a :class:`~analysis.plan.budget.Progress`, or where its lines
+    go (one is made, and closed at the end).
 
     Relative paths are relative to the working folder. With no ``scenarios``:
     the first the catalog names (relative to the catalog's file), else the
@@ -307,7 +310,13 @@ def assess_files(
         effort_factor=effort_factor,
         every_default=every_default,
     )
-    return assess_inputs(inputs, chosen, simulate=simulate, progress=progress)
+    if progress is None or isinstance(progress, Progress):
+        return assess_inputs(inputs, chosen, simulate=simulate, progress=progress)
+    reporter = Progress(progress)
+    try:
+        return assess_inputs(inputs, chosen, simulate=simulate, progress=reporter)
+    finally:
+        reporter.close()
 
 
 def read_files(

@@ -7,7 +7,9 @@ kernel running for a batch: each notebook gets its parameters injected
 (:func:`inject_parameters`, papermill's cell layout), runs with nbclient
 after the kernel's variables are cleared, and modules already imported stay
 imported. A cell that fails becomes a :class:`~analysis.errors.ReportError`
-naming the cell.
+naming the cell. :class:`LaunchedKernel` is a kernel launched ahead of its
+one notebook (``assess report`` launches it first, so that it boots while the
+command imports, reads and assesses), which papermill then runs it on.
 
 Kernels talk to this process over local TCP. Where jupyter_client can give
 them CurveZMQ keys and the kernelspec says the kernel takes them (ipykernel
@@ -21,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +35,8 @@ __all__ = [
     "notebook_parameters",
     "inject_parameters",
     "run_notebook",
+    "LaunchedKernel",
+    "launch_report_kernel",
     "WarmKernel",
 ]
 
@@ -84,10 +89,13 @@ def run_notebook(
     timeout: int = 600,
     progress: bool = False,
     cwd: str | os.PathLike | None = None,
+    kernel: LaunchedKernel | None = None,
 ) -> None:
     """Execute a notebook with papermill on the ``python3`` kernel.
 
-    The kernel starts in ``cwd`` (default: the notebook's folder).
+    The kernel starts in ``cwd`` (default: the notebook's folder); with
+    ``kernel``, papermill runs on that one instead (in its own folder), and
+    shuts it down at the end.
 
     Raises
     ------
@@ -107,6 +115,7 @@ def run_notebook(
             kernel_name="python3",
             execution_timeout=timeout,
             cwd=str(cwd or Path(notebook).parent),
+            **({"km": kernel.manager} if kernel is not None else {}),
             # A bar on a terminal only (a log would get every redraw on one line).
             progress_bar={"disable": None, "dynamic_ncols": True} if progress else False,
             kernel_manager_class=_kernel_manager_class(),
@@ -118,6 +127,80 @@ def run_notebook(
         )
     except papermill.PapermillExecutionError as exc:
         raise _cell_failed(notebook, exc.exec_count, exc.source, exc.ename, exc.evalue) from exc
+    finally:
+        if kernel is not None:
+            kernel.close()
+
+
+class LaunchedKernel:
+    """A ``python3`` kernel launched now, in ``folder``, for one notebook to run on later.
+
+    Launching takes a few hundredths of a second; the kernel then boots in its
+    own process (most of a second) while this one goes on. ``env`` is added to
+    this process's environment for the kernel only. :func:`run_notebook` runs
+    papermill on it and closes it; :meth:`close` (also on leaving a ``with``
+    block) shuts it down at once and closes the channels papermill opened to
+    it, and does nothing the second time.
+    """
+
+    def __init__(self, folder: str | os.PathLike, env: dict[str, str] | None = None) -> None:
+        from jupyter_core.utils import run_sync
+
+        self.folder = Path(folder)
+        manager = _launched_manager_class()(kernel_name="python3")
+        # Its keys in its folder, not loose in the temporary folder: gone with the folder,
+        # also after a kill (the next render removes a dead process's scratch folder).
+        manager.connection_file = str(self.folder / "kernel.json")
+        self.manager: AsyncKernelManager | None = manager
+        try:
+            run_sync(manager.start_kernel)(
+                cwd=str(self.folder),
+                env={**os.environ, **(env or {})},
+                # As nbclient starts ipykernel: its history in memory, not in the home folder.
+                extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            )
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        manager = self.manager
+        if manager is None:
+            return
+        self.manager = None
+        from jupyter_core.utils import run_sync
+
+        for client in getattr(manager, "clients", ()):
+            client.stop_channels()
+        with contextlib.suppress(RuntimeError):  # already gone
+            if manager.has_kernel:
+                run_sync(manager.shutdown_kernel)(now=True)
+
+    def __enter__(self) -> LaunchedKernel:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def launch_report_kernel() -> LaunchedKernel:
+    """The weekly report's kernel, launched now in a new scratch folder.
+
+    :func:`~analysis.report.render.render_report` (given it as ``launched``)
+    runs the report in that folder. The kernel is told the working folder
+    (``ASSESS_WORKDIR`` as set, else this process's), to show paths relative
+    to it; this process's environment stays as it was.
+    """
+    from analysis.report.publish import make_scratch
+    from analysis.resources import WORKDIR_VARIABLE
+
+    workdir = os.environ.get(WORKDIR_VARIABLE) or str(Path.cwd())
+    folder = make_scratch()
+    try:
+        return LaunchedKernel(folder, env={WORKDIR_VARIABLE: workdir})
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 class WarmKernel:
@@ -210,6 +293,28 @@ def _kernel_manager_class() -> type[AsyncKernelManager]:
             super().__init__(**kwargs)
 
     return EncryptedKernelManager
+
+
+@functools.cache
+def _launched_manager_class() -> type[AsyncKernelManager]:
+    """The kernel manager of a :class:`LaunchedKernel`: it keeps the clients it makes.
+
+    Nbclient stops its client's channels only for a kernel it started itself;
+    papermill, given a kernel, leaves them open (a heartbeat thread and five
+    sockets per report). Kept here, :meth:`LaunchedKernel.close` stops them.
+    """
+
+    class LaunchedKernelManager(_kernel_manager_class()):  # type: ignore[misc]
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.clients = []
+
+        def client(self, **kwargs):
+            made = super().client(**kwargs)
+            self.clients.append(made)
+            return made
+
+    return LaunchedKernelManager
 
 
 def _skip_iri_grammars() -> None:

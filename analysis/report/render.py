@@ -53,7 +53,12 @@ from analysis.report.history import (
     save_snapshots,
     snapshot_of,
 )
-from analysis.report.notebook import WarmKernel, notebook_parameters, run_notebook
+from analysis.report.notebook import (
+    LaunchedKernel,
+    WarmKernel,
+    notebook_parameters,
+    run_notebook,
+)
 from analysis.report.offline_html import prepare_conversion, to_offline_html
 from analysis.report.publish import (
     SNAPSHOTS,
@@ -192,6 +197,12 @@ def _assess_beside(
         raise failed[0]
 
 
+def _close(launched: LaunchedKernel) -> None:
+    """Shut a launched kernel down and remove its folder (the report will not run)."""
+    launched.close()
+    shutil.rmtree(launched.folder, ignore_errors=True)
+
+
 def _hand_over(assessments: list[Assessment], prepared: Path) -> None:
     """The assessments for the kernel: written whole, then named ``prepared``."""
     partial = prepared.with_name(f"{prepared.name}.partial")
@@ -211,6 +222,7 @@ def render_report(
     progress: Callable[[str], None] | None = None,
     notebook: str | os.PathLike = WEEKLY_NOTEBOOK,
     kernel: WarmKernel | None = None,
+    launched: LaunchedKernel | None = None,
     rubric: str | os.PathLike | None = None,
     rules: str | os.PathLike | None = None,
     gates: str | os.PathLike | None = None,
@@ -220,6 +232,9 @@ def render_report(
     With no ``scenarios``: every scenario the catalog names (``catalog.scenarios``,
     relative to the catalog's file), else the default bundled with the package.
     ``kernel``: run the notebook on this already running kernel instead of a new one.
+    ``launched``: run it on this kernel, launched ahead by
+    :func:`~analysis.report.notebook.launch_report_kernel`, in its folder; it is
+    shut down, and its folder removed, whatever happens.
     ``rubric``, ``rules`` and ``gates`` replace the bundled ones, as in every command.
 
     Raises
@@ -233,25 +248,32 @@ def render_report(
     """
     say = progress or (lambda message: None)
     started = time.perf_counter()
-    week = check_week(week) if week else iso_week()
-    catalog_path = catalog_or_example(catalog)
-    # No scenario given: every one the catalog names (else the bundled default).
-    inputs, chosen = read_files(
-        catalog_path, scenarios, rubric=rubric, rules=rules, gates=gates, every_default=True
-    )
-    tasks = inputs.catalog
-    scenario_paths = [Path(str(scenario.source)) for scenario in chosen]  # read from these
-    target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)
-    if history:
-        check_history(history)
-    if put_right(target, week, history):  # after a kill: scratch, staged sets, history
-        say(f"brought {history} in line with {target}")
+    try:
+        week = check_week(week) if week else iso_week()
+        catalog_path = catalog_or_example(catalog)
+        # No scenario given: every one the catalog names (else the bundled default).
+        inputs, chosen = read_files(
+            catalog_path, scenarios, rubric=rubric, rules=rules, gates=gates, every_default=True
+        )
+        tasks = inputs.catalog
+        scenario_paths = [Path(str(scenario.source)) for scenario in chosen]  # read from these
+        target = check_folder(Path(out or REPORTS_DIR) / tasks.name / week)
+        if history:
+            check_history(history)
+        if put_right(target, week, history):  # after a kill: scratch, staged sets, history
+            say(f"brought {history} in line with {target}")
+    except BaseException:
+        if launched is not None:
+            _close(launched)
+        raise
     kill_point("recovered")
     # The kernel runs in a scratch folder: outputs name paths relative to this one
-    # (set for the kernel only: the caller's environment is as it was afterwards).
+    # (set for the kernel only: the caller's environment is as it was afterwards;
+    # a launched kernel was told at its launch).
     given_workdir = os.environ.get(WORKDIR_VARIABLE)
-    os.environ[WORKDIR_VARIABLE] = given_workdir or str(Path.cwd())
-    scratch = make_scratch()
+    if launched is None:
+        os.environ[WORKDIR_VARIABLE] = given_workdir or str(Path.cwd())
+    scratch = make_scratch() if launched is None else launched.folder
     try:
         prepared = scratch / _PREPARED
         kill_point("scratch")
@@ -282,6 +304,7 @@ def render_report(
                     timeout=timeout,
                     progress=progress is not None,
                     cwd=scratch,
+                    kernel=launched,
                 ),
                 lambda: assess_inputs(inputs, chosen),
                 prepared,
@@ -303,8 +326,10 @@ def render_report(
         if len(made) < 3:
             raise ReportError(f"{Path(notebook).name} did not write the plan and snapshots")
     finally:
+        if launched is not None:
+            launched.close()
         shutil.rmtree(scratch, ignore_errors=True)
-        if given_workdir is None:
+        if given_workdir is None and launched is None:
             os.environ.pop(WORKDIR_VARIABLE, None)
     say(f"writing {target}")
     html_path, csv_path, json_path = (

@@ -6,10 +6,12 @@ and with all of them) and once from outside while the notebook runs, ``assess
 report`` renders the seed with one task done (the new set: another plan, other
 snapshots) and is killed (SIGKILL) there. The week's folder must then hold
 exactly the old set or the new one, byte for byte (a clean render of each is the
-reference). The next run (killed in turn once it has put things right, before it
-makes its own scratch folder; or only its first step, called here) must leave no
-staged, moved-aside or trash folder, no scratch folder in the temporary folder,
-and a history whose rows for the week are the folder's snapshots.
+reference). The next run (killed in turn once it has put things right; or only
+its first step, called here) must leave no staged, moved-aside or trash folder,
+no scratch folder of the killed render in the temporary folder, and a history
+whose rows for the week are the folder's snapshots. (A next run killed once it
+has put things right leaves its own scratch folder, where its kernel was
+launched first; the run after it removes that one.)
 """
 
 from __future__ import annotations
@@ -128,6 +130,10 @@ def published_rows(files: dict[str, bytes]) -> dict[tuple[str, str], str]:
     }
 
 
+def scratch_folders(folder: Path) -> set[str]:
+    return {p.name for p in (folder / "tmp").iterdir() if p.name.startswith("assess-report-")}
+
+
 def leftovers(folder: Path) -> list[str]:
     """What the folder holds besides the week's set, its lock and the history."""
     catalog = folder / "out" / NAME
@@ -201,10 +207,17 @@ def test_a_killed_render_leaves_one_complete_set(
     written = "new" if point == "history" else "old"  # the history is written last
     assert history_rows(folder) == published_rows(sets[written])
 
+    monkeypatch.setattr(tempfile, "tempdir", str(folder / "tmp"))
     if point in NEXT_RUN_BY_COMMAND:  # the next run puts things right
+        killed = scratch_folders(folder)
         assert render(folder, "recovered") == -signal.SIGKILL
+        # It launched its kernel, in a scratch folder of its own, before it put things
+        # right: that one, and only that one, is left (a dead process's, as after any kill).
+        own = scratch_folders(folder) - killed
+        assert scratch_folders(folder) & killed == set()
+        assert len(own) == 1
+        remove_stale_scratch()  # what the run after it does first
     else:
-        monkeypatch.setattr(tempfile, "tempdir", str(folder / "tmp"))
         put_right(folder / "out" / NAME / WEEK, WEEK, folder / "history.sqlite")
     assert week_set(folder) == sets[after_next]
     assert leftovers(folder) == []
