@@ -35,6 +35,7 @@ __all__ = [
     "LETTERS",
     "LEVEL_EMOJI",
     "RATINGS",
+    "RISK_WORDS",
     "Scale",
     "settle",
     "normal",
@@ -43,6 +44,9 @@ __all__ = [
     "limits_in",
     "claims_in",
     "priority_in",
+    "lead_in",
+    "without_count",
+    "status_in",
 ]
 
 #: Labels of other scales, for rubrics that give none: the bundled rubric's own
@@ -146,7 +150,8 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
     "documentation": ("documentation", "docs", "runbook", "手順書", "ドキュメント"),
 }
 
-_RISK_WORDS = re.compile(r"\b(?:risk|risks|impact|severity)\b|リスク|影響度|影響大|危険度", re.I)
+#: Words that say a heading, field or column rates risk.
+RISK_WORDS = re.compile(r"\b(?:risk|risks|impact|severity)\b|リスク|影響度|影響大|危険度", re.I)
 _PRIORITY_LABEL = re.compile(r"^p([0-9])$|^(.+?)\s+priority$|^優先度\s*[:：]?\s*(.+)$", re.I)
 _COUNT = re.compile(r"(\d{1,6})\s*(?:タスク|件|項目|tasks?\b|items?\b)", re.I)
 _HOURS = re.compile(
@@ -364,7 +369,7 @@ class Scale:
             return (level, field[1].strip()) if level else None
         plain = _strip_counts(stripped)
         plain = re.sub(r"\d+\s*(?:タスク|tasks?)", " ", plain, flags=re.I)
-        has_risk = bool(_RISK_WORDS.search(plain))
+        has_risk = bool(RISK_WORDS.search(plain))
         core = normal(
             re.sub(r"(?i)\b(?:risk|risks|level|tasks?|items?)\b|リスク|タスク", " ", plain)
         )
@@ -492,3 +497,51 @@ def claims_in(text: str) -> dict[str, float]:
     if effort:
         found["effort_hours"] = float(effort.group(1))
     return found
+
+
+_DONE = ("done", "complete", "completed", "closed", "finished", "完了", "済", "済み", "✅")
+_IN_PROGRESS = ("in progress", "in-progress", "wip", "ongoing", "進行中", "対応中", "作業中")
+_SENTENCE_START = re.compile(
+    r"^(?:the|these|this|those|each|every|for|we|our|below|following|here|run|do)\b"
+    r"|^(?:以下|次の|下記|これ|この)",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"(?:る|す|た|い|です|ます|とおり|通り)\s*[:：]$")
+
+
+def lead_in(text: str) -> bool:
+    """A sentence ending in a colon (``The steps below run in order, one at a time:``).
+
+    Such a line introduces what follows; a label (``Networking:``, ``Changes since v1:``,
+    ``下書き（対象外）:``) names it and groups it. A sentence has a comma outside
+    parentheses, more than six words, or opens or ends as sentences do.
+    """
+    plain = re.sub(r"[(（][^()（）]*[)）]", " ", text)
+    return bool(
+        re.search(r"[,、。;；]", plain)
+        or len(plain.split()) > 6
+        or _SENTENCE_START.match(plain.strip())
+        or _SENTENCE_END.search(plain)
+    )
+
+
+def without_count(text: str) -> str:
+    """An issue's title without a trailing count note (``Mesh (3 tasks)`` -> ``Mesh``)."""
+    note = re.search(r"\s*[(（]([^()（）]*)[)）]\s*$", text)
+    if note and count_in(note.group(1)) is not None:
+        text = text[: note.start()]
+    return text.strip()
+
+
+def status_in(value: str, current: str) -> str:
+    """The status a status field's ``value`` states, else ``current``."""
+    text = normal(value)
+    if any(word in text for word in _DONE):
+        return "done"
+    if any(word in text for word in _IN_PROGRESS):
+        return "in_progress"
+    if "cancel" in text or "中止" in text:
+        return "cancelled"
+    if "block" in text or "ブロック" in text:
+        return "blocked"
+    return current

@@ -20,16 +20,19 @@ from typing import Any
 from analysis.inputs.import_words import ImportWords
 from analysis.inputs.markdown.blocks import Block
 from analysis.inputs.markdown.labels import (
-    _RISK_WORDS,
     RATINGS,
+    RISK_WORDS,
     Scale,
     claims_in,
     count_in,
     hours_in,
+    lead_in,
     limits_in,
     normal,
     priority_in,
     settle,
+    status_in,
+    without_count,
 )
 
 __all__ = [
@@ -74,8 +77,6 @@ _PRIORITY_TAG = re.compile(
 _LABEL = r"[^\s\d:：,、;；/（）()・]{1,12}"
 _COUNT_AFTER = re.compile(rf"({_LABEL})\s*[:：]?\s*(\d{{1,6}})")
 _COUNT_BEFORE = re.compile(rf"(\d{{1,6}})\s*({_LABEL})")
-_DONE = ("done", "complete", "completed", "closed", "finished", "完了", "済", "済み", "✅")
-_IN_PROGRESS = ("in progress", "in-progress", "wip", "ongoing", "進行中", "対応中", "作業中")
 
 
 def section_of(text: str) -> str:
@@ -232,7 +233,7 @@ class Reader:
                 # facts ("開発環境のみ": development only)
                 note = re.findall(r"[(（]([^()（）]*)[)）]", heading.text)
                 ctx.facts_from += tuple(note)
-            elif heading.role in ("section", "phase", "issue") and not _RISK_WORDS.search(
+            elif heading.role in ("section", "phase", "issue") and not RISK_WORDS.search(
                 heading.text
             ):
                 ctx.facts_from += (heading.text,)
@@ -302,7 +303,7 @@ class Reader:
             heading.role, heading.issue = "issue", int(issue.group(1) or issue.group(2))
             entry = self._issue_entry(heading.issue)
             rest = _ISSUE.sub("", text, count=1).strip(" :：-–—")
-            title = _without_count(rest)
+            title = without_count(rest)
             if title and "title" not in entry:
                 entry["title"] = title
             level_above = self.context().level
@@ -420,7 +421,7 @@ class Reader:
         if self.total(block.text, block.line):
             return
         issue_first = re.match(r"^(?:issue|イシュー|チケット)\s*#\s*[1-9]", block.text, re.I)
-        labelled = re.match(r"^\S.{0,80}[:：]$", block.text) and not _lead_in(block.text)
+        labelled = re.match(r"^\S.{0,80}[:：]$", block.text) and not lead_in(block.text)
         if block.bold or issue_first or labelled:
             text = block.text.rstrip(":：").strip()
             self.push(7, text, block.line)
@@ -466,7 +467,7 @@ class Reader:
         elif kind == "effort":
             task.effort = hours_in(value) if task.effort is None else task.effort
         elif kind == "status":
-            task.status = _status(value, task.status)
+            task.status = status_in(value, task.status)
         elif kind == "issue":
             match = re.search(r"\d{1,9}", value)
             if match:
@@ -567,7 +568,7 @@ class Reader:
         if issue:
             sub.issue = int(issue.group(1) or issue.group(2))
             entry = self._issue_entry(sub.issue)
-            rest = _without_count(block.text[issue.end() :].strip(" :：-–—"))
+            rest = without_count(block.text[issue.end() :].strip(" :：-–—"))
             if rest and "title" not in entry:
                 entry["title"] = rest
         else:
@@ -584,7 +585,7 @@ class Reader:
         if issue:
             entry = self._issue_entry(int(issue.group(1) or issue.group(2)))
             rest = re.sub(r"^\s*[:：]?\s*", "", plain[issue.end() :])
-            title = _without_count(rest)
+            title = without_count(rest)
             if title:
                 entry["title"] = title
             note = re.search(r"[(（]([^()（）]*)[)）]\s*$", rest)
@@ -641,48 +642,3 @@ class Reader:
                 self.unread.append((block.line, text))
             return
         self.tasks.append(task)
-
-
-_SENTENCE_START = re.compile(
-    r"^(?:the|these|this|those|each|every|for|we|our|below|following|here|run|do)\b"
-    r"|^(?:以下|次の|下記|これ|この)",
-    re.I,
-)
-_SENTENCE_END = re.compile(r"(?:る|す|た|い|です|ます|とおり|通り)\s*[:：]$")
-
-
-def _lead_in(text: str) -> bool:
-    """A sentence ending in a colon (``The steps below run in order, one at a time:``).
-
-    Such a line introduces what follows; a label (``Networking:``, ``Changes since v1:``,
-    ``下書き（対象外）:``) names it and groups it. A sentence has a comma outside
-    parentheses, more than six words, or opens or ends as sentences do.
-    """
-    plain = re.sub(r"[(（][^()（）]*[)）]", " ", text)
-    return bool(
-        re.search(r"[,、。;；]", plain)
-        or len(plain.split()) > 6
-        or _SENTENCE_START.match(plain.strip())
-        or _SENTENCE_END.search(plain)
-    )
-
-
-def _without_count(text: str) -> str:
-    """An issue's title without a trailing count note (``Mesh (3 tasks)`` -> ``Mesh``)."""
-    note = re.search(r"\s*[(（]([^()（）]*)[)）]\s*$", text)
-    if note and count_in(note.group(1)) is not None:
-        text = text[: note.start()]
-    return text.strip()
-
-
-def _status(value: str, current: str) -> str:
-    text = normal(value)
-    if any(word in text for word in _DONE):
-        return "done"
-    if any(word in text for word in _IN_PROGRESS):
-        return "in_progress"
-    if "cancel" in text or "中止" in text:
-        return "cancelled"
-    if "block" in text or "ブロック" in text:
-        return "blocked"
-    return current
