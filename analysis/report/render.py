@@ -1,7 +1,7 @@
 """Weekly reports: papermill runs the weekly notebook, nbconvert writes offline HTML.
 
-:func:`render_report` checks every input first (so bad input fails in one
-line before any kernel starts), runs the report notebook the package ships
+:func:`render_report` checks every input (bad input fails in one line,
+before anything is written), runs the report notebook the package ships
 (``analysis/data/weekly-report.ipynb``) on the ``python3`` kernel with a
 timeout, in a scratch folder, and converts it to a page that opens offline.
 It publishes ``<out>/<catalog>/<week>/`` as one set: ``weekly-report.html``,
@@ -14,9 +14,11 @@ brings the history in line with the week's published snapshots (a render
 killed after publishing did not write them), and removes what killed renders
 left: their staged sets and their scratch folders.
 
-The command reads and checks every input first (bad input fails in one
-line before any kernel starts), then assesses every scenario itself (the
-audit made once for all) while the kernel starts: the notebook runs in
+The kernel is launched first, in the scratch folder, and boots (most of a
+second) while the inputs are read and checked (``assess report`` launches it
+before it even imports this module; on bad input it is shut down at once).
+The command then assesses every scenario itself (the audit made once for
+all) while the kernel starts and imports: the notebook runs in
 another thread, and its first cell waits (on a lock the command holds) for
 the assessments, handed over as they are (a pickle in the scratch folder,
 ``prepared``). So the kernel reads, scores and plans nothing a second time
@@ -56,6 +58,7 @@ from analysis.report.history import (
 from analysis.report.notebook import (
     LaunchedKernel,
     WarmKernel,
+    launch_report_kernel,
     notebook_parameters,
     run_notebook,
 )
@@ -233,8 +236,9 @@ def render_report(
     relative to the catalog's file), else the default bundled with the package.
     ``kernel``: run the notebook on this already running kernel instead of a new one.
     ``launched``: run it on this kernel, launched ahead by
-    :func:`~analysis.report.notebook.launch_report_kernel`, in its folder; it is
-    shut down, and its folder removed, whatever happens.
+    :func:`~analysis.report.notebook.launch_report_kernel`, in its folder (with
+    neither, one is launched here first); it is shut down, and its folder
+    removed, whatever happens.
     ``rubric``, ``rules`` and ``gates`` replace the bundled ones, as in every command.
 
     Raises
@@ -248,6 +252,8 @@ def render_report(
     """
     say = progress or (lambda message: None)
     started = time.perf_counter()
+    if kernel is None and launched is None:
+        launched = launch_report_kernel()  # it boots while the inputs are read
     try:
         week = check_week(week) if week else iso_week()
         catalog_path = catalog_or_example(catalog)
@@ -268,8 +274,8 @@ def render_report(
         raise
     kill_point("recovered")
     # The kernel runs in a scratch folder: outputs name paths relative to this one
-    # (set for the kernel only: the caller's environment is as it was afterwards;
-    # a launched kernel was told at its launch).
+    # (a launched kernel was told at its launch; for a warm one, set for the kernel
+    # only: the caller's environment is as it was afterwards).
     given_workdir = os.environ.get(WORKDIR_VARIABLE)
     if launched is None:
         os.environ[WORKDIR_VARIABLE] = given_workdir or str(Path.cwd())
