@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import threading
@@ -106,3 +107,43 @@ def test_papermill_loads_without_compiling_the_iri_grammars():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["True", "None"]
+
+
+def test_a_launched_kernel_boots_with_the_commands_collector_and_closes_behind(tmp_path):
+    """Its imports are not collected over and over; the caller goes on while it shuts down."""
+    import nbformat
+
+    from analysis.report.notebook import run_notebook
+
+    cells = [nbformat.v4.new_code_cell("report = False")]
+    cells[0].metadata["tags"] = ["parameters"]
+    cells.append(nbformat.v4.new_code_cell("import gc\nprint(gc.get_threshold())"))
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "P", "language": "python"}
+    nbformat.write(notebook, tmp_path / "probe.ipynb")
+    launched = launch_report_kernel()
+    manager = launched.manager
+    run_notebook(
+        tmp_path / "probe.ipynb", tmp_path / "out.ipynb", {"report": True}, kernel=launched
+    )
+    assert launched.manager is None  # closing, in another thread
+    launched.close()  # waits for it
+    assert not manager.has_kernel
+    shutil.rmtree(launched.folder)
+    output = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[-1].outputs[0]["text"]
+    assert output.strip() == "(100000, 50, 50)"
+
+
+def test_the_command_freezes_the_collector_before_the_interpreter_exits(monkeypatch):
+    import gc
+
+    from analysis import cli
+
+    monkeypatch.setattr(sys, "argv", ["assess", "--help"])
+    gc.unfreeze()
+    try:
+        with pytest.raises(SystemExit):
+            cli.main()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

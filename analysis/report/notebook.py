@@ -20,11 +20,13 @@ jupyter_client they stay plain TCP on localhost, as before.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,7 +97,7 @@ def run_notebook(
 
     The kernel starts in ``cwd`` (default: the notebook's folder); with
     ``kernel``, papermill runs on that one instead (in its own folder), and
-    shuts it down at the end.
+    begins to shut it down at the end (the caller's ``kernel.close()`` waits).
 
     Raises
     ------
@@ -129,7 +131,7 @@ def run_notebook(
         raise _cell_failed(notebook, exc.exec_count, exc.source, exc.ename, exc.evalue) from exc
     finally:
         if kernel is not None:
-            kernel.close()
+            kernel.close(wait=False)  # the caller goes on; its own close() waits
 
 
 class LaunchedKernel:
@@ -138,15 +140,17 @@ class LaunchedKernel:
     Launching takes a few hundredths of a second; the kernel then boots in its
     own process (most of a second) while this one goes on. ``env`` is added to
     this process's environment for the kernel only. :func:`run_notebook` runs
-    papermill on it and closes it; :meth:`close` (also on leaving a ``with``
-    block) shuts it down at once and closes the channels papermill opened to
-    it, and does nothing the second time.
+    papermill on it and begins to close it; :meth:`close` shuts it down at once
+    and closes the channels papermill opened to it (in another thread if asked),
+    and does nothing more the second time.
     """
 
     def __init__(self, folder: str | os.PathLike, env: dict[str, str] | None = None) -> None:
         from jupyter_core.utils import run_sync
 
         self.folder = Path(folder)
+        self._closing: threading.Thread | None = None
+        self._failed: BaseException | None = None
         manager = _launched_manager_class()(kernel_name="python3")
         # Its keys in its folder, not loose in the temporary folder: gone with the folder,
         # also after a kill (the next render removes a dead process's scratch folder).
@@ -163,24 +167,38 @@ class LaunchedKernel:
             self.close()
             raise
 
-    def close(self) -> None:
-        manager = self.manager
-        if manager is None:
-            return
-        self.manager = None
-        from jupyter_core.utils import run_sync
+    def close(self, *, wait: bool = True) -> None:
+        """Shut the kernel down at once, and close the channels papermill opened to it.
 
-        for client in getattr(manager, "clients", ()):
-            client.stop_channels()
-        with contextlib.suppress(RuntimeError):  # already gone
-            if manager.has_kernel:
-                run_sync(manager.shutdown_kernel)(now=True)
+        ``wait=False``: in another thread, so that the caller goes on (the kill
+        waits up to a tenth of a second for the process to end); a later
+        ``close()`` waits for it, and raises what it raised.
+        """
+        manager, self.manager = self.manager, None
+        if manager is not None:
+            self._closing = threading.Thread(
+                target=self._shut_down, args=(manager,), name="kernel shutdown", daemon=True
+            )
+            self._closing.start()
+        if wait and self._closing is not None:
+            self._closing.join()
+            failed, self._failed = self._failed, None
+            if failed is not None:
+                raise failed
 
-    def __enter__(self) -> LaunchedKernel:
-        return self
+    def _shut_down(self, manager: AsyncKernelManager) -> None:
+        try:
+            for client in getattr(manager, "clients", ()):
+                client.stop_channels()
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+            async def shut_down() -> None:
+                await manager.shutdown_kernel(now=True)
+
+            with contextlib.suppress(RuntimeError):  # already gone
+                if manager.has_kernel:
+                    asyncio.run(shut_down())
+        except BaseException as exc:  # raised again by close()
+            self._failed = exc
 
 
 def launch_report_kernel() -> LaunchedKernel:
@@ -295,6 +313,19 @@ def _kernel_manager_class() -> type[AsyncKernelManager]:
     return EncryptedKernelManager
 
 
+#: ipykernel_launcher, with the collector's thresholds of the command (``analysis.cli``):
+#: the kernel's imports make objects that live until the end; collecting them again and
+#: again at the default thresholds takes a sixth of the time the imports take.
+_BOOT = (
+    "import gc, sys\n"
+    "gc.set_threshold(100_000, 50, 50)\n"
+    "if sys.path and sys.path[0] == '':\n"
+    "    del sys.path[0]\n"
+    "from ipykernel import kernelapp\n"
+    "kernelapp.launch_new_instance()\n"
+)
+
+
 @functools.cache
 def _launched_manager_class() -> type[AsyncKernelManager]:
     """The kernel manager of a :class:`LaunchedKernel`: it keeps the clients it makes.
@@ -304,10 +335,25 @@ def _launched_manager_class() -> type[AsyncKernelManager]:
     sockets per report). Kept here, :meth:`LaunchedKernel.close` stops them.
     """
 
+    from jupyter_client.kernelspec import KernelSpec
+
     class LaunchedKernelManager(_kernel_manager_class()):  # type: ignore[misc]
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.clients = []
+            self._booting = None
+
+        @property
+        def kernel_spec(self):
+            spec = super().kernel_spec
+            if self._booting is None and spec is not None:
+                argv = list(spec.argv)
+                if argv[1:3] == ["-m", "ipykernel_launcher"]:
+                    argv[1:3] = ["-c", _BOOT]
+                self._booting = KernelSpec(
+                    **{**spec.to_dict(), "argv": argv}, resource_dir=spec.resource_dir
+                )
+            return self._booting
 
         def client(self, **kwargs):
             made = super().client(**kwargs)
