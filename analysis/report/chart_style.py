@@ -95,11 +95,14 @@ def new_figure(*args, **kwargs) -> go.Figure:
 
     Not ``template="plotly_white"``: plotly copies and checks a template named
     in a layout on every figure (about 12 ms each, 0.1 s for the first), while
-    these few properties cost about 1 ms.
+    these few properties cost about 1 ms, or less given to the constructor (an
+    update goes through plotly's relayout machinery: 2.8 ms against 0.6 ms).
     """
-    figure = go.Figure(*args, **kwargs)
-    figure.update_layout(STYLE)
-    return figure
+    if args or "layout" in kwargs:
+        figure = go.Figure(*args, **kwargs)
+        figure.update_layout(STYLE)
+        return figure
+    return go.Figure(layout=STYLE, **kwargs)
 
 
 def use_report_renderer() -> None:

@@ -310,9 +310,12 @@ def gantt_figure(
         )
         figure.add_bar(
             name=level or "plan item",
-            y=[list(part["row"]), [names[job] for job in part["job"]]] if each else part["row"],
-            x=part["hours"],
-            base=part["start"],
+            # Lists, not Series: plotly would load narwhals to convert them (most of the chart).
+            y=[list(part["row"]), [names[job] for job in part["job"]]]
+            if each
+            else list(part["row"]),
+            x=part["hours"].tolist(),
+            base=part["start"].tolist(),
             orientation="h",
             marker_color=LEVEL_COLOURS.get(level, NEUTRAL) if level else NEUTRAL,
             **on_bars,
@@ -559,8 +562,8 @@ def frontier_figure(
     figure.add_scatter(
         name="every combination",
         mode="markers",
-        x=usable["finish_hours"],
-        y=usable["value"],
+        x=usable["finish_hours"].tolist(),
+        y=usable["value"].tolist(),
         marker={"size": 7, "opacity": 0.45, "color": usable["risk_score"], **colour},
         hovertext=[
             hover(row, hover_text(f"#{row['combination']} {settings_text(row, parameters)}"))
@@ -574,8 +577,8 @@ def frontier_figure(
             # No line: with risk as a third axis, neighbours in finish need not be neighbours.
             name="frontier (nothing beats it on value, finish and risk at once)",
             mode="markers",
-            x=ordered["finish_hours"],
-            y=ordered["value"],
+            x=ordered["finish_hours"].tolist(),
+            y=ordered["value"].tolist(),
             marker={
                 "size": 12,
                 "color": ordered["risk_score"],
