@@ -1,8 +1,9 @@
 """How long the weekly report takes to render, against the floor of running any notebook.
 
 The floor is papermill executing an empty notebook with the same kernel
-(python3), in the same process, in the same run: kernel start-up dominates
-both. Prints each figure (best of --repeat), the ratio, and the HTML size.
+(python3), launched and shut down the way the report's is, in the same
+process, in the same run: kernel start-up dominates both. Prints each
+figure (best of --repeat), the ratio, and the HTML size.
 
 It also prints what the report cannot do without: importing, in a fresh
 interpreter, the libraries its cells use (pandas, networkx, plotly with a first
@@ -24,6 +25,7 @@ and 2.5 s for 1,000 tasks (issue #15).
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from analysis.report.notebook import run_notebook
+from analysis.report.notebook import launch_report_kernel, run_notebook
 from analysis.report.render import render_report
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -94,7 +96,12 @@ def main() -> None:
         floors, imports = [], []
         for _ in range(args.repeat):
             started = time.perf_counter()
-            run_notebook(empty, folder / "empty-out.ipynb", {"report": True})
+            kernel = launch_report_kernel()  # as the report launches its own
+            try:
+                run_notebook(empty, folder / "empty-out.ipynb", {"report": True}, kernel=kernel)
+            finally:
+                kernel.close()
+                shutil.rmtree(kernel.folder, ignore_errors=True)
             floors.append(time.perf_counter() - started)
             imports.append(library_imports())
         floor, imported = min(floors), min(imports)
