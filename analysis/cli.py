@@ -637,9 +637,8 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
-    # A large catalog makes hundreds of thousands of objects that live until the end;
-    # at the default thresholds the cycle collector scans them again and again (on
-    # 10,000 tasks, a third of `assess audit`). Young cycles are still collected.
+    # Hundreds of thousands of objects live until the end: at the default thresholds the
+    # collector scans them again and again (a third of `assess audit` on 10,000 tasks).
     gc.set_threshold(100_000, 50, 50)
     try:
         app()
