@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import shutil
 import subprocess
 import sys
@@ -51,34 +52,24 @@ def test_the_import_contracts_hold():
 def test_the_report_notebook_does_not_load_the_rendering_libraries():
     """nbformat (with jsonschema) and papermill cost over a second to import; the kernel
     that runs the report imports analysis.report.render only to write the plan."""
-    code = (
-        "import sys\n"
-        "import analysis.report.render, analysis.report.figures, analysis.report.frames\n"
-        "print(sorted({'nbformat', 'papermill', 'jsonschema', 'nbconvert'} & set(sys.modules)))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert result.stdout.strip() == "[]"
+    loads = "analysis.report.render, analysis.report.figures, analysis.report.frames"
+    assert loaded_by(loads, {"nbformat", "papermill", "jsonschema", "nbconvert"}) == []
 
 
 def test_the_command_loads_no_data_library_before_it_runs_one():
     """`assess report` launches its kernel before anything heavy loads: the package's face
     and the command's module import none of the data libraries, nor the model."""
+    heavy = {"pandas", "networkx", "numpy", "plotly", "ortools", "yaml", "analysis.model"}
+    assert loaded_by("analysis, analysis.cli", heavy) == []
+
+
+def loaded_by(modules: str, watched: set[str]) -> list[str]:
+    """Which of ``watched`` a fresh interpreter has loaded once it imports ``modules``."""
     code = (
-        "import sys\nimport analysis, analysis.cli\n"
-        "heavy = {'pandas', 'networkx', 'numpy', 'plotly', 'ortools', 'yaml', 'analysis.model'}\n"
-        "print(sorted(heavy & set(sys.modules)))"
+        f"import json, sys\nimport {modules}\n"
+        f"print(json.dumps(sorted(set({sorted(watched)!r}) & set(sys.modules))))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
-    assert result.stdout.strip() == "[]"
-
-
-def test_the_package_face_loads_each_name_from_its_module():
-    assert sorted(analysis._HOMES) == sorted(analysis.__all__)
-    for name in analysis.__all__:
-        value = getattr(analysis, name)
-        assert getattr(__import__(analysis._HOMES[name], fromlist=[name]), name) is value
-    assert set(analysis.__all__) <= set(dir(analysis))
+    return json.loads(result.stdout)
