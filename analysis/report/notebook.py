@@ -328,7 +328,9 @@ _BOOT = (
 
 @functools.cache
 def _launched_manager_class() -> type[AsyncKernelManager]:
-    """The kernel manager of a :class:`LaunchedKernel`: it keeps the clients it makes.
+    """The kernel manager of a :class:`LaunchedKernel`: it boots ipykernel with
+    :data:`_BOOT` (where the kernelspec runs ``ipykernel_launcher``, as the
+    bundled ``python3`` does) and keeps the clients it makes.
 
     Nbclient stops its client's channels only for a kernel it started itself;
     papermill, given a kernel, leaves them open (a heartbeat thread and five
