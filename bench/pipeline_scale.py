@@ -47,7 +47,12 @@ from pathlib import Path
 from typing import IO
 
 import psutil  # installed with ipykernel, which reports need
-from report_render import LIBRARIES, empty_notebook, library_imports  # bench/ is on sys.path
+from report_render import (  # bench/ is on sys.path
+    LIBRARIES,
+    byte_compile,
+    empty_notebook,
+    library_imports,
+)
 from synthetic import catalog_data, scenario_data, write_catalog, write_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,6 +172,7 @@ def main() -> None:
         "--repeat", type=int, default=1, help="run each command this often; the best counts"
     )
     args = parser.parse_args()
+    byte_compile()  # as make does before it runs a command
     scratch = tempfile.TemporaryDirectory(prefix="pipeline-scale-")
     folder = Path(args.keep or scratch.name)
     folder.mkdir(parents=True, exist_ok=True)
