@@ -609,3 +609,18 @@ def test_the_kept_order_drops_exactly_the_edges_that_close_a_cycle(size, declare
             kept.add_edge(before, after)
             ranks = order.rank
             assert all(ranks[u] < ranks[v] for u, v in kept.edges)
+
+
+def test_waves_are_numbered_from_one_in_the_table_and_the_json():
+    """As lanes are, and as the dependencies notebook numbers them."""
+    from analysis.assess.graph import graph_files
+    from analysis.report.formats.graph import format_graph, graph_to_data
+
+    tasks, facts = graph_files()
+    data = graph_to_data(facts, tasks)
+    waves = {node["id"]: node["wave"] for node in data["nodes"]}
+    assert min(waves.values()) == 1 and max(waves.values()) == len(facts.generations)
+    assert all(waves[task] == 1 for task in facts.generations[0])
+    rows = [line.split() for line in format_graph(facts, tasks, "table").splitlines()]
+    first = next(row for row in rows if row and row[0] == facts.generations[0][0])
+    assert first[3] == "1"

@@ -23,7 +23,7 @@ _LEVEL_FILLS = {"LOW": "#e8f5e9", "MEDIUM": "#fff8e1", "HIGH": "#ffebee"}
 def graph_to_data(facts: GraphFacts, catalog: Catalog) -> dict[str, Any]:
     """The graph facts as plain data: nodes, edges, clusters, blocked chains, critical path."""
     graph = facts.graph
-    wave = {task: i for i, group in enumerate(facts.generations) for task in group}
+    wave = {task: i for i, group in enumerate(facts.generations, start=1) for task in group}
     return {
         "catalog": {"name": catalog.name, "title": catalog.title, "tasks": len(catalog)},
         "rules": list(graph.graph.get("rules", ())),
@@ -156,7 +156,7 @@ def format_graph(facts: GraphFacts, catalog: Catalog, fmt: str) -> str:
     edges = facts.edges()
     declared = sum(e[2] == "declared" for e in edges)
     dropped = graph.graph.get("dropped", ())
-    wave = {task: i for i, group in enumerate(facts.generations) for task in group}
+    wave = {task: i for i, group in enumerate(facts.generations, start=1) for task in group}
     parts = [
         f"{one_line(catalog.title or catalog.name)}: {len(catalog)} tasks, {len(edges)} edges "
         f"({declared} declared, {len(edges) - declared} inferred by "
