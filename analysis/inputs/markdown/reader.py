@@ -444,7 +444,7 @@ class Reader:
             if other.quoted:
                 continue
             self.absorb(task, other.text)
-        self.settle(task)
+        self.rate_from_fields(task)
         if task.level == "?":
             return
         self.tasks.append(task)
@@ -476,7 +476,7 @@ class Reader:
             task.fields[kind] = value
 
     @staticmethod
-    def settle(task: TaskLine) -> None:
+    def rate_from_fields(task: TaskLine) -> None:
         """The level the task's rating fields give, unless its own line gave one."""
         settled = None if task.own else settle(task.ratings)
         if settled:
@@ -537,7 +537,7 @@ class Reader:
         task = self.new_task(block.text, block.line, block, ctx)
         for child in fields:
             self.absorb(task, blocks[child].text)
-        self.settle(task)
+        self.rate_from_fields(task)
         rated_below = any(
             self.scale.leading(blocks[c].text) or self.scale.trailing(blocks[c].text)
             for c in nested
@@ -630,7 +630,7 @@ class Reader:
                 continue
             if block.cells[i]:
                 self.absorb(task, f"{block.header[i]}: {block.cells[i]}")
-        self.settle(task)
+        self.rate_from_fields(task)
         box = re.match(r"^\[([ xX])\]\s+", task.title)
         if box:
             task.status = "done" if box.group(1) != " " else "todo"
