@@ -4,12 +4,19 @@ nbconvert with a small template that extends ``lab`` and loads nothing from
 the network: code hidden, plotly.js inlined once, MathJax tags removed, and
 charts numbered in page order instead of plotly's random ids, so the same
 inputs give the same bytes.
+
+nbconvert parses the page it renders with BeautifulSoup and writes it out
+again (to give outputs a ``tabindex`` and images an ``alt``). The HTML the
+cells displayed (tables, charts) does not need that pass and made most of the
+conversion's time: it goes through nbconvert as a marker each, and is put in
+place afterwards as the kernel sent it, as plotly.js is.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import secrets
 from typing import TYPE_CHECKING
 
 from analysis.errors import ReportError
@@ -53,24 +60,57 @@ def to_offline_html(notebook: NotebookNode) -> str:
         for cell in notebook.cells
         for output in cell.get("outputs", [])
     )
-    for cell in notebook.cells:
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            cell["id"] = "injected-parameters"  # papermill gives it a random id
-    # plotly.js (4.8 MB) goes in last: nbconvert parses and rewrites the whole page
-    # with BeautifulSoup, which took most of the conversion when it held the library.
+    mark = f"analysis-output-{secrets.token_hex(8)}-"  # text in the notebook cannot guess it
+    skeleton, shown = _set_aside(notebook, mark)
+    # plotly.js (4.8 MB) and the cells' HTML go in last: nbconvert parses and rewrites
+    # the whole page with BeautifulSoup, which took most of the conversion when it held them.
     body, _ = exporter.from_notebook_node(
-        notebook, resources={"plotly_js": _PLOTLY_JS_MARK if charts else ""}
+        skeleton, resources={"plotly_js": _PLOTLY_JS_MARK if charts else ""}
     )
+    body = re.sub(f"<!--{mark}(\\d+)-->", lambda found: shown[int(found[1])], body)
     page = _stable_chart_ids(_MATHJAX_TAG.sub("", body))
     return page.replace(_PLOTLY_JS_MARK, get_plotlyjs(), 1) if charts else page
+
+
+def _set_aside(notebook: NotebookNode, mark: str) -> tuple[NotebookNode, list[str]]:
+    """A copy of ``notebook`` whose HTML outputs are markers (``<!--{mark}{n}-->``, n
+    from 0), and the HTML they stand for.
+
+    The copy shares all but what it changes with ``notebook``, which is left as it was.
+    """
+    from nbformat import NotebookNode
+
+    shown: list[str] = []
+    cells = []
+    for cell in notebook.cells:
+        cell = NotebookNode(cell)
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
+        if "outputs" in cell:
+            cell["outputs"] = [_marked(NotebookNode(o), mark, shown) for o in cell["outputs"]]
+        cells.append(cell)
+    return NotebookNode({**notebook, "cells": cells}), shown
+
+
+def _marked(output: NotebookNode, mark: str, shown: list[str]) -> NotebookNode:
+    """``output`` with its HTML (if any) replaced by a marker; the HTML goes to ``shown``."""
+    from nbformat import NotebookNode
+
+    data = output.get("data")
+    if data is None or "text/html" not in data:
+        return output
+    html = data["text/html"]
+    shown.append(html if isinstance(html, str) else "".join(html))
+    output["data"] = NotebookNode({**data, "text/html": f"<!--{mark}{len(shown) - 1}-->"})
+    return output
 
 
 #: Where plotly.js goes in the page, once nbconvert is done with it.
 _PLOTLY_JS_MARK = "/* plotly.js, inlined after conversion */"
 
 
-#: The random id plotly gives each chart's element (a UUID4).
-_CHART_ID = re.compile(r'class="plotly-graph-div" id="([0-9a-f-]{36})"')
+#: The random id plotly gives each chart's element (a UUID4), as plotly writes the element.
+_CHART_ID = re.compile(r'<div id="([0-9a-f-]{36})" class="plotly-graph-div"')
 
 
 def _stable_chart_ids(page: str) -> str:

@@ -1,0 +1,87 @@
+"""The executed notebook as an offline page: the cells' HTML as sent, charts numbered."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import nbformat
+import pytest
+
+from analysis.errors import ReportError
+from analysis.report.offline_html import to_offline_html
+
+CHART_ID = "0b9d6c1e-58b1-4f6a-9a3e-2f4c8d7e6a51"
+#: A chart as plotly's HTML fragment writes it (the element, then the call that draws it).
+CHART = (
+    f'<div> <div id="{CHART_ID}" class="plotly-graph-div" style="height:100%;"></div>'
+    f' <script type="text/javascript">Plotly.newPlot("{CHART_ID}", [], {{}})</script> </div>'
+)
+#: HTML that BeautifulSoup would write differently (``open=""``, ``<br/>``).
+TABLE = '<details class="rt-fold" open>\n<summary>3 rows</summary>a<br>b\n</details>'
+
+
+def html_output(html: str | list[str]) -> nbformat.NotebookNode:
+    return nbformat.v4.new_output("display_data", data={"text/html": html})
+
+
+def notebook(*cells: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(cells=list(cells))
+
+
+def code(*outputs: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    return nbformat.v4.new_code_cell("shown()", outputs=list(outputs))
+
+
+def test_the_cells_html_is_on_the_page_as_the_kernel_sent_it():
+    node = notebook(
+        nbformat.v4.new_markdown_cell("# Heading"),
+        code(html_output(TABLE), html_output(["<p>one ", "line</p>"])),
+    )
+    page = to_offline_html(node)
+    assert page.count(TABLE) == 1
+    assert "<p>one line</p>" in page  # an output saved as a list of lines, joined
+    assert page.index("Heading") < page.index(TABLE) < page.index("<p>one line</p>")
+    assert "analysis-output" not in page  # every marker was replaced
+    # nbconvert's pass still makes each output focusable.
+    assert page.count('data-mime-type="text/html" tabindex="0"') == 2
+
+
+def test_the_notebook_given_is_left_as_it_was():
+    node = notebook(code(html_output(TABLE)), code(html_output(CHART)))
+    node.cells[0].metadata["tags"] = ["injected-parameters"]
+    before = copy.deepcopy(node)
+    to_offline_html(node)
+    assert node == before
+
+
+def test_text_that_looks_like_a_marker_brings_in_no_output():
+    """A markdown cell (text from a catalog, say) cannot pull a table into its place."""
+    guesses = "".join(f"<!--analysis-output-{n}-->" for n in range(3))
+    node = notebook(
+        nbformat.v4.new_markdown_cell(f"before {guesses} after"), code(html_output(TABLE))
+    )
+    page = to_offline_html(node)
+    assert page.count(TABLE) == 1
+    assert page.index("after") < page.index(TABLE)
+
+
+def test_charts_are_numbered_in_page_order_and_plotly_js_is_inlined_once():
+    node = notebook(code(html_output(CHART)), code(html_output(CHART.replace("0b9d", "1c8e"))))
+    page = to_offline_html(node)
+    assert CHART_ID not in page
+    assert re.findall(r'<div id="(chart-\d+)" class="plotly-graph-div"', page) == [
+        "chart-1",
+        "chart-2",
+    ]
+    assert 'Plotly.newPlot("chart-1"' in page and 'Plotly.newPlot("chart-2"' in page
+    assert page.count("plotly.js v") == 1  # the library's banner
+    assert to_offline_html(node) == page  # the same notebook, the same bytes
+
+
+def test_a_chart_saved_only_as_plotly_json_is_refused():
+    output = nbformat.v4.new_output(
+        "display_data", data={"application/vnd.plotly.v1+json": {"data": []}}
+    )
+    with pytest.raises(ReportError, match="chart with no HTML form"):
+        to_offline_html(notebook(code(output)))
