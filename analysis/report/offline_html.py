@@ -145,4 +145,5 @@ def _exporter():
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
+        optimistic_validation=True,  # the notebook checked once, not after each preprocessor
     )
