@@ -85,19 +85,20 @@ def inject_parameters(notebook: NotebookNode, parameters: dict[str, object]) -> 
 
 def run_notebook(
     notebook: str | os.PathLike,
-    output: str | os.PathLike,
+    output: str | os.PathLike | None,
     parameters: dict[str, object],
     *,
     timeout: int = 600,
     progress: bool = False,
     cwd: str | os.PathLike | None = None,
     kernel: LaunchedKernel | None = None,
-) -> None:
-    """Execute a notebook with papermill on the ``python3`` kernel.
+) -> NotebookNode:
+    """Execute a notebook with papermill on the ``python3`` kernel; the executed notebook.
 
-    The kernel starts in ``cwd`` (default: the notebook's folder); with
-    ``kernel``, papermill runs on that one instead (in its own folder), and
-    begins to shut it down at the end (the caller's ``kernel.close()`` waits).
+    It is also written to ``output``, unless that is None. The kernel starts
+    in ``cwd`` (default: the notebook's folder); with ``kernel``, papermill
+    runs on that one instead (in its own folder), and begins to shut it down
+    at the end (the caller's ``kernel.close()`` waits).
 
     Raises
     ------
@@ -110,9 +111,9 @@ def run_notebook(
 
     _check_parameters(notebook, parameters)
     try:
-        papermill.execute_notebook(
+        return papermill.execute_notebook(
             str(notebook),
-            str(output),
+            None if output is None else str(output),
             parameters=parameters,
             kernel_name="python3",
             execution_timeout=timeout,

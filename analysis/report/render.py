@@ -41,6 +41,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis.errors import ReportError
 from analysis.files import check_folder, write_text_atomic
@@ -74,6 +75,9 @@ from analysis.report.publish import (
     stage,
 )
 from analysis.resources import REPORTS_DIR, WEEKLY_NOTEBOOK, WORKDIR_VARIABLE
+
+if TYPE_CHECKING:  # nbformat costs about a second to import: only when rendering
+    from nbformat import NotebookNode
 
 __all__ = [
     "Report",
@@ -160,19 +164,21 @@ _LOCKED = ".lock"
 
 
 def _assess_beside(
-    run: Callable[[], None], assess: Callable[[], list[Assessment]], prepared: Path
-) -> None:
-    """``run()`` (the notebook) in another thread while ``assess()`` runs here; its
-    assessments are handed over at ``prepared`` (:func:`assess_for_report` waits for them).
+    run: Callable[[], NotebookNode], assess: Callable[[], list[Assessment]], prepared: Path
+) -> NotebookNode:
+    """What ``run()`` returns (the executed notebook), run in another thread while
+    ``assess()`` runs here; its assessments are handed over at ``prepared``
+    (:func:`assess_for_report` waits for them).
 
     Raises what ``assess`` raises (the notebook, stopping at its first cell, is
     waited for first), else what ``run`` raised.
     """
     failed: list[BaseException] = []
+    executed: list[NotebookNode] = []
 
     def notebook() -> None:
         try:
-            run()
+            executed.append(run())
         except BaseException as exc:  # raised again in the calling thread
             failed.append(exc)
 
@@ -198,6 +204,7 @@ def _assess_beside(
             os.close(lock)
     if failed:
         raise failed[0]
+    return executed[0]
 
 
 def _close(launched: LaunchedKernel) -> None:
@@ -281,74 +288,128 @@ def render_report(
         os.environ[WORKDIR_VARIABLE] = given_workdir or str(Path.cwd())
     scratch = make_scratch() if launched is None else launched.folder
     try:
-        prepared = scratch / _PREPARED
-        kill_point("scratch")
-        parameters: dict[str, object] = {
-            # Absolute: the kernel runs in a scratch folder, not where the paths were given.
-            "catalog": str(catalog_path.resolve()),
-            "scenarios": [str(p.resolve()) for p in scenario_paths],
-            "week": week,
-            "history": str(Path(history).resolve()) if history else None,
-            "report": True,
-            "outputs": str(scratch),
-            "sweeps": str(Path(out or REPORTS_DIR).resolve()),
-            "rubric": str(Path(rubric).resolve()) if rubric else None,
-            "rules": str(Path(rules).resolve()) if rules else None,
-            "gates": str(Path(gates).resolve()) if gates else None,
-            "prepared": str(prepared),
-        }
-        executed = scratch / "weekly-report.ipynb"
-        say(f"running {Path(notebook).name} (kernel python3)")
-        kill_point("kernel")
-        if kernel is None:
-            notebook_parameters(notebook)  # loads papermill here, not beside the assessing
-            _assess_beside(
-                lambda: run_notebook(
-                    notebook,
-                    executed,
-                    parameters,
-                    timeout=timeout,
-                    progress=progress is not None,
-                    cwd=scratch,
-                    kernel=launched,
-                ),
-                lambda: assess_inputs(inputs, chosen),
-                prepared,
-            )
-        else:  # a warm kernel stays with the thread that started it
-            _hand_over(assess_inputs(inputs, chosen), prepared)
-            kernel.run(notebook, executed, parameters, timeout=timeout, cwd=scratch)
-        say("converting to offline HTML")
-        import nbformat  # imported here: loading it costs most of a second
-
-        node = nbformat.read(executed, as_version=4)
-        node.metadata["title"] = f"{tasks.title or tasks.name} — weekly report {week}"
-        page = to_offline_html(node)
-        made = {
-            name: (scratch / name).read_bytes().decode("utf-8")  # bytes as written: CRLF kept
-            for name in ("plan.csv", "plan.json", _SNAPSHOTS)
-            if (scratch / name).exists()
-        }
-        if len(made) < 3:
-            raise ReportError(f"{Path(notebook).name} did not write the plan and snapshots")
+        page, made = _run_and_convert(
+            notebook,
+            scratch,
+            f"{tasks.title or tasks.name} — weekly report {week}",
+            parameters={
+                # Absolute: the kernel runs in a scratch folder, not where the paths were given.
+                "catalog": str(catalog_path.resolve()),
+                "scenarios": [str(p.resolve()) for p in scenario_paths],
+                "week": week,
+                "history": str(Path(history).resolve()) if history else None,
+                "report": True,
+                "outputs": str(scratch),
+                "sweeps": str(Path(out or REPORTS_DIR).resolve()),
+                "rubric": str(Path(rubric).resolve()) if rubric else None,
+                "rules": str(Path(rules).resolve()) if rules else None,
+                "gates": str(Path(gates).resolve()) if gates else None,
+                "prepared": str(scratch / _PREPARED),
+            },
+            assess=lambda: assess_inputs(inputs, chosen),
+            kernel=kernel,
+            launched=launched,
+            timeout=timeout,
+            progress=progress is not None,
+            say=say,
+        )
+        say(f"writing {target}")
+        html_path, csv_path, json_path = (
+            target / "weekly-report.html",
+            target / "plan.csv",
+            target / "plan.json",
+        )
+        _publish(target, html_path.name, page, made, history, week, say)
     finally:
+        # The launched kernel was killed when its last cell was done; its end (jupyter_client
+        # looks every tenth of a second) is waited for here, after the page is written.
         if launched is not None:
             launched.close()
         shutil.rmtree(scratch, ignore_errors=True)
         if given_workdir is None and launched is None:
             os.environ.pop(WORKDIR_VARIABLE, None)
-    say(f"writing {target}")
-    html_path, csv_path, json_path = (
-        target / "weekly-report.html",
-        target / "plan.csv",
-        target / "plan.json",
+    return Report(
+        html=html_path,
+        plan_csv=csv_path,
+        plan_json=json_path,
+        week=week,
+        seconds=time.perf_counter() - started,
+        size=len(page.encode("utf-8")),
+        plan_text=made["plan.json"],
     )
+
+
+def _run_and_convert(
+    notebook: str | os.PathLike,
+    scratch: Path,
+    title: str,
+    *,
+    parameters: dict[str, object],
+    assess: Callable[[], list[Assessment]],
+    kernel: WarmKernel | None,
+    launched: LaunchedKernel | None,
+    timeout: int,
+    progress: bool,
+    say: Callable[[str], None],
+) -> tuple[str, dict[str, str]]:
+    """The notebook run in ``scratch`` (on ``kernel``, else on ``launched``) while
+    ``assess()`` makes the assessments it is handed; the page (titled ``title``), and
+    the files the notebook wrote in ``scratch`` (text)."""
+    prepared = scratch / _PREPARED
+    kill_point("scratch")
+    say(f"running {Path(notebook).name} (kernel python3)")
+    kill_point("kernel")
+    if kernel is None:
+        notebook_parameters(notebook)  # loads papermill here, not beside the assessing
+        node = _assess_beside(
+            lambda: run_notebook(
+                notebook,
+                None,  # papermill's notebook itself, not a copy written and read back
+                parameters,
+                timeout=timeout,
+                progress=progress,
+                cwd=scratch,
+                kernel=launched,
+            ),
+            assess,
+            prepared,
+        )
+    else:  # a warm kernel stays with the thread that started it
+        _hand_over(assess(), prepared)
+        executed = scratch / "weekly-report.ipynb"
+        kernel.run(notebook, executed, parameters, timeout=timeout, cwd=scratch)
+        import nbformat  # imported here: loading it costs most of a second
+
+        node = nbformat.read(executed, as_version=4)
+    say("converting to offline HTML")
+    node.metadata["title"] = title
+    page = to_offline_html(node)
+    made = {
+        name: (scratch / name).read_bytes().decode("utf-8")  # bytes as written: CRLF kept
+        for name in ("plan.csv", "plan.json", _SNAPSHOTS)
+        if (scratch / name).exists()
+    }
+    if len(made) < 3:
+        raise ReportError(f"{Path(notebook).name} did not write the plan and snapshots")
+    return page, made
+
+
+def _publish(
+    target: Path,
+    page_name: str,
+    page: str,
+    made: dict[str, str],
+    history: str | os.PathLike | None,
+    week: str,
+    say: Callable[[str], None],
+) -> None:
+    """The week's set swapped in whole at ``target``; then its snapshots to ``history``."""
     staged = stage(
         target,
         {
-            html_path.name: page,
-            csv_path.name: made["plan.csv"],
-            json_path.name: made["plan.json"],
+            page_name: page,
+            "plan.csv": made["plan.csv"],
+            "plan.json": made["plan.json"],
             SNAPSHOTS: made[_SNAPSHOTS],
         },
     )
@@ -363,12 +424,3 @@ def render_report(
     finally:
         if staged.exists():  # not published: publishing failed
             shutil.rmtree(staged, ignore_errors=True)
-    return Report(
-        html=html_path,
-        plan_csv=csv_path,
-        plan_json=json_path,
-        week=week,
-        seconds=time.perf_counter() - started,
-        size=len(page.encode("utf-8")),
-        plan_text=made["plan.json"],
-    )
