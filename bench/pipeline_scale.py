@@ -15,11 +15,14 @@ the process tree added up, sampled every 50 ms) and of its largest process
 re-solves that explain left-out tasks) with the ratio of wall to solver time,
 so the time spent outside the solver stays visible. For the report: the
 page's size, and its own work: its wall time less the floor and the
-libraries' import time, both measured in the same run (the floor: a fresh
-interpreter running an empty notebook on the same kernel, launched and run
-the way the report's is, best of two or ``--repeat``; the imports:
+libraries' import time, both measured in the same run, in turn with the
+report's runs, so that a machine slowed for a while slows all three (the
+floor: a fresh interpreter running an empty notebook on the same kernel,
+launched and run the way the report's is; the imports:
 ``bench/report_render.py``'s). With ``--repeat N`` each command runs N times
-and its best run counts, as the floor's does.
+and its best run counts, as the floor's and the imports' do. The machine's
+CPU pressure (Linux PSI: the share of time a task waited for a CPU) is
+printed before and after: a busy neighbour shows there.
 
     .venv/bin/python bench/pipeline_scale.py [--sizes seed 1000 10000] [--seed 7]
         [--commands audit graph plan report] [--chain] [--keep DIR] [--repeat N]
@@ -47,12 +50,7 @@ from pathlib import Path
 from typing import IO
 
 import psutil  # installed with ipykernel, which reports need
-from report_render import (  # bench/ is on sys.path
-    LIBRARIES,
-    byte_compile,
-    empty_notebook,
-    library_imports,
-)
+from report_render import LIBRARIES, byte_compile, empty_notebook  # bench/ is on sys.path
 from synthetic import catalog_data, scenario_data, write_catalog, write_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,12 +131,49 @@ import gc, shutil, sys
 from analysis.report.notebook import launch_report_kernel, run_notebook
 kernel = launch_report_kernel()
 try:
-    run_notebook(sys.argv[1], sys.argv[2], {"report": True}, kernel=kernel)
+    run_notebook(sys.argv[1], None, {"report": True}, kernel=kernel)  # not saved, as the report's
 finally:
     kernel.close()
     shutil.rmtree(kernel.folder, ignore_errors=True)
 gc.freeze()
 """
+
+
+@dataclass
+class Baseline:
+    """What every report costs before its own work: a seconds figure, wall and CPU."""
+
+    wall: float
+    cpu: float
+
+    @staticmethod
+    def best(pairs: list[tuple[Baseline, Baseline]]) -> tuple[Baseline, Baseline]:
+        """The best floor and the best imports of several (floor, imports) pairs."""
+        floors, imports = [f for f, _ in pairs], [i for _, i in pairs]
+        return (
+            Baseline(min(f.wall for f in floors), min(f.cpu for f in floors)),
+            Baseline(min(i.wall for i in imports), min(i.cpu for i in imports)),
+        )
+
+
+def baseline(empty: Path, folder: Path) -> tuple[Baseline, Baseline]:
+    """One floor run and one measure of the imports, one after the other."""
+    # Run from the scratch folder, not the checkout: with PYTHONPATH set (another
+    # checkout, for before/after figures) the floor runs that code, as the commands do.
+    floor = measure([sys.executable, "-c", FLOOR, str(empty)], folder)
+    imported = measure([sys.executable, "-c", LIBRARIES], ROOT)
+    return Baseline(floor.wall, floor.cpu), Baseline(float(imported.stdout), imported.cpu)
+
+
+def pressure() -> str:
+    """The machine's CPU pressure (Linux PSI, share of time some task waited), if it says."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return ""
+    fields = dict(part.split("=") for part in line.split()[1:])
+    ten, sixty = fields.get("avg10", "?"), fields.get("avg60", "?")
+    return f"; CPU pressure {ten} % (10 s), {sixty} % (60 s)"
 
 
 def inputs(size: str, seed: int, chain: bool, folder: Path) -> tuple[Path, Path, str]:
@@ -177,26 +212,9 @@ def main() -> None:
     folder = Path(args.keep or scratch.name)
     folder.mkdir(parents=True, exist_ok=True)
 
-    floor = imports = floor_cpu = imports_cpu = None
-    if "report" in args.commands:
-        empty = empty_notebook(folder)
-        # Run from the scratch folder, not the checkout: with PYTHONPATH set (another
-        # checkout, for before/after figures) the floor runs that code, as the commands do.
-        runs = [
-            measure([sys.executable, "-c", FLOOR, str(empty), str(folder / "e.ipynb")], folder)
-            for _ in range(max(2, args.repeat))
-        ]
-        floor, floor_cpu = min(r.wall for r in runs), min(r.cpu for r in runs)
-        imports = min(library_imports() for _ in range(2))
-        imports_cpu = min(measure([sys.executable, "-c", LIBRARIES], ROOT).cpu for _ in range(2))
-        print(
-            f"report floor (fresh interpreter, empty notebook, kernel python3): {floor:.2f} s "
-            f"({floor_cpu:.2f} s of CPU); importing pandas, networkx, plotly, CP-SAT: "
-            f"{imports:.2f} s ({imports_cpu:.2f} s of CPU; best of 2)"
-        )
-
+    empty = empty_notebook(folder) if "report" in args.commands else None
     load, cores = os.getloadavg()[0], os.cpu_count() or 1
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}{pressure()}")
     if load > cores:
         print(
             f"the machine is busy (load {load:.1f} on {cores} cores): wall times, and the "
@@ -220,20 +238,24 @@ def main() -> None:
             if command == "report":
                 argv += ["--out", str(out), "--history", str(out / "h.sqlite")]
                 argv += ["--week", "2026-W48"]
-            runs = [measure(argv, ROOT) for _ in range(args.repeat)]
+            runs, baselines = [], []
+            for _ in range(args.repeat):
+                if empty is not None and command == "report":
+                    baselines.append(baseline(empty, folder))
+                runs.append(measure(argv, ROOT))
             run = min(runs, key=lambda r: (r.returncode != 0, r.wall))  # the best, as the floor
             if run.returncode != 0:
                 failures.append(f"{size} {command}: exit {run.returncode}: {run.stderr[-500:]}")
             solver = solver_seconds(run.stdout) if command == "plan" else None
             ratio = f"{run.wall / solver:.1f}x" if solver else ""
             page = own = own_cpu = None
+            floor = imports = None
             if command == "report":
                 pages = list(out.glob("*/*/weekly-report.html"))
                 page = pages[0].stat().st_size / 1e6 if pages else None
-                if floor is not None and imports is not None:
-                    own = run.wall - floor - imports
-                if floor_cpu is not None and imports_cpu is not None:
-                    own_cpu = run.cpu - floor_cpu - imports_cpu
+                floor, imports = Baseline.best(baselines)
+                own = run.wall - floor.wall - imports.wall
+                own_cpu = run.cpu - floor.cpu - imports.cpu
             targets = []
             if size == "10000" or (size.isdigit() and int(size) > 1000):
                 targets.append(("<15 s", run.wall < 15))
@@ -256,13 +278,21 @@ def main() -> None:
                 f"{'' if own_cpu is None else f'{own_cpu:.2f}':>7}  {verdict}",
                 flush=True,
             )
+            if floor is not None and imports is not None:
+                print(
+                    f"{'':>15} floor {floor.wall:.2f} s ({floor.cpu:.2f} s of CPU), imports "
+                    f"{imports.wall:.2f} s ({imports.cpu:.2f} s of CPU): best of "
+                    f"{len(baselines)} each, run in turn with the report's",
+                    flush=True,
+                )
     print(
         "\ncpu s: the command's CPU time with the processes it waited for (its kernel); "
         "peak MB: its process tree, resident sets added up (sampled every 50 ms); max proc: "
         "its largest process. The 1 GB target is on max proc, for the report on peak MB (the "
         "command and its kernel). Own work (own s, own cpu): the report's wall (CPU) time less "
-        "the floor's and the imports'; the target is on wall time. Load average after: "
-        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+        "the floor's (a fresh interpreter, an empty notebook, kernel python3) and the "
+        "imports' (pandas, networkx, plotly, CP-SAT); the target is on wall time. "
+        "Load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + pressure()
     )
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)

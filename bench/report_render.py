@@ -109,7 +109,8 @@ def main() -> None:
             started = time.perf_counter()
             kernel = launch_report_kernel()  # as the report launches its own
             try:
-                run_notebook(empty, folder / "empty-out.ipynb", {"report": True}, kernel=kernel)
+                # Not saved, as the report's is not.
+                run_notebook(empty, None, {"report": True}, kernel=kernel)
             finally:
                 kernel.close()
                 shutil.rmtree(kernel.folder, ignore_errors=True)
