@@ -9,7 +9,8 @@ import nbformat
 import pytest
 
 from analysis.errors import ReportError
-from analysis.report.offline_html import to_offline_html
+from analysis.report.offline_html import _exporter, to_offline_html
+from analysis.resources import TEMPLATES
 
 CHART_ID = "0b9d6c1e-58b1-4f6a-9a3e-2f4c8d7e6a51"
 #: A chart as plotly's HTML fragment writes it (the element, then the call that draws it).
@@ -85,3 +86,44 @@ def test_a_chart_saved_only_as_plotly_json_is_refused():
     )
     with pytest.raises(ReportError, match="chart with no HTML form"):
         to_offline_html(notebook(code(output)))
+
+
+#: A one-pixel PNG.
+PIXEL = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAE"
+    "hQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+def test_the_page_is_the_one_nbconvert_makes():
+    """The exporter leaves out HTMLExporter's BeautifulSoup pass and makes its two changes
+    itself (outputs focusable, images with alternative text): read back the same way, the
+    page is HTMLExporter's, with the same template. A new nbconvert that changes more shows
+    here."""
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    node = notebook(
+        nbformat.v4.new_markdown_cell("# Title\n\nSome *text* and a [link](#Title)."),
+        code(
+            html_output(TABLE),
+            nbformat.v4.new_output("display_data", data={"image/png": PIXEL}),
+            nbformat.v4.new_output("stream", name="stdout", text="printed\n"),
+            nbformat.v4.new_output("display_data", data={"text/markdown": "**bold**"}),
+        ),
+    )
+    ours, _ = _exporter().from_notebook_node(node)
+    theirs, _ = HTMLExporter(
+        template_name="offline-report",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    ).from_notebook_node(node)
+
+    def read_back(page: str) -> str:
+        return str(BeautifulSoup(page, features="html.parser"))
+
+    assert read_back(ours) == read_back(theirs)
+    assert 'jp-OutputArea-output " tabindex="0"' in ours
+    assert 'alt="No description has been provided for this image"' in ours
