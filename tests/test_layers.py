@@ -51,9 +51,15 @@ def test_the_import_contracts_hold():
 
 def test_the_report_notebook_does_not_load_the_rendering_libraries():
     """nbformat (with jsonschema) and papermill cost over a second to import; the kernel
-    that runs the report imports analysis.report.render only to write the plan."""
-    loads = "analysis.report.render, analysis.report.figures, analysis.report.frames"
-    assert loaded_by(loads, {"nbformat", "papermill", "jsonschema", "nbconvert"}) == []
+    that runs the report takes the assessments it is handed (analysis.report.handover):
+    it loads neither the rendering nor the solver, nor what runs the assessing."""
+    loads = (
+        "analysis.report.handover, analysis.report.figures, analysis.report.frames, "
+        "analysis.report.tables, analysis.report.overview, analysis.plan.sweep_results"
+    )
+    watched = {"nbformat", "papermill", "jsonschema", "nbconvert", "jupyter_client", "ortools"}
+    watched |= {"analysis.report.render", "analysis.plan.scenarios", "analysis.plan.selection"}
+    assert loaded_by(loads, watched) == []
 
 
 def test_the_command_loads_no_data_library_before_it_runs_one():

@@ -5,7 +5,7 @@ boots while the command imports, reads and assesses; whatever happens, the
 kernel is shut down, its channels closed and its folder removed.
 
 The kernel's first cell waits for them on a lock the command holds
-(:func:`analysis.report.render.assess_for_report`); an error while assessing
+(:func:`analysis.report.handover.assess_for_report`); an error while assessing
 is the command's error, the kernel stopping at that cell.
 """
 
@@ -22,7 +22,7 @@ import pytest
 
 from analysis.errors import InputError, ReportError
 from analysis.plan.scenarios import assess_files, assess_inputs, read_files
-from analysis.report import render
+from analysis.report import handover, render
 from analysis.report.notebook import launch_report_kernel
 from analysis.resources import WORKDIR_VARIABLE
 
@@ -73,10 +73,10 @@ def test_the_kernel_gets_the_assessments_once_the_lock_is_let_go(tmp_path):
     prepared = tmp_path / "assessments.pickle"
     (tmp_path / "assessments.pickle.lock").touch()  # as the command leaves it, let go
     with pytest.raises(ReportError, match="handed over no assessments"):
-        render.assess_for_report(prepared=prepared)
+        handover.assess_for_report(prepared=prepared)
     made = assess_files(every_default=True)
     prepared.write_bytes(pickle.dumps(made))
-    again = render.assess_for_report(prepared=prepared)
+    again = handover.assess_for_report(prepared=prepared)
     assert [a.scenario.name for a in again] == [a.scenario.name for a in made]
     assert again[0].selection.left_out == made[0].selection.left_out
 

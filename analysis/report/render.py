@@ -31,10 +31,8 @@ stopping at its first cell.
 from __future__ import annotations
 
 import fcntl
-import gc
 import json
 import os
-import pickle
 import shutil
 import threading
 import time
@@ -44,18 +42,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.errors import ReportError
-from analysis.files import check_folder, write_text_atomic
+from analysis.files import check_folder
 from analysis.inputs.bundle import catalog_or_example
 from analysis.plan.results import Assessment
-from analysis.plan.scenarios import assess_files, assess_inputs, read_files
-from analysis.report.formats.plan import format_plan
-from analysis.report.history import (
-    check_history,
-    check_week,
-    iso_week,
-    save_snapshots,
-    snapshot_of,
+from analysis.plan.scenarios import assess_inputs, read_files
+from analysis.report.handover import (
+    HANDED_OVER,
+    LOCKED,
+    WRITTEN_SNAPSHOTS,
+    assess_for_report,  # also here, for notebooks that import it from render
+    hand_over,
+    write_outputs,  # also here, as assess_for_report
 )
+from analysis.report.history import check_history, check_week, iso_week, save_snapshots
 from analysis.report.notebook import (
     LaunchedKernel,
     WarmKernel,
@@ -104,65 +103,6 @@ class Report:
     plan_text: str = ""
 
 
-def assess_for_report(
-    catalog: str | os.PathLike | None = None,
-    scenarios: Sequence[str | os.PathLike] = (),
-    *,
-    prepared: str | os.PathLike | None = None,
-    rubric: str | os.PathLike | None = None,
-    rules: str | os.PathLike | None = None,
-    gates: str | os.PathLike | None = None,
-) -> list[Assessment]:
-    """The weekly notebook's assessments: of every scenario, the plan first.
-
-    With ``prepared`` (set by :func:`render_report`), the assessments the
-    command has made, kept in that file. Without, as
-    :func:`~analysis.plan.scenarios.assess_files` (a notebook opened by hand).
-    """
-    if not prepared:
-        return assess_files(catalog, scenarios, rubric=rubric, rules=rules, gates=gates)
-    lock = Path(f"{prepared}{_LOCKED}")
-    if lock.exists():  # the command holds it while it assesses
-        with open(lock, "rb") as file:
-            fcntl.flock(file, fcntl.LOCK_SH)
-    if not Path(prepared).exists():
-        raise ReportError("the command handed over no assessments (it names why)")
-    # Millions of objects come back at once: the cycle collector, scanning them again
-    # and again every 700 allocations, would take longer than loading them. Restored after.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        with open(prepared, "rb") as file:  # written by render_report in its own scratch folder
-            assessments: list[Assessment] = pickle.load(file)  # noqa: S301
-        return assessments
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def write_outputs(assessments: Sequence[Assessment], folder: str | os.PathLike | None) -> None:
-    """What a weekly report leaves beside it: the plan (CSV, JSON) and the week's snapshots.
-
-    The weekly notebook calls it, so that the files and the report come from one
-    computation; with no ``folder`` it does nothing.
-    """
-    if not folder:
-        return
-    folder, first = Path(folder), assessments[0]
-    write_text_atomic(folder / "plan.csv", format_plan(first, "csv"))
-    write_text_atomic(folder / "plan.json", format_plan(first, "json") + "\n")
-    snapshots = [
-        {"catalog": a.catalog.name, "scenario": a.scenario.name, "snapshot": snapshot_of(a)}
-        for a in assessments
-    ]
-    write_text_atomic(folder / _SNAPSHOTS, json.dumps(snapshots, ensure_ascii=False))
-
-
-_SNAPSHOTS = "snapshots.json"
-_PREPARED = "assessments.pickle"
-_LOCKED = ".lock"
-
-
 def _assess_beside(
     run: Callable[[], NotebookNode], assess: Callable[[], list[Assessment]], prepared: Path
 ) -> NotebookNode:
@@ -182,13 +122,13 @@ def _assess_beside(
         except BaseException as exc:  # raised again in the calling thread
             failed.append(exc)
 
-    lock = os.open(f"{prepared}{_LOCKED}", os.O_RDWR | os.O_CREAT, 0o600)
+    lock = os.open(f"{prepared}{LOCKED}", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         thread = threading.Thread(target=notebook, name="weekly notebook", daemon=True)
         thread.start()
         try:
-            _hand_over(assess(), prepared)
+            hand_over(assess(), prepared)
         except BaseException:
             os.close(lock)  # the kernel goes on without the assessments: it stops
             lock = -1
@@ -211,14 +151,6 @@ def _close(launched: LaunchedKernel) -> None:
     """Shut a launched kernel down and remove its folder (the report will not run)."""
     launched.close()
     shutil.rmtree(launched.folder, ignore_errors=True)
-
-
-def _hand_over(assessments: list[Assessment], prepared: Path) -> None:
-    """The assessments for the kernel: written whole, then named ``prepared``."""
-    partial = prepared.with_name(f"{prepared.name}.partial")
-    with open(partial, "wb") as file:
-        pickle.dump(assessments, file, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(partial, prepared)
 
 
 def render_report(
@@ -304,7 +236,7 @@ def render_report(
                 "rubric": str(Path(rubric).resolve()) if rubric else None,
                 "rules": str(Path(rules).resolve()) if rules else None,
                 "gates": str(Path(gates).resolve()) if gates else None,
-                "prepared": str(scratch / _PREPARED),
+                "prepared": str(scratch / HANDED_OVER),
             },
             assess=lambda: assess_inputs(inputs, chosen),
             kernel=kernel,
@@ -355,7 +287,7 @@ def _run_and_convert(
     """The notebook run in ``scratch`` (on ``kernel``, else on ``launched``) while
     ``assess()`` makes the assessments it is handed; the page (titled ``title``), and
     the files the notebook wrote in ``scratch`` (text)."""
-    prepared = scratch / _PREPARED
+    prepared = scratch / HANDED_OVER
     kill_point("scratch")
     say(f"running {Path(notebook).name} (kernel python3)")
     kill_point("kernel")
@@ -375,7 +307,7 @@ def _run_and_convert(
             prepared,
         )
     else:  # a warm kernel stays with the thread that started it
-        _hand_over(assess(), prepared)
+        hand_over(assess(), prepared)
         executed = scratch / "weekly-report.ipynb"
         kernel.run(notebook, executed, parameters, timeout=timeout, cwd=scratch)
         import nbformat  # imported here: loading it costs most of a second
@@ -386,7 +318,7 @@ def _run_and_convert(
     page = to_offline_html(node)
     made = {
         name: (scratch / name).read_bytes().decode("utf-8")  # bytes as written: CRLF kept
-        for name in ("plan.csv", "plan.json", _SNAPSHOTS)
+        for name in ("plan.csv", "plan.json", WRITTEN_SNAPSHOTS)
         if (scratch / name).exists()
     }
     if len(made) < 3:
@@ -410,7 +342,7 @@ def _publish(
             page_name: page,
             "plan.csv": made["plan.csv"],
             "plan.json": made["plan.json"],
-            SNAPSHOTS: made[_SNAPSHOTS],
+            SNAPSHOTS: made[WRITTEN_SNAPSHOTS],
         },
     )
     try:
@@ -419,7 +351,7 @@ def _publish(
             publish(staged, target)
             if history:
                 say(f"saving the week's snapshot to {history}")
-                save_snapshots(history, week, json.loads(made[_SNAPSHOTS]))
+                save_snapshots(history, week, json.loads(made[WRITTEN_SNAPSHOTS]))
             kill_point("history")
     finally:
         if staged.exists():  # not published: publishing failed
