@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 
 import nbformat
@@ -127,3 +128,40 @@ def test_the_page_is_the_one_nbconvert_makes():
     assert read_back(ours) == read_back(theirs)
     assert 'jp-OutputArea-output " tabindex="0"' in ours
     assert 'alt="No description has been provided for this image"' in ours
+
+
+@pytest.fixture
+def fresh_exporter(tmp_path, monkeypatch):
+    """The page's exporter made again, with ``tmp_path / "tmp"`` as the temporary folder."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    _exporter.cache_clear()
+    yield tmp_path / "tmp"
+    _exporter.cache_clear()
+
+
+def test_compiled_templates_are_kept_for_the_next_process(fresh_exporter):
+    fresh_exporter.mkdir()
+    node = notebook(code(html_output(TABLE)))
+    page = to_offline_html(node)
+    kept = list(fresh_exporter.glob("_jinja2-cache-*/__jinja2_*.cache"))
+    assert kept, "no compiled template kept"
+    assert oct((kept[0].parent).stat().st_mode & 0o777) == oct(0o700)  # this user's only
+    _exporter.cache_clear()  # as a new process: the templates come from the cache
+    assert to_offline_html(node) == page
+
+
+@pytest.mark.parametrize("where", ["not a folder", "a link to another folder"])
+def test_a_temporary_folder_unfit_for_the_cache_costs_only_time(fresh_exporter, where):
+    """Jinja keeps compiled templates only in a private folder of this user's own."""
+    if where == "not a folder":
+        fresh_exporter.write_text("a file")
+    else:
+        elsewhere = fresh_exporter.parent / "elsewhere"
+        elsewhere.mkdir()
+        fresh_exporter.mkdir()
+        (fresh_exporter / f"_jinja2-cache-{os.getuid()}").symlink_to(elsewhere)
+    page = to_offline_html(notebook(code(html_output(TABLE))))
+    assert page.count(TABLE) == 1
+    assert _exporter().environment.bytecode_cache is None

@@ -14,6 +14,7 @@ place afterwards as the kernel sent it, as plotly.js is.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import secrets
@@ -166,7 +167,7 @@ def _exporter():
             page = _FOCUSABLE.sub(r'\1 tabindex="0"', page)
             return _NO_ALT.sub(f'<img alt="{_ALT}"', page), resources
 
-    return OfflineExporter(
+    exporter = OfflineExporter(
         template_name="offline-report",
         extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True,
@@ -174,6 +175,30 @@ def _exporter():
         exclude_output_prompt=True,
         optimistic_validation=True,  # the notebook checked once, not after each preprocessor
     )
+    exporter.environment.bytecode_cache = _template_cache()
+    return exporter
+
+
+def _template_cache():
+    """Jinja's cache of compiled templates, kept between processes (0.13 s of the first page
+    of each), in jinja's folder for this user in the temporary folder (made private, or not
+    used); None where there is no such folder. A cache that cannot be read or written is as
+    no cache: the templates are compiled again."""
+    import jinja2
+
+    class TemplateCache(jinja2.FileSystemBytecodeCache):
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError):
+                super().load_bytecode(bucket)
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError):  # a full or read-only disk
+                super().dump_bytecode(bucket)
+
+    try:
+        return TemplateCache()
+    except (OSError, RuntimeError):  # jinja cannot make its folder, or not a private one
+        return None
 
 
 #: The start tags HTMLExporter makes focusable: outputs and code (the cells' own HTML is not
