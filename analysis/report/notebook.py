@@ -27,6 +27,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -297,21 +298,65 @@ class WarmKernel:
 
 @functools.cache
 def _kernel_manager_class() -> type[AsyncKernelManager]:
-    """The kernel manager to start kernels with: encrypted channels where both sides can."""
+    """The kernel manager to start kernels with: encrypted channels where both sides can,
+    and clients that are ready once the kernel answers (:func:`_ready_client_class`)."""
     import zmq
     from jupyter_client.manager import AsyncKernelManager
 
-    if not zmq.has("curve") or "transport_encryption" not in AsyncKernelManager.class_trait_names():
-        return AsyncKernelManager  # an older jupyter_client, or libzmq without CurveZMQ
+    # Not with an older jupyter_client, or a libzmq without CurveZMQ.
+    traits = AsyncKernelManager.class_trait_names()
+    encrypted = zmq.has("curve") and "transport_encryption" in traits
 
-    class EncryptedKernelManager(AsyncKernelManager):
-        """Provisions CurveZMQ keys for kernels whose kernelspec declares support."""
+    class ReportKernelManager(AsyncKernelManager):
+        """Provisions CurveZMQ keys (where it can) for kernels whose kernelspec declares
+        support; its clients are :func:`_ready_client_class`'s."""
 
         def __init__(self, **kwargs):
-            kwargs.setdefault("transport_encryption", "auto")
+            if encrypted:
+                kwargs.setdefault("transport_encryption", "auto")
             super().__init__(**kwargs)
+            self.client_factory = _ready_client_class()
 
-    return EncryptedKernelManager
+    return ReportKernelManager
+
+
+@functools.cache
+def _ready_client_class() -> type:
+    """A kernel client ready as soon as the kernel answers and IOPub carries a message.
+
+    jupyter_client's ``wait_for_ready`` asks the kernel for its info until it
+    answers and IOPub carries a message (so that no output is missed), as this
+    does, and then reads IOPub until it has been quiet for 0.2 s, to drop what
+    the kernel said before. nbclient (papermill's) reads only what answers its
+    own requests, so that last step was 0.2 s of every notebook, for nothing.
+    """
+    from queue import Empty
+
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+
+    class ReadyClient(AsyncKernelClient):
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            while True:
+                self.kernel_info()
+                try:
+                    reply = await self.shell_channel.get_msg(timeout=1)
+                except Empty:
+                    reply = None
+                if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub is connected once it carries something (the kernel's status)
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(reply)  # the protocol's version
+                        return
+                if not await self.is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    return ReadyClient
 
 
 #: ipykernel_launcher, with the collector's thresholds of the command (``analysis.cli``):
