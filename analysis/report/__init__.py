@@ -10,5 +10,7 @@
 - ``history``: weekly snapshots in SQLite, and what changed
 - ``notebook``, ``offline_html``, ``render``, ``batch``: the report notebook run and
   converted to a page that opens offline, one catalog or a folder of them
+- ``handover``: the notebook's side of a report: the assessments it is handed, the plan
+  and snapshots it writes
 - ``publish``: a week's files published as one set, and put right after a kill
 """

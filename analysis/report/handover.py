@@ -56,8 +56,9 @@ def assess_for_report(
 ) -> list[Assessment]:
     """The weekly notebook's assessments: of every scenario, the plan first.
 
-    With ``prepared`` (set by :func:`~analysis.report.render.render_report`), the assessments the
-    command has made, kept in that file. Without, as
+    With ``prepared`` (set by :func:`~analysis.report.render.render_report`),
+    the assessments the command has made, kept in that file (waiting while the
+    command holds the lock beside it). Without, as
     :func:`~analysis.plan.scenarios.assess_files` (a notebook opened by hand).
     """
     if not prepared:

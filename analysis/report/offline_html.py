@@ -5,11 +5,13 @@ the network: code hidden, plotly.js inlined once, MathJax tags removed, and
 charts numbered in page order instead of plotly's random ids, so the same
 inputs give the same bytes.
 
-nbconvert parses the page it renders with BeautifulSoup and writes it out
-again (to give outputs a ``tabindex`` and images an ``alt``). The HTML the
-cells displayed (tables, charts) does not need that pass and made most of the
-conversion's time: it goes through nbconvert as a marker each, and is put in
-place afterwards as the kernel sent it, as plotly.js is.
+nbconvert's HTML exporter reads the page it renders back with BeautifulSoup and
+writes it out again, to give outputs a ``tabindex`` and images an ``alt``; the
+exporter here makes those two changes itself, on the page nbconvert renders
+before the cells' HTML (tables, charts) is in it: that HTML goes through
+nbconvert as a marker each and is put in place afterwards, as the kernel sent
+it, as plotly.js is. So the two changes touch only nbconvert's own elements,
+and nbconvert copies and checks a notebook without the cells' HTML.
 """
 
 from __future__ import annotations
@@ -63,8 +65,7 @@ def to_offline_html(notebook: NotebookNode) -> str:
     )
     mark = f"analysis-output-{secrets.token_hex(8)}-"  # text in the notebook cannot guess it
     skeleton, shown = _set_aside(notebook, mark)
-    # plotly.js (4.8 MB) and the cells' HTML go in last: nbconvert parses and rewrites
-    # the whole page with BeautifulSoup, which took most of the conversion when it held them.
+    # plotly.js (4.8 MB) and the cells' HTML go in last (the module's docstring says why).
     body, _ = exporter.from_notebook_node(
         skeleton, resources={"plotly_js": _PLOTLY_JS_MARK if charts else ""}
     )
