@@ -264,13 +264,14 @@ class WarmKernel:
     def run(
         self,
         notebook: str | os.PathLike,
-        output: str | os.PathLike,
+        output: str | os.PathLike | None,
         parameters: dict[str, object],
         *,
         timeout: int = 600,
         cwd: str | os.PathLike | None = None,
-    ) -> None:
-        """Like :func:`run_notebook`; the same errors.
+    ) -> NotebookNode:
+        """Like :func:`run_notebook` (the executed notebook, also written to
+        ``output`` unless that is None); the same errors.
 
         The kernel moves to ``cwd`` (default: the notebook's folder) before
         the notebook runs: it stays up while the folders of earlier runs go.
@@ -309,7 +310,9 @@ class WarmKernel:
             if client.kc is not None:
                 client.kc.stop_channels()
         del node.cells[0]
-        nbformat.write(node, output)
+        if output is not None:
+            nbformat.write(node, output)
+        return node
 
     def close(self) -> None:
         """Shut the kernel down (also done when the process exits)."""

@@ -308,11 +308,7 @@ def _run_and_convert(
         )
     else:  # a warm kernel stays with the thread that started it
         hand_over(assess(), prepared)
-        executed = scratch / "weekly-report.ipynb"
-        kernel.run(notebook, executed, parameters, timeout=timeout, cwd=scratch)
-        import nbformat  # imported here: loading it costs most of a second
-
-        node = nbformat.read(executed, as_version=4)
+        node = kernel.run(notebook, None, parameters, timeout=timeout, cwd=scratch)
     say("converting to offline HTML")
     node.metadata["title"] = title
     page = to_offline_html(node)
