@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -25,23 +26,54 @@ from analysis.plan.results import Assessment
 from analysis.plan.scenarios import assess
 from analysis.plan.sweep_results import COLUMNS
 from analysis.report import chart_style, figures
-from analysis.report.chart_style import report_html
-from analysis.report.figures import (
-    comparison_figure,
-    declared_vs_computed_figure,
-    dependency_figure,
-    finish_risk_figure,
-    frontier_figure,
-    gantt_figure,
-    outcome_coverage_figure,
-    phase_overflow_figure,
-    risk_by_activity_figure,
-    risk_mix_figure,
-    schedule_figures,
-)
+from analysis.report.chart_style import Chart
 from analysis.report.frames import gantt_rows
 from analysis.vocabulary import LEVEL_COLOURS, LEVELS
 from tests.conftest import ROOT, SCENARIOS_DIR, tiny_data
+
+
+def as_plotly_reads_it(chart: Chart) -> go.Figure:
+    """The chart as a ``go.Figure``, after checking that plotly finds every property valid
+    and changes none: the chart is what plotly would have made of the same properties.
+    Plain JSON data too (no NumPy or pandas values, no NaN)."""
+    assert isinstance(chart, Chart), type(chart)
+    plain = json.loads(json.dumps(chart, allow_nan=False))
+    figure = chart.figure()
+    assert json.loads(figure.to_json()) == plain
+    return figure
+
+
+def checked(draw: Callable[..., Any]) -> Callable[..., Any]:
+    """A figure function whose charts come back as :func:`as_plotly_reads_it` gives them."""
+
+    def drawn(*args: Any, **kwargs: Any) -> Any:
+        out = draw(*args, **kwargs)
+        return (
+            [as_plotly_reads_it(c) for c in out]
+            if isinstance(out, list)
+            else as_plotly_reads_it(out)
+        )
+
+    return drawn
+
+
+# Every chart these tests look at is checked against plotly first.
+comparison_figure = checked(figures.comparison_figure)
+declared_vs_computed_figure = checked(figures.declared_vs_computed_figure)
+dependency_figure = checked(figures.dependency_figure)
+finish_risk_figure = checked(figures.finish_risk_figure)
+frontier_figure = checked(figures.frontier_figure)
+gantt_figure = checked(figures.gantt_figure)
+outcome_coverage_figure = checked(figures.outcome_coverage_figure)
+phase_overflow_figure = checked(figures.phase_overflow_figure)
+risk_by_activity_figure = checked(figures.risk_by_activity_figure)
+risk_mix_figure = checked(figures.risk_mix_figure)
+schedule_figures = checked(figures.schedule_figures)
+
+
+def report_html(figure: go.Figure) -> str:
+    return chart_style.report_html(json.loads(figure.to_json()))
+
 
 #: A colour for each category of the risk charts: the levels, and levels not computable.
 COLOURS = {**LEVEL_COLOURS, "not computable": figures.NOT_COMPUTABLE_COLOUR}
@@ -551,6 +583,103 @@ class TestEscaping:
         assert '"displaylogo": false' in page or '"displaylogo":false' in page
 
 
+# --------------------------------------------------------------------------- charts as data
+
+
+def _newplot_arguments(page: str) -> tuple[str, list[Any]]:
+    """The element's style and the arguments given to ``Plotly.newPlot`` in a fragment."""
+    (style,) = re.findall(r'^<div style="([^"]*)">', page.strip())
+    start = page.index("Plotly.newPlot(") + len("Plotly.newPlot(")
+    decoder, values, at = json.JSONDecoder(), [], start
+    for _ in range(4):  # id, data, layout, config
+        at = len(page) - len(page[at:].lstrip(" ,\n"))
+        value, at = decoder.raw_decode(page, at)
+        values.append(value)
+    return style, values[1:]
+
+
+class TestCharts:
+    def test_the_underscored_names_are_plotlys(self):
+        """Every property name with an underscore in plotly's schema (the others are paths)."""
+        schema = json.loads(
+            (Path(go.__file__).parent.parent / "validators" / "_validators.json").read_text()
+        )
+        named = {part for path in schema for part in path.split(".") if "_" in part}
+        assert named == chart_style.UNDERSCORED
+
+    def test_underscores_are_paths_as_plotly_reads_them(self):
+        chart = chart_style.new_figure(
+            {"type": "bar", "x": [1], "y": [2], "error_y_array": [0.5], "marker_color": "red"},
+            plot_bgcolor="white",
+            xaxis_title_text="x",
+        )
+        assert chart["data"][0]["error_y"] == {"array": [0.5]}
+        assert chart["layout"]["plot_bgcolor"] == "white"
+        assert chart["layout"]["xaxis"]["title"] == {"text": "x"}
+        as_plotly_reads_it(chart)
+
+    def test_a_vertical_line_as_plotly_draws_it(self):
+        plotlys = go.Figure(go.Bar(x=[1], y=["a"], orientation="h"))
+        plotlys.add_vline(x=4, line_dash="dash", annotation_text="budget")
+        ours = chart_style.new_figure().add_vline(x=4, line_dash="dash", annotation_text="budget")
+        layout = json.loads(plotlys.to_json())["layout"]
+        assert ours["layout"]["shapes"] == layout["shapes"]
+        assert ours["layout"]["annotations"] == layout["annotations"]
+
+    def test_the_heatmap_scale_is_plotlys_blues(self):
+        from plotly.colors import sequential
+
+        assert list(chart_style.BLUES) == sequential.Blues
+
+    def test_a_fragment_as_plotly_writes_it(self, seed):
+        """Same element size, data, layout and options as plotly.io.to_html gives."""
+        for chart in (
+            figures.risk_mix_figure(seed.limits.audit),  # a height of its own
+            chart_style.new_figure({"type": "bar", "x": [1], "y": [float("nan")], "name": "</"}),
+        ):
+            ours = chart_style.report_html(chart)
+            plotlys = pio.to_html(
+                chart,
+                validate=False,
+                include_plotlyjs=False,
+                full_html=False,
+                config=chart_style.REPORT_CONFIG,
+            )
+            assert _newplot_arguments(ours) == _newplot_arguments(plotlys)
+            assert "</" not in ours.split("<script>", 1)[1].replace("</script></div>", "")
+
+    def test_a_chart_shows_itself_as_plotly_figures_do(self, seed, monkeypatch):
+        shown = []
+        monkeypatch.setattr(pio, "show", lambda figure, **options: shown.append((figure, options)))
+        monkeypatch.setattr(pio.renderers, "render_on_display", True)
+        monkeypatch.setattr(pio.renderers, "default", "json")
+        chart = figures.comparison_figure([seed.limits, seed.plan])
+        chart._ipython_display_()
+        assert shown == [(chart, {"validate": False})]
+        assert chart.to_html(include_plotlyjs=False).count("plotly-graph-div") == 1
+
+    def test_the_report_renderer_shows_charts_and_plotlys_figures_as_fragments(self, seed):
+        from IPython.core.interactiveshell import InteractiveShell
+
+        shell = InteractiveShell.instance()
+        published: list[dict] = []
+        try:
+            shell.display_pub.publish = lambda data, *args, **kwargs: published.append(data)
+            chart_style.use_report_renderer()
+            chart = figures.risk_mix_figure(seed.limits.audit)
+            for shown in (chart, go.Figure(chart)):
+                published.clear()
+                assert shell.display_formatter.format(shown) == ({}, {})  # shown by the printer
+                (data,) = published
+                assert list(data) == ["text/plain", "text/html"], type(shown)
+                assert (
+                    _newplot_arguments(data["text/html"])[1][1]["height"]
+                    == chart["layout"]["height"]
+                )
+        finally:
+            InteractiveShell.clear_instance()
+
+
 # --------------------------------------------------------------------------- readable text
 
 
@@ -707,8 +836,8 @@ class TestTemplate:
 
     def test_the_default_is_unchanged_when_the_figure_fails(self, monkeypatch):
         monkeypatch.setattr(pio.templates, "default", "seaborn")
-        with pytest.raises((TypeError, ValueError)):
-            chart_style.new_figure(bogus=1)
+        with pytest.raises(ValueError, match="bogus"):
+            chart_style.new_figure(bogus=1).figure()
         assert pio.templates.default == "seaborn"
 
 
@@ -828,7 +957,7 @@ built = {
     "schedule": f.schedule_figures(limits)[0],
     "no_fit": f.schedule_figures(plan)[0],
 }
-print(json.dumps({k: hashlib.sha256(v.to_json().encode()).hexdigest() for k, v in built.items()}))
+print(json.dumps({k: hashlib.sha256(json.dumps(v).encode()).hexdigest() for k, v in built.items()}))
 """
 
 

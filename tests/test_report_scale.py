@@ -144,22 +144,22 @@ def test_charts_aggregate_on_a_large_catalog(large):
     audit, facts = large.audit, large.graph
     issues = len(large.catalog.issue_by_number)
     assert issues > limits.MAX_ISSUES_DRAWN
-    mix = figures.risk_mix_figure(audit)
+    mix = figures.risk_mix_figure(audit).figure()
     assert all(len(bar.y) == limits.MAX_ISSUES_DRAWN for bar in mix.data)
     assert mix.data[0].y[-1] == f"{issues - limits.MAX_ISSUES_DRAWN + 1} other issues"
     assert sum(sum(bar.x) for bar in mix.data) == len(large.catalog)
     for bar in mix.data:
         for hover in bar.hovertext:
             assert hover.count("<br>") <= limits.HOVER_TASKS
-    by_activity = figures.risk_by_activity_figure(audit)
+    by_activity = figures.risk_by_activity_figure(audit).figure()
     assert sum(sum(bar.x) for bar in by_activity.data) == len(large.catalog)
-    graph = figures.dependency_figure(facts)
+    graph = figures.dependency_figure(facts).figure()
     drawn = sum(len(trace.x) for trace in graph.data if trace.mode == "markers+text")
     assert drawn == limits.MAX_TASKS_DRAWN
     assert f"{limits.MAX_TASKS_DRAWN} of" in graph.layout.title.text
     markers = {t for trace in graph.data if trace.mode == "markers+text" for t in trace.customdata}
     assert set(facts.critical_path[: limits.MAX_TASKS_DRAWN]) <= markers
-    heatmap = figures.declared_vs_computed_figure(audit)
+    heatmap = figures.declared_vs_computed_figure(audit).figure()
     for row in heatmap.data[0].hovertext:
         assert all(cell.count(", ") <= limits.HOVER_TASKS for cell in row)
     for figure in (mix, by_activity, graph, heatmap):
@@ -185,13 +185,15 @@ def test_a_long_gantt_draws_back_to_back_work_as_one_bar():
             "uses": [""] * pieces,
         }
     )
-    figure = figures.gantt_figure(rows)
+    figure = figures.gantt_figure(rows).figure()
     bars = sum(len(trace.x) for trace in figure.data)
     # Two lanes, each LOW for 50 hours then MEDIUM for 50, three times over.
     assert bars == 2 * 6
     assert sum(sum(trace.x) for trace in figure.data) == pytest.approx(pieces)
     assert f"{pieces:,} pieces of work as 12 bars" in figure.layout.title.text
-    assert figures.gantt_figure(rows.iloc[: limits.MAX_TASKS_DRAWN]).data[0].x.__len__() > 12
+    assert (
+        figures.gantt_figure(rows.iloc[: limits.MAX_TASKS_DRAWN]).figure().data[0].x.__len__() > 12
+    )
 
 
 def test_the_seeds_tables_are_complete(seed):
@@ -209,7 +211,7 @@ def test_the_seeds_tables_are_complete(seed):
     clusters = frames.clusters_frame(seed.graph)
     clusters = limits.capped(clusters, "mixed risk", what="clusters", first="cluster")
     assert isinstance(clusters, pd.DataFrame) and len(clusters) == len(seed.graph.clusters)
-    mix = figures.risk_mix_figure(seed.audit)
+    mix = figures.risk_mix_figure(seed.audit).figure()
     assert list(mix.data[0].y) == [f"#{n}" for n in seed.catalog.issue_by_number]
 
 

@@ -342,7 +342,7 @@ def test_lanes_are_numbered_from_one_wherever_they_are_shown(seed_catalog, rubri
     text = format_plan(two, "table").splitlines()
     schedule = text[text.index(next(line for line in text if line.startswith("PHASE  LANE"))) + 1 :]
     assert {line.split()[1] for line in schedule if line.startswith("P1 ")} == {"1", "2"}
-    gantt = schedule_figures(two)[0]
+    gantt = schedule_figures(two)[0].figure()
     bars = {y for trace in gantt.data for y in trace.y[0]}  # (phase · lane, work) per bar
     assert bars == {"P1 · lane 1", "P1 · lane 2"}
 

@@ -1,10 +1,13 @@
-"""The house look of every chart, and the renderer that puts charts in a report.
+"""The house look of every chart, charts as plain data, and the renderer of a report.
 
-One plain layout (white background, light grid, sans-serif) set as layout
-properties rather than a named plotly template (copying and checking a
-template costs 12 ms a figure), hover text escaped and wrapped, and
-:func:`use_report_renderer` for the weekly report: plotly's HTML form, so
-nbconvert keeps the charts (see the offline template).
+A chart is a :class:`Chart`: plotly's figure as plain data, what
+``go.Figure(...).to_dict()`` would give, built without plotly's validation
+(the tests check every chart against plotly instead). One plain layout
+(white background, light grid, sans-serif) set as layout properties on
+plotly's default template, hover text escaped and wrapped, and
+:func:`use_report_renderer` for the weekly report: plotly's HTML form
+(:func:`report_html`), so nbconvert keeps the charts (see the offline
+template).
 
 Text a chart draws is meant to be read: at least :data:`MIN_TEXT_PX` pixels
 (bar text that would need less is hidden, ``uniformtext``), titles and long
@@ -15,14 +18,19 @@ window (:func:`titled`, :func:`lines`, with widths estimated by
 
 from __future__ import annotations
 
+import functools
 import html
+import json
 import re
+import sys
 import unicodedata
-
-import plotly.graph_objects as go
+import uuid
+from collections.abc import Mapping
+from importlib import resources
 
 __all__ = [
     "NEUTRAL",
+    "BLUES",
     "MIN_TEXT_PX",
     "REPORT_WINDOW",
     "CHART_WIDTH",
@@ -33,6 +41,8 @@ __all__ = [
     "AXIS",
     "STYLE",
     "REPORT_CONFIG",
+    "Chart",
+    "UNDERSCORED",
     "report_html",
     "new_figure",
     "use_report_renderer",
@@ -45,6 +55,20 @@ __all__ = [
 ]
 
 NEUTRAL = "#90a4ae"
+
+#: Plotly's sequential ``Blues`` (ColorBrewer's), what plotly makes of ``colorscale="Blues"``
+#: (plotly.js's own ``Blues`` is another scale).
+BLUES = (
+    "rgb(247,251,255)",
+    "rgb(222,235,247)",
+    "rgb(198,219,239)",
+    "rgb(158,202,225)",
+    "rgb(107,174,214)",
+    "rgb(66,146,198)",
+    "rgb(33,113,181)",
+    "rgb(8,81,156)",
+    "rgb(8,48,107)",
+)
 
 #: The smallest text a chart draws, in pixels (plotly hides bar text that would need less).
 MIN_TEXT_PX = 10
@@ -85,24 +109,193 @@ STYLE = {
 REPORT_CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def report_html(figure: go.Figure) -> str:
-    """A chart as an HTML fragment that expects plotly.js on the page (no CDN, no MathJax)."""
-    return figure.to_html(include_plotlyjs=False, full_html=False, config=REPORT_CONFIG)
+#: Plotly's default template (``plotly``), as plotly ships it: what ``go.Figure`` puts in
+#: every figure's layout, read once as text (7 kB, well under a millisecond to parse).
+_TEMPLATE = "package_data/templates/plotly.json"
+
+#: Property names with an underscore in plotly's schema (the others are paths): every one
+#: there is (the tests read plotly's schema for more).
+UNDERSCORED = frozenset(
+    {"copy_ystyle", "copy_zstyle", "error_x", "error_y", "error_z", "paper_bgcolor", "plot_bgcolor"}
+)
 
 
-def new_figure(*args, **kwargs) -> go.Figure:
-    """A ``go.Figure`` in the house look.
+@functools.cache
+def _template_text() -> str:
+    return resources.files("plotly").joinpath(_TEMPLATE).read_text(encoding="utf-8")
 
-    Not ``template="plotly_white"``: plotly copies and checks a template named
-    in a layout on every figure (about 12 ms each, 0.1 s for the first), while
-    these few properties cost about 1 ms, or less given to the constructor (an
-    update goes through plotly's relayout machinery: 2.8 ms against 0.6 ms).
+
+def _template() -> dict:
+    """The template ``go.Figure`` would use now: plotly's default, or the one a session
+    set (``plotly.io.templates.default``, which needs ``plotly.io`` imported)."""
+    pio = sys.modules.get("plotly.io")
+    if pio is None or pio.templates.default == "plotly":
+        return json.loads(_template_text())
+    name = pio.templates.default
+    return {} if not name or name == "none" else pio.templates[name].to_plotly_json()
+
+
+def _path(key: str) -> list[str]:
+    """A property name as plotly's magic underscores read it: ``xaxis_title_text``."""
+    parts = key.split("_")
+    out: list[str] = []
+    for part in parts:
+        if out and f"{out[-1]}_{part}" in UNDERSCORED:
+            out[-1] = f"{out[-1]}_{part}"
+        else:
+            out.append(part)
+    return out
+
+
+def _merge(target: dict, updates: dict) -> dict:
+    """``updates`` merged into ``target`` as plotly's ``update`` does: nested properties
+    merged, anything else (values, lists) replaced; underscores in names are paths."""
+    for key, value in updates.items():
+        *parents, name = _path(key)
+        place = target
+        for parent in parents:
+            place = place.setdefault(parent, {})
+        if isinstance(value, dict):
+            _merge(place.setdefault(name, {}), value)
+        else:
+            place[name] = value
+    return target
+
+
+class Chart(dict):
+    """A plotly figure as plain data: ``{"data": [traces], "layout": {...}}``.
+
+    What ``go.Figure(...).to_dict()`` gives for the same properties (plotly's
+    default template included), built without plotly's validation: each
+    property checked and copied costs milliseconds, and loading the checks
+    most of a second in a fresh kernel. The tests check every chart the
+    package draws against plotly (:meth:`figure` changes nothing in it).
+
+    It shows itself as plotly figures do (:func:`plotly.io.show`, whichever
+    renderer is set), or as an HTML fragment in a report
+    (:func:`use_report_renderer`); :meth:`figure` makes it a ``go.Figure``
+    to change further with plotly's API. Builder methods (``add_bar``,
+    ``update_layout`` ...) take plotly's property names, underscores for
+    nested ones (``xaxis_title_text``), and return the chart.
     """
-    if args or "layout" in kwargs:
-        figure = go.Figure(*args, **kwargs)
-        figure.update_layout(STYLE)
-        return figure
-    return go.Figure(layout=STYLE, **kwargs)
+
+    def __init__(self, layout: dict | None = None) -> None:
+        template = _template()
+        super().__init__(data=[], layout={"template": template} if template else {})
+        _merge(self["layout"], STYLE)
+        if layout:
+            _merge(self["layout"], layout)
+
+    def add_trace(self, kind: str, **properties: object) -> Chart:
+        """A trace of plotly type ``kind`` (``bar``, ``scatter``, ``heatmap`` ...)."""
+        self["data"].append(_merge({"type": kind}, properties))
+        return self
+
+    def add_bar(self, **properties: object) -> Chart:
+        return self.add_trace("bar", **properties)
+
+    def add_scatter(self, **properties: object) -> Chart:
+        return self.add_trace("scatter", **properties)
+
+    def add_annotation(self, **properties: object) -> Chart:
+        self["layout"].setdefault("annotations", []).append(_merge({}, properties))
+        return self
+
+    def add_shape(self, **properties: object) -> Chart:
+        self["layout"].setdefault("shapes", []).append(_merge({}, properties))
+        return self
+
+    def add_vline(self, x: float, **properties: object) -> Chart:
+        """A line across the plot at ``x``, as plotly's ``add_vline`` draws it: ``line_*``
+        properties, and ``annotation_text`` at its top right."""
+        text = properties.pop("annotation_text", None)
+        self.add_shape(type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="y domain", **properties)
+        if text is not None:
+            self.add_annotation(
+                text=text,
+                x=x,
+                xref="x",
+                y=1,
+                yref="y domain",
+                showarrow=False,
+                xanchor="left",
+                yanchor="top",
+            )
+        return self
+
+    def update_layout(self, properties: dict | None = None, **more: object) -> Chart:
+        _merge(self["layout"], {**(properties or {}), **more})
+        return self
+
+    def figure(self):  # -> plotly.graph_objects.Figure (not imported until asked for)
+        """A ``go.Figure`` of this chart, checked by plotly (``ValueError`` if a property is
+        not plotly's)."""
+        import plotly.graph_objects as go
+
+        return go.Figure(self)
+
+    def to_html(self, **options: object) -> str:
+        """The chart as plotly writes a page of it (:func:`plotly.io.to_html`'s options)."""
+        import plotly.io as pio
+
+        return pio.to_html(self, validate=False, **options)
+
+    def _ipython_display_(self) -> None:
+        """As a plotly figure shows itself in a notebook (whichever renderer is set)."""
+        import plotly.io as pio
+
+        if pio.renderers.render_on_display and pio.renderers.default:
+            pio.show(self, validate=False)
+        else:
+            print(repr(self))
+
+
+def report_html(chart: Mapping) -> str:
+    """A chart as an HTML fragment that expects plotly.js on the page (no CDN, no MathJax).
+
+    The element and script :func:`plotly.io.to_html` writes (``include_plotlyjs=False,
+    full_html=False``), written here: plotly's JSON encoder loads narwhals and its
+    validators (0.06 s of a report's kernel) for data that is plain already.
+    """
+    div = str(uuid.uuid4())
+    layout = chart.get("layout", {})
+    template = layout.get("template", {}).get("layout", {})
+    width, height = (layout.get(k, template.get(k, "100%")) for k in ("width", "height"))
+    width, height = (f"{v}px" if isinstance(v, int | float) else v for v in (width, height))
+    script = (
+        f'if (document.getElementById("{div}")) {{'
+        f'Plotly.newPlot("{div}", {_script_json(chart.get("data", []))}, '
+        f"{_script_json(layout)}, {json.dumps(REPORT_CONFIG)})}};"
+    )
+    return (
+        f'<div style="height:{height}; width:{width};">'
+        f'<div id="{div}" class="plotly-graph-div" style="height:100%; width:100%;"></div>'
+        f"<script>window.PLOTLYENV=window.PLOTLYENV || {{}};{script}</script></div>"
+    )
+
+
+def _script_json(value: object) -> str:
+    """Strict JSON (NaN and infinities as null, as plotly writes them), safe in a script
+    element: ``<``, ``>`` and ``/`` escaped, as plotly escapes them."""
+    text = json.dumps(value, separators=(",", ":"))
+    if "NaN" in text or "Infinity" in text:  # as plotly's encoder: also strings, then no change
+        text = json.dumps(json.loads(text, parse_constant=lambda _: None), separators=(",", ":"))
+    for unsafe, safe in (("<", "\\u003c"), (">", "\\u003e"), ("/", "\\u002f")):
+        text = text.replace(unsafe, safe)
+    return text
+
+
+def new_figure(*traces: dict, **layout: object) -> Chart:
+    """A :class:`Chart` in the house look, with ``traces`` (plotly dicts, ``type`` in each)
+    and ``layout`` properties.
+
+    The house look is :data:`STYLE` on plotly's default template, as plain
+    properties: not ``template="plotly_white"``, which plotly would merge into
+    every figure.
+    """
+    chart = Chart(layout)
+    chart["data"].extend(_merge({}, trace) for trace in traces)
+    return chart
 
 
 def use_report_renderer() -> None:
@@ -110,7 +303,8 @@ def use_report_renderer() -> None:
 
     Plotly's own notebook renderer would inline plotly.js into the notebook and
     load Jupyter's schema checks into the kernel (about two seconds); the report
-    template carries plotly.js once instead.
+    template carries plotly.js once instead. Plotly's own figures (``go.Figure``)
+    made in a report's cells are shown the same way.
     """
     from IPython import get_ipython
     from IPython.display import HTML, display
@@ -119,8 +313,12 @@ def use_report_renderer() -> None:
     if shell is None:
         return
     # Plotly figures display themselves (_ipython_display_); this printer goes first.
-    shell.display_formatter.ipython_display_formatter.for_type(
-        go.Figure, lambda figure: display(HTML(report_html(figure)))
+    formatter = shell.display_formatter.ipython_display_formatter
+    formatter.for_type(Chart, lambda chart: display(HTML(report_html(chart))))
+    formatter.for_type_by_name(
+        "plotly.graph_objs._figure",
+        "Figure",
+        lambda figure: display(HTML(report_html(json.loads(figure.to_json())))),
     )
 
 

@@ -20,10 +20,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 
-import plotly.graph_objects as go
-
 from analysis.assess.graph import GraphFacts
-from analysis.report.chart_style import CHART_WIDTH, hover_text, new_figure, text_width, titled
+from analysis.report.chart_style import (
+    CHART_WIDTH,
+    Chart,
+    hover_text,
+    new_figure,
+    text_width,
+    titled,
+)
 from analysis.report.chart_style import wrap as wrap_text
 from analysis.report.limits import MAX_TASKS_DRAWN, drawn_graph
 from analysis.vocabulary import LEVEL_COLOURS, LEVELS
@@ -120,7 +125,7 @@ def place_labels(
 
 def dependency_figure(
     facts: GraphFacts, connected_only: bool = True, max_tasks: int = MAX_TASKS_DRAWN
-) -> go.Figure:
+) -> Chart:
     """The dependency graph in waves: levels coloured, blocked and critical path marked.
 
     With ``connected_only``, tasks without any dependency are left out of the
@@ -242,14 +247,14 @@ def dependency_figure(
     layout = titled(
         f"Dependencies in waves (left to right); ✕ excluded, ○ blocked{left_out}",
         xaxis={
-            "title": "Wave of work that can run together",
+            "title": {"text": "Wave of work that can run together"},
             "showticklabels": False,
             "zeroline": False,
             "showgrid": False,
             "range": list(x_range),
         },
         yaxis={
-            "title": "",
+            "title": {"text": ""},
             "showticklabels": False,
             "zeroline": False,
             "showgrid": False,

@@ -1,7 +1,8 @@
 """Figures: plotly charts as functions of results.
 
 Every function takes result objects (an audit, graph facts, a timeline, a
-comparison ...) and returns a :class:`plotly.graph_objects.Figure` with a
+comparison ...) and returns a :class:`~analysis.report.chart_style.Chart` (a plotly figure as
+plain data) with a
 title, axis labels, one fixed colour per level, and hover text that gives the
 reasons. No function reads a file or computes a plan. Text that comes from a
 catalog is HTML-escaped before plotly sees it.
@@ -16,7 +17,7 @@ Examples
 >>> rubric = read_rubric()
 >>> audit = audit_catalog(read_catalog(SEED_CATALOG, vocabulary=rubric.vocabulary), rubric)
 >>> figure = risk_mix_figure(audit)
->>> [trace.name for trace in figure.data]
+>>> [trace["name"] for trace in figure["data"]]
 ['LOW', 'MEDIUM', 'HIGH', 'not computable']
 """
 
@@ -25,16 +26,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from analysis.assess.audit import NOT_COMPUTABLE, Audit
 from analysis.assess.outcomes import OutcomeCoverage
 from analysis.model import Task
 from analysis.plan.results import Assessment, ScheduleRisk, measures
 from analysis.report.chart_style import (
+    BLUES,
     LAYOUT,
     LINE_PX,
     NEUTRAL,
+    Chart,
     hover_text,
     lines,
     new_figure,
@@ -96,7 +98,7 @@ _ROW_NAME_WIDTH, _ROW_PX = 330, 28
 
 def _stacked_rows(
     audit: Audit, rows: Sequence[tuple[str, str, Sequence[Task]]], title: str, axis: str
-) -> go.Figure:
+) -> Chart:
     """Rows of tasks (key, name, tasks) as horizontal bars stacked by computed level.
 
     Each segment says how many tasks it holds, where the number fits at
@@ -129,9 +131,9 @@ def _stacked_rows(
     layout = titled(
         title,
         barmode="stack",
-        xaxis_title="Tasks",
+        xaxis_title_text="Tasks",
         yaxis={
-            "title": axis,
+            "title": {"text": axis},
             "categoryorder": "array",
             "categoryarray": keys,
             "tickmode": "array",
@@ -140,14 +142,14 @@ def _stacked_rows(
             "autorange": "reversed",
             "automargin": True,
         },
-        legend_title="Level",
+        legend_title_text="Level",
         legend_traceorder="normal",
     )
     figure.update_layout(layout, height=max(sum(heights), 180) + layout["margin"]["t"] + 80)
     return figure
 
 
-def risk_mix_figure(audit: Audit, max_issues: int = MAX_ISSUES_DRAWN) -> go.Figure:
+def risk_mix_figure(audit: Audit, max_issues: int = MAX_ISSUES_DRAWN) -> Chart:
     """Tasks per issue (a row each: ``#N`` and its title), stacked by computed level.
 
     Levels that are not computable are a category apart. Beyond ``max_issues``
@@ -167,7 +169,7 @@ def risk_mix_figure(audit: Audit, max_issues: int = MAX_ISSUES_DRAWN) -> go.Figu
     return _stacked_rows(audit, rows, title, "Issue")
 
 
-def risk_by_activity_figure(audit: Audit) -> go.Figure:
+def risk_by_activity_figure(audit: Audit) -> Chart:
     """Tasks per kind of work (activity), stacked by computed level; not computable apart.
 
     Activities in the rubric's order, then any other (``unknown``) last; only
@@ -183,7 +185,7 @@ def risk_by_activity_figure(audit: Audit) -> go.Figure:
     return _stacked_rows(audit, rows, title, "Activity")
 
 
-def declared_vs_computed_figure(audit: Audit) -> go.Figure:
+def declared_vs_computed_figure(audit: Audit) -> Chart:
     """How many tasks a person put at each level against the level computed from facts.
 
     Levels that are not computable have a column of their own, each task with its range.
@@ -201,7 +203,8 @@ def declared_vs_computed_figure(audit: Audit) -> go.Figure:
     z = [[len(counts[(d, c)]) for c in columns] for d in declared_levels]
     hover = [[listed(counts[(d, c)], ", ") or "none" for c in columns] for d in declared_levels]
     figure = new_figure(
-        go.Heatmap(
+        dict(
+            type="heatmap",
             z=z,
             x=columns,
             y=declared_levels,
@@ -209,15 +212,15 @@ def declared_vs_computed_figure(audit: Audit) -> go.Figure:
             texttemplate="%{text}",
             hovertext=hover,
             hovertemplate="declared %{y}, computed %{x}: %{z}<br>%{hovertext}<extra></extra>",
-            colorscale="Blues",
+            colorscale=[[i / (len(BLUES) - 1), colour] for i, colour in enumerate(BLUES)],
             showscale=False,
         )
     )
     figure.update_layout(
         titled(
             "Declared against computed level (off the diagonal: a finding)",
-            xaxis_title="Computed level",
-            yaxis_title="Declared level",
+            xaxis_title_text="Computed level",
+            yaxis_title_text="Declared level",
             yaxis_autorange="reversed",
         )
     )
@@ -236,7 +239,7 @@ def gantt_figure(
     title: str = "Plan by phase and lane",
     max_bars: int = MAX_TASKS_DRAWN,
     max_rows: int = GANTT_ROWS,
-) -> go.Figure:
+) -> Chart:
     """Gantt bars from :func:`analysis.report.frames.gantt_rows`: one bar per scheduled piece.
 
     Up to ``max_rows`` pieces, each has a row of its own, named on the axis
@@ -337,14 +340,14 @@ def gantt_figure(
         tallest = max(name.count("<br>") + 1 for name in names.values())
         heights = [max(24, LINE_PX * tallest + 9)] * len(names)  # rows are all as tall
         yaxis = {
-            "title": "Phase · lane and work",
+            "title": {"text": "Phase · lane and work"},
             "range": [len(names) - 0.5, -0.5],  # top to bottom
             "automargin": True,
         }
     else:
         heights = [_LANE_PX] * len(order)
         yaxis = {
-            "title": "Phase · lane",
+            "title": {"text": "Phase · lane"},
             "categoryorder": "array",
             "categoryarray": order,
             "autorange": "reversed",
@@ -353,20 +356,21 @@ def gantt_figure(
     layout = titled(
         title,
         barmode="overlay",
-        xaxis_title="Hours from the start",
+        xaxis_title_text="Hours from the start",
         yaxis=yaxis,
-        legend_title="Level",
+        legend_title_text="Level",
     )
     figure.update_layout(layout, height=max(sum(heights), 160) + layout["margin"]["t"] + 80)
     return figure
 
 
-def finish_risk_figure(risk: ScheduleRisk, budget_hours: float | None = None) -> go.Figure:
+def finish_risk_figure(risk: ScheduleRisk, budget_hours: float | None = None) -> Chart:
     """Planned finish and its P50 / P80 / P95 under uncertain efforts, against the budget."""
     names = ["planned", "P50", "P80", "P95"]
     values = [risk.planned, risk.p50, risk.p80, risk.p95]
     figure = new_figure(
-        go.Bar(
+        dict(
+            type="bar",
             x=values,
             y=names,
             orientation="h",
@@ -382,20 +386,21 @@ def finish_risk_figure(risk: ScheduleRisk, budget_hours: float | None = None) ->
     figure.update_layout(
         titled(
             f"Finish time over {risk.samples} simulated runs{within}",
-            xaxis_title="Hours",
-            yaxis_title="",
+            xaxis_title_text="Hours",
+            yaxis_title_text="",
             yaxis_autorange="reversed",
         )
     )
     return figure
 
 
-def phase_overflow_figure(risk: ScheduleRisk) -> go.Figure:
+def phase_overflow_figure(risk: ScheduleRisk) -> Chart:
     """Each phase's chance to run longer than its time box."""
     phases = list(risk.phase_overflow)
     chances = [risk.phase_overflow[p] for p in phases]
     figure = new_figure(
-        go.Bar(
+        dict(
+            type="bar",
             x=phases,
             y=chances,
             marker_color="#ef6c00",
@@ -407,14 +412,14 @@ def phase_overflow_figure(risk: ScheduleRisk) -> go.Figure:
     figure.update_layout(
         titled(
             "Chance that a phase overflows its time box",
-            xaxis_title="Phase",
-            yaxis={"title": "Share of runs", "tickformat": ".0%", "range": [0, 1]},
+            xaxis_title_text="Phase",
+            yaxis={"title": {"text": "Share of runs"}, "tickformat": ".0%", "range": [0, 1]},
         )
     )
     return figure
 
 
-def outcome_coverage_figure(outcomes: Sequence[OutcomeCoverage]) -> go.Figure:
+def outcome_coverage_figure(outcomes: Sequence[OutcomeCoverage]) -> Chart:
     """Per outcome area: open tasks selected and left, with the document's targets."""
     areas = [row.area for row in outcomes]
     figure = new_figure()
@@ -442,15 +447,15 @@ def outcome_coverage_figure(outcomes: Sequence[OutcomeCoverage]) -> go.Figure:
     note = f" — untouched: {', '.join(untouched)}" if untouched else ""
     figure.update_layout(
         barmode="stack",
-        title=f"Outcome coverage{note}",
-        xaxis_title="Open tasks",
-        yaxis={"title": "Area", "autorange": "reversed"},
+        title_text=f"Outcome coverage{note}",
+        xaxis_title_text="Open tasks",
+        yaxis={"title": {"text": "Area"}, "autorange": "reversed"},
         **LAYOUT,
     )
     return figure
 
 
-def comparison_figure(assessments: Sequence[Assessment]) -> go.Figure:
+def comparison_figure(assessments: Sequence[Assessment]) -> Chart:
     """Measures of two or more selections side by side (value, tasks, hours, finish, ...)."""
     shown = ["value", "tasks", "hours", "finish", "violations"]
     figure = new_figure()
@@ -467,16 +472,16 @@ def comparison_figure(assessments: Sequence[Assessment]) -> go.Figure:
         )
     figure.update_layout(
         barmode="group",
-        title="Scenarios side by side",
-        xaxis_title="Measure",
-        yaxis_title="Amount",
-        legend_title="Scenario",
+        title_text="Scenarios side by side",
+        xaxis_title_text="Measure",
+        yaxis_title_text="Amount",
+        legend_title_text="Scenario",
         **LAYOUT,
     )
     return figure
 
 
-def schedule_figures(assessment: Assessment) -> list[go.Figure]:
+def schedule_figures(assessment: Assessment) -> list[Chart]:
     """The plan's Gantt chart and, when simulated, its schedule risk; or why none fits."""
     from analysis.report.frames import gantt_rows
 
@@ -505,8 +510,7 @@ def schedule_figures(assessment: Assessment) -> list[go.Figure]:
                 yanchor="top",
             )
             above += height
-        figure.update_xaxes(visible=False)
-        figure.update_yaxes(visible=False)
+        figure.update_layout(xaxis_visible=False, yaxis_visible=False)
         return [figure]
     rows = gantt_rows(
         timeline, assessment.catalog, assessment.audit.scores, assessment.selection.levels
@@ -522,7 +526,7 @@ def schedule_figures(assessment: Assessment) -> list[go.Figure]:
 
 def frontier_figure(
     table: pd.DataFrame, references: pd.DataFrame | None = None, title: str = "Trade-off frontier"
-) -> go.Figure:
+) -> Chart:
     """A sweep's plans by finish (x) and value (y), risk as colour; the frontier outlined.
 
     Plans a sweep was compared with (``references``, e.g. the seed's hand-made
@@ -564,7 +568,7 @@ def frontier_figure(
         mode="markers",
         x=usable["finish_hours"].tolist(),
         y=usable["value"].tolist(),
-        marker={"size": 7, "opacity": 0.45, "color": usable["risk_score"], **colour},
+        marker={"size": 7, "opacity": 0.45, "color": usable["risk_score"].tolist(), **colour},
         hovertext=[
             hover(row, hover_text(f"#{row['combination']} {settings_text(row, parameters)}"))
             for _, row in usable.iterrows()
@@ -581,7 +585,7 @@ def frontier_figure(
             y=ordered["value"].tolist(),
             marker={
                 "size": 12,
-                "color": ordered["risk_score"],
+                "color": ordered["risk_score"].tolist(),
                 "line": {"color": "#263238", "width": 1.5},
                 "colorbar": {"title": {"text": "risk score", "side": "right"}},
                 **colour,
@@ -610,14 +614,14 @@ def frontier_figure(
         figure.add_scatter(
             name=name,
             mode="markers+text",
-            x=[placed_at],
-            y=[row["value"]],
+            x=[float(placed_at)],
+            y=[float(row["value"])],
             text=[name + ("" if not pd.isna(row["finish_hours"]) else " (no schedule fits)")],
             textposition=f"{'bottom' if row['value'] >= max(ys) else 'top'} {side}",
             marker={
                 "symbol": "star",
                 "size": 18,
-                "color": [row["risk_score"]],
+                "color": [float(row["risk_score"])],
                 "line": {"color": "black", "width": 1.5},
                 **colour,
             },
@@ -627,10 +631,10 @@ def frontier_figure(
     figure.update_layout(
         titled(
             title,
-            xaxis_title="Finish (hours, wall clock)",
-            yaxis_title="Value",
+            xaxis_title_text="Finish (hours, wall clock)",
+            yaxis_title_text="Value",
             legend={"orientation": "h", "x": 0, "y": 1, "xanchor": "left", "yanchor": "bottom"},
         )
     )
-    figure.update_layout(margin_t=figure.layout.margin.t + 30)
+    figure.update_layout(margin_t=figure["layout"]["margin"]["t"] + 30)
     return figure
