@@ -11,6 +11,7 @@ is the command's error, the kernel stopping at that cell.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
@@ -147,3 +148,116 @@ def test_the_command_freezes_the_collector_before_the_interpreter_exits(monkeypa
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def _probe_notebook(path, cells: list[str]) -> None:
+    import nbformat
+
+    made = [nbformat.v4.new_code_cell("report = False")]
+    made[0].metadata["tags"] = ["parameters"]
+    made += [nbformat.v4.new_code_cell(source) for source in cells]
+    notebook = nbformat.v4.new_notebook(cells=made)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "P", "language": "python"}
+    nbformat.write(notebook, path)
+
+
+def test_a_launched_kernel_imports_what_its_notebook_imports_before_it_answers(tmp_path):
+    """The first cell finds the modules of a later one loaded, and the preload leaves no
+    trace in the kernel's environment; without the notebook, nothing is preloaded."""
+    from analysis.report.notebook import notebook_imports, run_notebook
+
+    probe = tmp_path / "probe.ipynb"
+    _probe_notebook(
+        probe,
+        [
+            "import os, sys\n"
+            "print('colorsys' in sys.modules, 'ANALYSIS_KERNEL_PRELOAD' in os.environ)",
+            "%%time\nimport json",  # a magic: not Python, not read
+            "import colorsys\ntry:\n    import no_such_module\nexcept ImportError:\n    pass",
+        ],
+    )
+    assert notebook_imports(probe).splitlines() == ["import os, sys", "import colorsys"]
+    for notebook, preloaded in ((probe, "True"), (None, "False")):
+        launched = launch_report_kernel(notebook)
+        try:
+            node = run_notebook(probe, None, {"report": True}, kernel=launched)
+        finally:
+            launched.close()
+            shutil.rmtree(launched.folder)
+        assert node.cells[2].outputs[0]["text"].split() == [preloaded, "False"], notebook
+
+
+def test_an_import_that_fails_ahead_is_left_to_the_notebook(tmp_path):
+    """A preload line that fails is skipped; the next ones run, and the kernel answers."""
+    from analysis.report.notebook import LaunchedKernel, notebook_imports, run_notebook
+    from analysis.report.publish import make_scratch
+
+    probe = tmp_path / "probe.ipynb"
+    _probe_notebook(probe, ["import sys\nprint('colorsys' in sys.modules)"])
+    launched = LaunchedKernel(make_scratch(), preload="import no_such_module\nimport colorsys")
+    try:
+        node = run_notebook(probe, None, {"report": True}, kernel=launched)
+    finally:
+        launched.close()
+        shutil.rmtree(launched.folder)
+    assert node.cells[2].outputs[0]["text"].split() == ["True"]  # after papermill's cell
+    cell = {"cell_type": "code", "source": ["from . import x\n", "from os import sep"]}
+    (tmp_path / "relative.ipynb").write_text(json.dumps({"cells": [cell]}), encoding="utf-8")
+    assert notebook_imports(tmp_path / "relative.ipynb") == "from os import sep"
+
+
+def test_a_notebook_that_cannot_be_read_has_nothing_to_preload(tmp_path):
+    from analysis.report.notebook import notebook_imports
+
+    (tmp_path / "broken.ipynb").write_text("{not json", encoding="utf-8")
+    (tmp_path / "odd.ipynb").write_text('{"cells": [7, {"cell_type": "code"}]}', encoding="utf-8")
+    assert notebook_imports(tmp_path / "missing.ipynb") == ""
+    assert notebook_imports(tmp_path / "broken.ipynb") == ""
+    assert notebook_imports(tmp_path / "odd.ipynb") == ""
+
+
+def _scratch_of(pid: int) -> list[str]:
+    import tempfile
+
+    from analysis.report.publish import SCRATCH_PREFIX
+
+    return [n for n in os.listdir(tempfile.gettempdir()) if n.startswith(f"{SCRATCH_PREFIX}{pid}-")]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["report", "--week", "bogus"], ["report", "--no-such-option"], ["report", "--help"]],
+)
+def test_a_command_line_that_turns_out_wrong_closes_the_early_kernel(tmp_path, args):
+    """``assess report`` launches its kernel before typer parses; a wrong command line (or
+    help) leaves no kernel and no scratch folder behind."""
+    code = (
+        "import os, sys\n"
+        "from analysis import cli\n"
+        "launched = []\n"
+        "from analysis.report import ahead\n"
+        "real = ahead.launch_for\n"
+        "def spy(a):\n"
+        "    real(a)\n"
+        "    launched.extend(ahead._LAUNCHED)\n"
+        "ahead.launch_for = spy\n"
+        f"sys.argv = ['assess', *{args!r}]\n"
+        "try:\n"
+        "    cli.main()\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "print(code, len(launched), [k.manager is None for k in launched], ahead._LAUNCHED)\n"
+        "print(os.getpid())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    summary, pid = done.stdout.strip().splitlines()[-2:]
+    help_asked = "--help" in args
+    expected = (
+        "0 0 [] []"
+        if help_asked
+        else "2 1 [True] []"  # exit 2, one kernel launched early, closed, none left
+    )
+    assert summary == expected, done.stderr
+    assert not _scratch_of(int(pid))

@@ -12,5 +12,6 @@
   converted to a page that opens offline, one catalog or a folder of them
 - ``handover``: the notebook's side of a report: the assessments it is handed, the plan
   and snapshots it writes
+- ``ahead``: the report's kernel launched before ``assess report`` parses its options
 - ``publish``: a week's files published as one set, and put right after a kill
 """

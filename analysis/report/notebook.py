@@ -37,6 +37,7 @@ from analysis.errors import ReportError
 __all__ = [
     "INJECTED",
     "notebook_parameters",
+    "notebook_imports",
     "inject_parameters",
     "run_notebook",
     "LaunchedKernel",
@@ -58,6 +59,47 @@ def notebook_parameters(path: str | os.PathLike) -> tuple[str, ...]:
     import papermill
 
     return tuple(papermill.inspect_notebook(str(path)))
+
+
+def notebook_imports(path: str | os.PathLike) -> str:
+    r"""The ``import`` statements at the top level of a notebook's code cells, as source.
+
+    What a kernel launched for the notebook can import while it waits for the
+    notebook (:class:`LaunchedKernel`'s ``preload``). Read as JSON, without
+    nbformat; cells Python cannot parse (IPython magics) are skipped, and so
+    is a notebook that cannot be read: then there is nothing to import ahead.
+
+    >>> import json, tempfile
+    >>> cells = [{"cell_type": "code", "source": "import json\nx = 1\nfrom os import path"}]
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".ipynb", delete=False) as file:
+    ...     json.dump({"cells": cells}, file)
+    >>> print(notebook_imports(file.name))
+    import json
+    from os import path
+    """
+    import ast
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            cells = json.load(file).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return ""
+    statements = []
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        try:
+            tree = ast.parse(source if isinstance(source, str) else "".join(source))
+        except (SyntaxError, ValueError, TypeError):
+            continue
+        statements += [
+            ast.unparse(node)
+            for node in tree.body
+            if isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom) and not node.level)
+        ]
+    return "\n".join(dict.fromkeys(statements))
 
 
 def inject_parameters(notebook: NotebookNode, parameters: dict[str, object]) -> NotebookNode:
@@ -142,13 +184,19 @@ class LaunchedKernel:
 
     Launching takes a few hundredths of a second; the kernel then boots in its
     own process (most of a second) while this one goes on. ``env`` is added to
-    this process's environment for the kernel only. :func:`run_notebook` runs
+    this process's environment for the kernel only. ``preload``: import
+    statements (:func:`notebook_imports`) the kernel runs as it boots, before
+    it answers, so that the libraries its notebook imports load while this
+    process is still getting ready; one that fails is left for the notebook
+    to run (and fail) again. :func:`run_notebook` runs
     papermill on it and begins to close it; :meth:`close` shuts it down at once
     and closes the channels papermill opened to it (in another thread if asked),
     and does nothing more the second time.
     """
 
-    def __init__(self, folder: str | os.PathLike, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, folder: str | os.PathLike, env: dict[str, str] | None = None, preload: str = ""
+    ) -> None:
         from jupyter_core.utils import run_sync
 
         self.folder = Path(folder)
@@ -162,7 +210,7 @@ class LaunchedKernel:
         try:
             run_sync(manager.start_kernel)(
                 cwd=str(self.folder),
-                env={**os.environ, **(env or {})},
+                env={**os.environ, **(env or {}), **({_PRELOAD: preload} if preload else {})},
                 # As nbclient starts ipykernel: its history in memory, not in the home folder.
                 extra_arguments=["--HistoryManager.hist_file=:memory:"],
             )
@@ -228,13 +276,15 @@ def _kill_now(manager: AsyncKernelManager) -> None:
             run_sync(manager.signal_kernel)(signal.SIGKILL)
 
 
-def launch_report_kernel() -> LaunchedKernel:
+def launch_report_kernel(notebook: str | os.PathLike | None = None) -> LaunchedKernel:
     """The weekly report's kernel, launched now in a new scratch folder.
 
     :func:`~analysis.report.render.render_report` (given it as ``launched``)
     runs the report in that folder. The kernel is told the working folder
     (``ASSESS_WORKDIR`` as set, else this process's), to show paths relative
-    to it; this process's environment stays as it was.
+    to it; this process's environment stays as it was. Given the ``notebook``
+    it will run, it imports what that imports as it boots
+    (:func:`notebook_imports`).
     """
     from analysis.report.publish import make_scratch
     from analysis.resources import WORKDIR_VARIABLE
@@ -242,7 +292,8 @@ def launch_report_kernel() -> LaunchedKernel:
     workdir = os.environ.get(WORKDIR_VARIABLE) or str(Path.cwd())
     folder = make_scratch()
     try:
-        return LaunchedKernel(folder, env={WORKDIR_VARIABLE: workdir})
+        preload = "" if notebook is None else notebook_imports(notebook)
+        return LaunchedKernel(folder, env={WORKDIR_VARIABLE: workdir}, preload=preload)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -387,14 +438,27 @@ def _ready_client_class() -> type:
     return ReadyClient
 
 
+#: The environment variable that carries a kernel's ``preload`` (:class:`LaunchedKernel`).
+_PRELOAD = "ANALYSIS_KERNEL_PRELOAD"
+
 #: ipykernel_launcher, with the collector's thresholds of the command (``analysis.cli``):
 #: the kernel's imports make objects that live until the end; collecting them again and
-#: again at the default thresholds takes a sixth of the time the imports take.
+#: again at the default thresholds takes a sixth of the time the imports take. Then
+#: its ``preload``, run before the kernel answers (papermill waits for that, not for a
+#: notebook's first cells), and taken out of the environment its notebook sees.
 _BOOT = (
-    "import gc, sys\n"
+    "import gc, os, sys\n"
     "gc.set_threshold(100_000, 50, 50)\n"
     "if sys.path and sys.path[0] == '':\n"
     "    del sys.path[0]\n"
+    f"_preload = os.environ.pop({_PRELOAD!r}, '')\n"
+    "_line = None\n"
+    "for _line in _preload.splitlines():\n"
+    "    try:\n"
+    "        exec(_line, {})\n"
+    "    except Exception:\n"
+    "        pass\n"
+    "del _preload, _line\n"
     "from ipykernel import kernelapp\n"
     "kernelapp.launch_new_instance()\n"
 )

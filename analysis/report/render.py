@@ -192,7 +192,7 @@ def render_report(
     say = progress or (lambda message: None)
     started = time.perf_counter()
     if kernel is None and launched is None:
-        launched = launch_report_kernel()  # it boots while the inputs are read
+        launched = launch_report_kernel(notebook)  # it boots while the inputs are read
     try:
         week = check_week(week) if week else iso_week()
         catalog_path = catalog_or_example(catalog)
