@@ -51,15 +51,21 @@ def test_the_import_contracts_hold():
 
 def test_the_report_notebook_does_not_load_the_rendering_libraries():
     """nbformat (with jsonschema) and papermill cost over a second to import; the kernel
-    that runs the report takes the assessments it is handed (analysis.report.handover):
-    it loads neither the rendering nor the solver, nor what runs the assessing."""
+    that runs the report assesses the inputs it is handed (analysis.report.handover): it
+    loads the solver (as it boots, with its notebook's imports), not the rendering."""
     loads = (
         "analysis.report.handover, analysis.report.figures, analysis.report.frames, "
         "analysis.report.tables, analysis.report.overview, analysis.plan.sweep_results"
     )
     watched = {"nbformat", "papermill", "jsonschema", "nbconvert", "jupyter_client", "ortools"}
-    watched |= {"analysis.report.render", "analysis.plan.scenarios", "analysis.plan.selection"}
-    assert loaded_by(loads, watched) == []
+    watched |= {"analysis.report.render", "analysis.plan.selection"}
+    assert loaded_by(loads, watched) == ["analysis.plan.selection", "ortools"]
+
+
+def test_the_reports_command_loads_neither_pandas_nor_the_solver():
+    """The kernel assesses: the command reads, checks, hands over and converts."""
+    watched = {"pandas", "ortools", "plotly", "analysis.plan.selection", "analysis.report.figures"}
+    assert loaded_by("analysis.report.render, analysis.report.prepared", watched) == []
 
 
 def test_the_command_loads_no_data_library_before_it_runs_one():

@@ -1,23 +1,24 @@
-"""The report's command assesses while its kernel starts, and hands the assessments over.
+"""The report's command reads and checks its inputs while its kernel starts, and hands
+them over; the kernel assesses them.
 
 The command launches the kernel first (:func:`launch_report_kernel`), so that it
-boots while the command imports, reads and assesses; whatever happens, the
-kernel is shut down, its channels closed and its folder removed.
+boots and imports (the solver too) while the command reads; whatever happens,
+the kernel is shut down, its channels closed and its folder removed.
 
-The kernel's first cell waits for them on a lock the command holds
+The kernel's first cell assesses what it is handed
 (:func:`analysis.report.handover.assess_for_report`); an error while assessing
-is the command's error, the kernel stopping at that cell.
+is handed back, and is the command's error (the kernel stopping at that cell).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pickle
 import shutil
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -60,26 +61,45 @@ def test_a_report_on_a_launched_kernel_closes_what_it_opened(tmp_path, monkeypat
 
 
 def test_an_error_while_assessing_is_the_error_and_the_kernel_stops(tmp_path, monkeypatch):
-    def fail(inputs, chosen):
-        raise InputError("found while assessing", source="x.yaml")
+    """A scenario that only the assessing finds wrong (here its checks were skipped: read
+    as is) fails the command with the kernel's error, as bad input, and writes nothing."""
+    from analysis.errors import ScenarioError
 
-    monkeypatch.setattr(render, "assess_inputs", fail)
-    with pytest.raises(InputError, match="found while assessing"):
+    def unchecked(catalog, scenarios, **options):
+        inputs, chosen = read_files(catalog, scenarios, **options)
+        return inputs, [replace(chosen[0], rules_off=("no-such-rule",))]
+
+    monkeypatch.setattr(render, "read_files", unchecked)
+    with pytest.raises(ScenarioError, match="no-such-rule") as raised:
         render.render_report(week="2026-W47", out=tmp_path / "out", history=None)
+    assert raised.value.field == "rules_off"
+    assert isinstance(raised.value.__cause__, ReportError)  # the cell that stopped
     assert not [t for t in threading.enumerate() if t.name == "weekly notebook"]
     assert not list((tmp_path / "out").rglob("weekly-report.html"))
 
 
-def test_the_kernel_gets_the_assessments_once_the_lock_is_let_go(tmp_path):
-    prepared = tmp_path / "assessments.pickle"
-    (tmp_path / "assessments.pickle.lock").touch()  # as the command leaves it, let go
-    with pytest.raises(ReportError, match="handed over no assessments"):
+def test_the_kernel_assesses_what_it_is_handed(tmp_path, monkeypatch):
+    from analysis.report.prepared import Prepared, hand_over, handed_back
+
+    prepared = tmp_path / "inputs.pickle"
+    with pytest.raises(ReportError, match="handed over no inputs"):
         handover.assess_for_report(prepared=prepared)
+    inputs, chosen = read_files(every_default=True)
+    hand_over(Prepared(inputs, tuple(chosen)), prepared)
     made = assess_files(every_default=True)
-    prepared.write_bytes(pickle.dumps(made))
     again = handover.assess_for_report(prepared=prepared)
     assert [a.scenario.name for a in again] == [a.scenario.name for a in made]
     assert again[0].selection.left_out == made[0].selection.left_out
+    assert handed_back(prepared) is None
+
+    def fail(inputs, chosen):
+        raise InputError("found while assessing", source="x.yaml", field="tasks")
+
+    monkeypatch.setattr(handover, "assess_inputs", fail)
+    with pytest.raises(InputError, match="found while assessing"):
+        handover.assess_for_report(prepared=prepared)
+    back = handed_back(prepared)
+    assert isinstance(back, InputError) and (back.source, back.field) == ("x.yaml", "tasks")
 
 
 def test_reading_then_assessing_is_assessing_the_files():

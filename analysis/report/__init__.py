@@ -10,8 +10,8 @@
 - ``history``: weekly snapshots in SQLite, and what changed
 - ``notebook``, ``offline_html``, ``render``, ``batch``: the report notebook run and
   converted to a page that opens offline, one catalog or a folder of them
-- ``handover``: the notebook's side of a report: the assessments it is handed, the plan
-  and snapshots it writes
+- ``handover``: the notebook's side of a report: the inputs it is handed (``prepared``:
+  what the command hands over), assessed; the plan and snapshots it writes
 - ``ahead``: the report's kernel launched before ``assess report`` parses its options
 - ``publish``: a week's files published as one set, and put right after a kill
 """

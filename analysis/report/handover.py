@@ -1,20 +1,23 @@
-"""The weekly notebook's side of a report: the assessments handed over, the files written.
+"""The weekly notebook's side of a report: the inputs handed over, assessed; the files written.
 
-:func:`~analysis.report.render.render_report` assesses every scenario itself
-while the kernel starts, and hands the assessments over in a file in the
-kernel's scratch folder (:func:`hand_over`: written whole, then renamed; a
-lock beside it is held while they are made). The notebook's first cell reads
-them (:func:`assess_for_report`, which waits for the lock), and its last one
-writes the plan and the week's snapshots (:func:`write_outputs`).
+:func:`~analysis.report.render.render_report` reads and checks every input
+while the kernel boots, and hands them over before the notebook starts
+(:class:`~analysis.report.prepared.Prepared`, in a file in the kernel's
+scratch folder). The notebook's first cell assesses them
+(:func:`assess_for_report`): the kernel has loaded pandas, networkx and the
+solver as it booted (it imports what its notebook imports, this module and
+what it imports included), so the command loads neither pandas nor the
+solver, and nothing is read or parsed twice. An error while assessing is
+handed back beside the inputs, so that the command fails with it (bad input:
+one line naming the file, the task and the field), not with the cell. The
+notebook's last cell writes the plan and the week's snapshots
+(:func:`write_outputs`).
 
-This module is all the kernel imports of the command's side: not the
-rendering (papermill, nbconvert, the kernel launcher), not the assessing
-(unless the notebook runs on its own, opened by hand).
+Nothing here loads the rendering (papermill, nbconvert, the kernel launcher).
 """
 
 from __future__ import annotations
 
-import fcntl
 import gc
 import json
 import os
@@ -22,27 +25,19 @@ import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
-from analysis.errors import ReportError
+# The stages assessing runs (the solver among them), imported here rather than on first
+# use: a kernel launched for the report imports them as it boots, while the command reads.
+import analysis.plan.selection
+import analysis.plan.timeline  # noqa: F401
+from analysis.errors import AnalysisError, ReportError
 from analysis.files import write_text_atomic
 from analysis.plan.results import Assessment
+from analysis.plan.scenarios import assess_files, assess_inputs
 from analysis.report.formats.plan import format_plan
 from analysis.report.history import snapshot_of
+from analysis.report.prepared import WRITTEN_SNAPSHOTS, Prepared, hand_back
 
-__all__ = [
-    "HANDED_OVER",
-    "LOCKED",
-    "WRITTEN_SNAPSHOTS",
-    "assess_for_report",
-    "write_outputs",
-    "hand_over",
-]
-
-#: The file the assessments are handed over in, in the kernel's scratch folder.
-HANDED_OVER = "assessments.pickle"
-#: The suffix of the lock held beside it while the command assesses.
-LOCKED = ".lock"
-#: The week's snapshots as the notebook writes them (the report publishes them).
-WRITTEN_SNAPSHOTS = "snapshots.json"
+__all__ = ["assess_for_report", "write_outputs"]
 
 
 def assess_for_report(
@@ -57,31 +52,30 @@ def assess_for_report(
     """The weekly notebook's assessments: of every scenario, the plan first.
 
     With ``prepared`` (set by :func:`~analysis.report.render.render_report`),
-    the assessments the command has made, kept in that file (waiting while the
-    command holds the lock beside it). Without, as
-    :func:`~analysis.plan.scenarios.assess_files` (a notebook opened by hand).
+    of the inputs handed over in that file; an error while assessing them is
+    handed back beside it (:func:`~analysis.report.prepared.hand_back`), then
+    raised. Without, as :func:`~analysis.plan.scenarios.assess_files` (a
+    notebook opened by hand).
     """
     if not prepared:
-        from analysis.plan.scenarios import assess_files
-
         return assess_files(catalog, scenarios, rubric=rubric, rules=rules, gates=gates)
-    lock = Path(f"{prepared}{LOCKED}")
-    if lock.exists():  # the command holds it while it assesses
-        with open(lock, "rb") as file:
-            fcntl.flock(file, fcntl.LOCK_SH)
     if not Path(prepared).exists():
-        raise ReportError("the command handed over no assessments (it names why)")
-    # Millions of objects come back at once: the cycle collector, scanning them again
-    # and again every 700 allocations, would take longer than loading them. Restored after.
+        raise ReportError("the command handed over no inputs")
+    # Hundreds of thousands of objects come back at once: the cycle collector, scanning
+    # them again and again every 700 allocations, would take longer than loading them.
     enabled = gc.isenabled()
     gc.disable()
     try:
         with open(prepared, "rb") as file:  # written by hand_over, in the report's scratch folder
-            assessments: list[Assessment] = pickle.load(file)  # noqa: S301
-        return assessments
+            handed: Prepared = pickle.load(file)  # noqa: S301
     finally:
         if enabled:
             gc.enable()
+    try:
+        return assess_inputs(handed.inputs, handed.scenarios)
+    except AnalysisError as exc:
+        hand_back(exc, prepared)
+        raise
 
 
 def write_outputs(assessments: Sequence[Assessment], folder: str | os.PathLike | None) -> None:
@@ -100,11 +94,3 @@ def write_outputs(assessments: Sequence[Assessment], folder: str | os.PathLike |
         for a in assessments
     ]
     write_text_atomic(folder / WRITTEN_SNAPSHOTS, json.dumps(snapshots, ensure_ascii=False))
-
-
-def hand_over(assessments: list[Assessment], prepared: Path) -> None:
-    """The assessments for the kernel: written whole, then named ``prepared``."""
-    partial = prepared.with_name(f"{prepared.name}.partial")
-    with open(partial, "wb") as file:
-        pickle.dump(assessments, file, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(partial, prepared)

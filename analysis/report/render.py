@@ -14,23 +14,21 @@ brings the history in line with the week's published snapshots (a render
 killed after publishing did not write them), and removes what killed renders
 left: their staged sets and their scratch folders.
 
-The kernel is launched first, in the scratch folder, and boots (most of a
-second) while the inputs are read and checked (``assess report`` launches it
-before it even imports this module; on bad input it is shut down at once).
-The command then assesses every scenario itself (the audit made once for
-all) while the kernel starts and imports: the notebook runs in
-another thread, and its first cell waits (on a lock the command holds) for
-the assessments, handed over as they are (a pickle in the scratch folder,
-``prepared``). So the kernel reads, scores and plans nothing a second time
-(on 10,000 tasks, seconds), does not load the solver, and its start-up and
-imports take no time of their own. Bad input only the assessment finds (a
-cycle an inference rule makes) fails in one line as well, the kernel
-stopping at its first cell.
+The kernel is launched first, in the scratch folder, and boots while the
+inputs are read and checked (``assess report`` launches it before it even
+parses its command line; on bad input it is shut down at once); as it boots it
+imports what the notebook imports, pandas, networkx and the solver among them.
+The command hands the inputs over as they were read (a pickle in the scratch
+folder, :class:`~analysis.report.prepared.Prepared`) and starts the notebook,
+whose first cell assesses every scenario (the audit made once for all); the
+command gets the conversion ready meanwhile. So nothing is read or parsed
+twice, and the command loads neither pandas nor the solver. Bad input only the
+assessing finds fails in one line as well: the kernel hands the error back
+beside the inputs and stops at that cell, and the command raises that error.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -44,16 +42,7 @@ from typing import TYPE_CHECKING
 from analysis.errors import ReportError
 from analysis.files import check_folder
 from analysis.inputs.bundle import catalog_or_example
-from analysis.plan.results import Assessment
-from analysis.plan.scenarios import assess_inputs, read_files
-from analysis.report.handover import (
-    HANDED_OVER,
-    LOCKED,
-    WRITTEN_SNAPSHOTS,
-    assess_for_report,  # also here, for notebooks that import it from render
-    hand_over,
-    write_outputs,  # also here, as assess_for_report
-)
+from analysis.plan.scenarios import read_files
 from analysis.report.history import check_history, check_week, iso_week, save_snapshots
 from analysis.report.notebook import (
     LaunchedKernel,
@@ -63,6 +52,13 @@ from analysis.report.notebook import (
     run_notebook,
 )
 from analysis.report.offline_html import prepare_conversion, to_offline_html
+from analysis.report.prepared import (
+    HANDED_OVER,
+    WRITTEN_SNAPSHOTS,
+    Prepared,
+    hand_over,
+    handed_back,
+)
 from analysis.report.publish import (
     SNAPSHOTS,
     catalog_lock,
@@ -78,12 +74,19 @@ from analysis.resources import REPORTS_DIR, WEEKLY_NOTEBOOK, WORKDIR_VARIABLE
 if TYPE_CHECKING:  # nbformat costs about a second to import: only when rendering
     from nbformat import NotebookNode
 
-__all__ = [
-    "Report",
-    "assess_for_report",
-    "write_outputs",
-    "render_report",
-]
+__all__ = ["Report", "render_report"]
+
+
+def __getattr__(name: str) -> object:
+    """``assess_for_report`` and ``write_outputs``, for notebooks that import them from
+    here: they live in :mod:`analysis.report.handover`, which loads the solver, so it is
+    imported only when they are asked for (the command loads neither pandas nor the solver).
+    """
+    if name in ("assess_for_report", "write_outputs"):
+        from analysis.report import handover
+
+        return getattr(handover, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -103,16 +106,10 @@ class Report:
     plan_text: str = ""
 
 
-def _assess_beside(
-    run: Callable[[], NotebookNode], assess: Callable[[], list[Assessment]], prepared: Path
-) -> NotebookNode:
+def _beside_conversion(run: Callable[[], NotebookNode]) -> NotebookNode:
     """What ``run()`` returns (the executed notebook), run in another thread while
-    ``assess()`` runs here; its assessments are handed over at ``prepared``
-    (:func:`assess_for_report` waits for them).
-
-    Raises what ``assess`` raises (the notebook, stopping at its first cell, is
-    waited for first), else what ``run`` raised.
-    """
+    the conversion gets ready here (:func:`prepare_conversion`): that is done while
+    the kernel boots, imports and assesses, before the notebook has much to say."""
     failed: list[BaseException] = []
     executed: list[NotebookNode] = []
 
@@ -122,26 +119,12 @@ def _assess_beside(
         except BaseException as exc:  # raised again in the calling thread
             failed.append(exc)
 
-    lock = os.open(f"{prepared}{LOCKED}", os.O_RDWR | os.O_CREAT, 0o600)
+    thread = threading.Thread(target=notebook, name="weekly notebook", daemon=True)
+    thread.start()
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        thread = threading.Thread(target=notebook, name="weekly notebook", daemon=True)
-        thread.start()
-        try:
-            hand_over(assess(), prepared)
-        except BaseException:
-            os.close(lock)  # the kernel goes on without the assessments: it stops
-            lock = -1
-            thread.join()
-            raise
-        os.close(lock)  # the kernel goes on with the assessments
-        lock = -1
-        prepare_conversion()  # while the kernel works
-
-        thread.join()
+        prepare_conversion()
     finally:
-        if lock >= 0:
-            os.close(lock)
+        thread.join()
     if failed:
         raise failed[0]
     return executed[0]
@@ -238,7 +221,7 @@ def render_report(
                 "gates": str(Path(gates).resolve()) if gates else None,
                 "prepared": str(scratch / HANDED_OVER),
             },
-            assess=lambda: assess_inputs(inputs, chosen),
+            handed=Prepared(inputs, tuple(chosen)),
             kernel=kernel,
             launched=launched,
             timeout=timeout,
@@ -277,38 +260,43 @@ def _run_and_convert(
     title: str,
     *,
     parameters: dict[str, object],
-    assess: Callable[[], list[Assessment]],
+    handed: Prepared,
     kernel: WarmKernel | None,
     launched: LaunchedKernel | None,
     timeout: int,
     progress: bool,
     say: Callable[[str], None],
 ) -> tuple[str, dict[str, str]]:
-    """The notebook run in ``scratch`` (on ``kernel``, else on ``launched``) while
-    ``assess()`` makes the assessments it is handed; the page (titled ``title``), and
-    the files the notebook wrote in ``scratch`` (text)."""
+    """The notebook run in ``scratch`` (on ``kernel``, else on ``launched``) on the
+    inputs ``handed`` over; the page (titled ``title``), and the files the notebook
+    wrote in ``scratch`` (text). An error the kernel met assessing them is raised as it
+    was (:func:`~analysis.report.handover.handed_back`), not as the cell's."""
     prepared = scratch / HANDED_OVER
+    hand_over(handed, prepared)
     kill_point("scratch")
     say(f"running {Path(notebook).name} (kernel python3)")
     kill_point("kernel")
-    if kernel is None:
-        notebook_parameters(notebook)  # loads papermill here, not beside the assessing
-        node = _assess_beside(
-            lambda: run_notebook(
-                notebook,
-                None,  # papermill's notebook itself, not a copy written and read back
-                parameters,
-                timeout=timeout,
-                progress=progress,
-                cwd=scratch,
-                kernel=launched,
-            ),
-            assess,
-            prepared,
-        )
-    else:  # a warm kernel stays with the thread that started it
-        hand_over(assess(), prepared)
-        node = kernel.run(notebook, None, parameters, timeout=timeout, cwd=scratch)
+    try:
+        if kernel is None:
+            notebook_parameters(notebook)  # loads papermill before the conversion gets ready
+            node = _beside_conversion(
+                lambda: run_notebook(
+                    notebook,
+                    None,  # papermill's notebook itself, not a copy written and read back
+                    parameters,
+                    timeout=timeout,
+                    progress=progress,
+                    cwd=scratch,
+                    kernel=launched,
+                )
+            )
+        else:  # a warm kernel stays with the thread that started it
+            node = kernel.run(notebook, None, parameters, timeout=timeout, cwd=scratch)
+    except ReportError as exc:
+        error = handed_back(prepared)
+        if error is not None:
+            raise error from exc
+        raise
     say("converting to offline HTML")
     node.metadata["title"] = title
     page = to_offline_html(node)
