@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from analysis.cli import app
@@ -17,6 +19,13 @@ from analysis.inputs.rubric import Rubric, read_rubric
 from analysis.model import Catalog
 
 #: The repository, and the bundled example data in it (absolute: tests may change folder).
+# Property tests draw the same examples on every run, so that a second run takes the same
+# path as the first; HYPOTHESIS_PROFILE=explore draws new ones each run, to look for more
+# (a failure found that way becomes an @example).
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 SCENARIOS_DIR = DATA_DIR / "scenarios"

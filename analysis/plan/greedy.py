@@ -97,19 +97,53 @@ def greedy_plan(problem: SelectionProblem) -> tuple[list[Unit], dict[str, int]]:
             if waiting[dependent] == 0 and dependent not in taken:
                 heapq.heappush(heap, (key(by_id[dependent]), dependent))
 
-    def take_all(bundle: list[str], force: bool = False) -> None:
+    def longest_first(bundle: list[str]) -> list[str]:
+        """``bundle`` with prerequisites first, and the longest of the units ready first."""
+        inside = set(bundle)
+        blocking = {u: sum(p in inside for p in problem.needs.get(u, ())) for u in bundle}
+        ready = [(-problem.durations[u], by_id[u].position, u) for u in bundle if not blocking[u]]
+        heapq.heapify(ready)
+        out: list[str] = []
+        while ready:
+            *_, unit = heapq.heappop(ready)
+            out.append(unit)
+            for dependent in dependents.get(unit, ()):
+                if dependent in inside:
+                    blocking[dependent] -= 1
+                    if not blocking[dependent]:
+                        entry = (
+                            -problem.durations[dependent],
+                            by_id[dependent].position,
+                            dependent,
+                        )
+                        heapq.heappush(ready, entry)
+        return out
+
+    def take_all(bundle: list[str], force: bool = False) -> bool:
+        """Take ``bundle`` where it fits (``force``: in any case); whether it fitted."""
         placed: dict[str, int] | None = {}
         if problem.boxes:
             bundle = problem.in_order(bundle)
-            placed = place(bundle, force)
+            placed = place(bundle)
+            if placed is None and force:  # the longest first may pack where the first did not
+                bundle = longest_first(bundle)
+                placed = place(bundle)
+                if placed is None:
+                    placed = place(bundle, force=True)
+                    for unit in bundle:
+                        take(unit, placed.get(unit))
+                    return False
         if placed is None:
-            return
+            return False
         for unit in bundle:
             take(unit, placed.get(unit))
+        return True
 
     heap: list[tuple[tuple[float, int], str]] = []
     forced = {u for unit in problem.include for u in problem.closure(unit)}
-    take_all(sorted(forced, key=lambda u: by_id[u].position), force=True)
+    if not take_all(sorted(forced, key=lambda u: by_id[u].position), force=True):
+        # The includes overfill a phase: no plan fits, and none is better than the includes.
+        return chosen, phase_of
     # Coverage minimums next: the best value per hour of each area, with prerequisites.
     for _, minimum, members in problem.coverage:
         for unit in sorted(members, key=lambda u: key(by_id[u])):
