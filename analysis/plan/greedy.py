@@ -129,9 +129,9 @@ def greedy_plan(problem: SelectionProblem) -> tuple[list[Unit], dict[str, int]]:
                 bundle = longest_first(bundle)
                 placed = place(bundle)
                 if placed is None:
-                    placed = place(bundle, force=True)
+                    overfull = place(bundle, force=True) or {}  # forced: never None
                     for unit in bundle:
-                        take(unit, placed.get(unit))
+                        take(unit, overfull.get(unit))
                     return False
         if placed is None:
             return False
