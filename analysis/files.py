@@ -31,6 +31,7 @@ __all__ = [
     "read_input",
     "read_text",
     "write_text_atomic",
+    "write_bytes_atomic",
     "check_folder",
 ]
 
@@ -190,7 +191,13 @@ _MODE = 0o666 & ~_umask()
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step; a failure leaves the old file as it was.
+    """Replace ``path`` with ``text`` (UTF-8, line ends as given) in one step; a failure
+    leaves the old file as it was (:func:`write_bytes_atomic`)."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` in one step; a failure leaves the old file as it was.
 
     The new file gets the usual permissions (0666 less the umask), not the
     private ones of a temporary file.
@@ -198,8 +205,8 @@ def write_text_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.chmod(tmp, _MODE)
         os.replace(tmp, path)
     except BaseException:

@@ -1,11 +1,11 @@
 """Figures: plotly charts as functions of results.
 
 Every function takes result objects (an audit, graph facts, a timeline, a
-comparison ...) and returns a :class:`~analysis.report.chart_style.Chart` (a plotly figure as
-plain data) with a
-title, axis labels, one fixed colour per level, and hover text that gives the
-reasons. No function reads a file or computes a plan. Text that comes from a
-catalog is HTML-escaped before plotly sees it.
+comparison ...) and returns a :class:`~analysis.report.chart_style.Chart` (a
+plotly figure as plain data) with a title, axis labels, one fixed colour per
+level, and hover text that gives the reasons. No function reads a file or
+computes a plan. Text that comes from a catalog is HTML-escaped before plotly
+sees it.
 
 On large catalogs charts keep to :mod:`analysis.report.limits` (issues, tasks
 and hover lines drawn one by one); each chart's title says what it left out.

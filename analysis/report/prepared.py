@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.errors import AnalysisError
+from analysis.files import write_bytes_atomic
 from analysis.inputs.bundle import Inputs
 from analysis.model import Scenario
 
@@ -25,7 +26,6 @@ __all__ = [
     "hand_over",
     "hand_back",
     "handed_back",
-    "write_whole",
 ]
 
 #: The file the inputs are handed over in, in the kernel's scratch folder.
@@ -47,12 +47,12 @@ class Prepared:
 
 def hand_over(handed: Prepared, prepared: Path) -> None:
     """The inputs for the kernel: written whole, then named ``prepared``."""
-    write_whole(prepared, pickle.dumps(handed, protocol=pickle.HIGHEST_PROTOCOL))
+    write_bytes_atomic(prepared, pickle.dumps(handed, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def hand_back(error: AnalysisError, prepared: str | os.PathLike) -> None:
     """Leave ``error``, met assessing what was handed over at ``prepared``, beside it."""
-    write_whole(Path(f"{prepared}{FAILED}"), pickle.dumps(error))
+    write_bytes_atomic(Path(f"{prepared}{FAILED}"), pickle.dumps(error))
 
 
 def handed_back(prepared: Path) -> AnalysisError | None:
@@ -63,11 +63,3 @@ def handed_back(prepared: Path) -> AnalysisError | None:
     with open(failed, "rb") as file:  # written by hand_back, in the report's scratch folder
         error: AnalysisError = pickle.load(file)  # noqa: S301
     return error
-
-
-def write_whole(path: Path, data: bytes) -> None:
-    """``data`` written to a file beside ``path``, then renamed ``path``."""
-    partial = path.with_name(f"{path.name}.partial")
-    with open(partial, "wb") as file:
-        file.write(data)
-    os.replace(partial, path)
