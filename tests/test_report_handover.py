@@ -191,12 +191,12 @@ def test_a_launched_kernel_imports_what_its_notebook_imports_before_it_answers(t
         probe,
         [
             "import os, sys\n"
-            "print('colorsys' in sys.modules, 'ANALYSIS_KERNEL_PRELOAD' in os.environ)",
+            "print('zipapp' in sys.modules, 'ANALYSIS_KERNEL_PRELOAD' in os.environ)",
             "%%time\nimport json",  # a magic: not Python, not read
-            "import colorsys\ntry:\n    import no_such_module\nexcept ImportError:\n    pass",
+            "import zipapp\ntry:\n    import no_such_module\nexcept ImportError:\n    pass",
         ],
     )
-    assert notebook_imports(probe).splitlines() == ["import os, sys", "import colorsys"]
+    assert notebook_imports(probe).splitlines() == ["import os, sys", "import zipapp"]
     for notebook, preloaded in ((probe, "True"), (None, "False")):
         launched = launch_report_kernel(notebook)
         try:
@@ -213,8 +213,8 @@ def test_an_import_that_fails_ahead_is_left_to_the_notebook(tmp_path):
     from analysis.report.publish import make_scratch
 
     probe = tmp_path / "probe.ipynb"
-    _probe_notebook(probe, ["import sys\nprint('colorsys' in sys.modules)"])
-    launched = LaunchedKernel(make_scratch(), preload="import no_such_module\nimport colorsys")
+    _probe_notebook(probe, ["import sys\nprint('zipapp' in sys.modules)"])
+    launched = LaunchedKernel(make_scratch(), preload="import no_such_module\nimport zipapp")
     try:
         node = run_notebook(probe, None, {"report": True}, kernel=launched)
     finally:

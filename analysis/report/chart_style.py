@@ -25,6 +25,7 @@ import re
 import sys
 import unicodedata
 import uuid
+import warnings
 from collections.abc import Mapping
 from importlib import resources
 
@@ -232,7 +233,11 @@ class Chart(dict):
         not plotly's)."""
         import plotly.graph_objects as go
 
-        return go.Figure(self)
+        with warnings.catch_warnings():
+            # Plotly 6.0's own default template has scattermapbox defaults, which its
+            # checks then call deprecated (it loads the template unchecked itself).
+            warnings.filterwarnings("ignore", r"\*scattermapbox\*", DeprecationWarning)
+            return go.Figure(self)
 
     def to_html(self, **options: object) -> str:
         """The chart as plotly writes a page of it (:func:`plotly.io.to_html`'s options)."""
