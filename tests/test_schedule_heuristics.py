@@ -7,6 +7,7 @@ from unittest.mock import ANY
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.model import SolverSettings
 from analysis.plan.jobs import Job, ScheduleProblem, ScheduleResult
@@ -128,3 +129,56 @@ def test_every_rule_holds_and_it_is_never_worse_than_the_serial_sgs(problem):
     again = _with_starts(plain, justified(plain, sgs.start))
     check_schedule(plain, again)
     assert lower_bound(plain) <= again.makespan <= sgs.makespan
+
+
+def _sgs_step_by_step(inst, key):
+    """The serial SGS as it was first written: each window looked at step by step. The
+    reference the faster one (whole windows at once) must agree with, start for start."""
+    import heapq
+
+    n = len(inst.ids)
+    usage = [[0] * (sum(inst.duration) + 1) for _ in inst.capacity]
+    waiting = [len(p) for p in inst.preds]
+    eligible = [(key[i], i) for i in range(n) if not waiting[i]]
+    heapq.heapify(eligible)
+    start, finish = [0] * n, [0] * n
+    while eligible:
+        _, j = heapq.heappop(eligible)
+        t = max((finish[p] for p in inst.preds[j]), default=0)
+        d, needs = inst.duration[j], inst.demand[j]
+        u = t
+        while u < t + d:
+            if any(usage[r][u] + amount > inst.capacity[r] for r, amount in needs):
+                t = u + 1
+            u += 1
+        for r, amount in needs:
+            for u in range(t, t + d):
+                usage[r][u] += amount
+        start[j], finish[j] = t, t + d
+        for s in inst.succs[j]:
+            waiting[s] -= 1
+            if not waiting[s]:
+                heapq.heappush(eligible, (key[s], s))
+    return start
+
+
+@settings(deadline=None, max_examples=150)
+@given(problems(), st.randoms(use_true_random=False))
+def test_the_serial_sgs_starts_each_job_where_a_step_by_step_search_does(problem, rng):
+    from analysis.plan import schedule_heuristics
+
+    plain = replace(problem, phases=(), horizon=None, cap=None)
+    inst = schedule_heuristics._instance(plain)
+    assert inst is not None
+    for key in [[float(i) for i in range(len(inst.ids))], *schedule_heuristics._rules(inst)]:
+        shuffled = [k + rng.random() for k in key]
+        assert schedule_heuristics._sgs(inst, shuffled) == _sgs_step_by_step(inst, shuffled)
+
+
+def test_the_serial_sgs_agrees_on_psplib():
+    from analysis.plan import schedule_heuristics
+
+    for name in OPTIMA:
+        inst = schedule_heuristics._instance(read_sm(PSPLIB / f"{name}.sm"))
+        for key in schedule_heuristics._rules(inst):
+            assert schedule_heuristics._sgs(inst, key) == _sgs_step_by_step(inst, key), name

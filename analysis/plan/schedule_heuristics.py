@@ -116,21 +116,41 @@ def _sgs(inst: _Instance, key: Sequence[float]) -> list[int]:
         d = inst.duration[j]
         needs = inst.demand[j]
         if needs:
-            u = t
-            while u < t + d:  # a conflict at u: no window holding u fits, try from u + 1
-                if any(usage[r][u] + amount > capacity[r] for r, amount in needs):
-                    t = u + 1
-                u += 1
+            t = _earliest(usage, capacity, needs, t, d)
             for r, amount in needs:
                 profile = usage[r]
-                for u in range(t, t + d):
-                    profile[u] += amount
+                profile[t : t + d] = [used + amount for used in profile[t : t + d]]
         start[j], finish[j] = t, t + d
         for s in inst.succs[j]:
             waiting[s] -= 1
             if not waiting[s]:
                 heapq.heappush(eligible, (key[s], s))
     return start
+
+
+def _earliest(
+    usage: list[list[int]],
+    capacity: Sequence[int],
+    needs: Sequence[tuple[int, int]],
+    t: int,
+    d: int,
+) -> int:
+    """The earliest start from ``t`` where ``needs`` fit for ``d`` steps.
+
+    A step in the window where a resource is short rules out every start up to
+    it: the window moves past the last such step and is looked at again (whole
+    windows compared at once, not step by step).
+    """
+    while d > 0:
+        for r, amount in needs:
+            limit = capacity[r] - amount
+            window = usage[r][t : t + d]
+            if max(window) > limit:
+                t += d - next(i for i, used in enumerate(reversed(window)) if used > limit)
+                break
+        else:
+            break
+    return t
 
 
 def _justify(inst: _Instance, back: _Instance, start: list[int]) -> list[int]:
