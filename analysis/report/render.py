@@ -270,7 +270,7 @@ def _run_and_convert(
     """The notebook run in ``scratch`` (on ``kernel``, else on ``launched``) on the
     inputs ``handed`` over; the page (titled ``title``), and the files the notebook
     wrote in ``scratch`` (text). An error the kernel met assessing them is raised as it
-    was (:func:`~analysis.report.handover.handed_back`), not as the cell's."""
+    was (:func:`~analysis.report.prepared.handed_back`), not as the cell's."""
     prepared = scratch / HANDED_OVER
     hand_over(handed, prepared)
     kill_point("scratch")
